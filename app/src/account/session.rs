@@ -1,0 +1,151 @@
+//! Server-side sessions in the database, so that any number of `passerelle serve` processes
+//! recognise the same cookie. The cookie carries 32 random bytes; the table keeps only their
+//! SHA-256. A session ends after an idle period or an absolute lifetime, whichever comes first.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::account::{Role, SessionUser};
+use crate::db::{now_ms, Db};
+use crate::state::AppConfig;
+
+pub const COOKIE_NAME: &str = "passerelle_session";
+
+/// `last_seen_at` is written at most this often, so reading pages does not mean writing rows.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// The session of the current request, placed in the request's extensions by the server's
+/// session middleware.
+#[derive(Clone, Debug)]
+pub struct CurrentSession {
+    pub token_hash: String,
+    pub user: SessionUser,
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts a session for `user_id` and returns the token to put in the cookie. Always a new
+/// token: a session id is never carried over from before login.
+pub async fn start(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
+    let token = new_token();
+    let now = now_ms();
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(token)
+}
+
+/// The session a cookie token names, if it exists and has not timed out. An expired session
+/// is deleted on the spot.
+pub async fn resolve(db: &Db, config: &AppConfig, token: &str) -> Result<Option<CurrentSession>, sqlx::Error> {
+    let hash = token_hash(token);
+    let row = sqlx::query(
+        "SELECT s.created_at, s.last_seen_at, u.id, u.display_name, u.role \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let created_at: i64 = row.try_get("created_at")?;
+    let last_seen_at: i64 = row.try_get("last_seen_at")?;
+    let now = now_ms();
+    let idle = now - last_seen_at > config.session_idle_secs * 1000;
+    let too_old = now - created_at > config.session_absolute_secs * 1000;
+    let role = Role::parse(&row.try_get::<String, _>("role")?);
+    let (false, false, Some(role)) = (idle, too_old, role) else {
+        end(db, &hash).await?;
+        return Ok(None);
+    };
+    if now - last_seen_at > TOUCH_EVERY_MS {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(Some(CurrentSession {
+        token_hash: hash,
+        user: SessionUser {
+            user_id: row.try_get("id")?,
+            display_name: row.try_get("display_name")?,
+            role,
+        },
+    }))
+}
+
+/// Ends one session (logout).
+pub async fn end(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(token_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The `Set-Cookie` value that carries a session token.
+pub fn cookie(config: &AppConfig, token: &str) -> String {
+    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        config.session_absolute_secs
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn removal_cookie(config: &AppConfig) -> String {
+    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty())
+}
+
+/// The session of the request being served (server functions and server-rendered pages).
+pub fn current() -> Option<CurrentSession> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CurrentSession>().cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_token_is_found_among_other_cookies() {
+        let header = "theme=dark; passerelle_session=abc123; other=1";
+        assert_eq!(token_from_cookie_header(header), Some("abc123"));
+        assert_eq!(token_from_cookie_header("passerelle_session="), None);
+        assert_eq!(token_from_cookie_header("x=1"), None);
+    }
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}

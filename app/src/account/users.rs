@@ -1,0 +1,63 @@
+//! The users table.
+
+use sqlx::Row;
+
+use crate::account::Role;
+use crate::db::{new_id, now_ms, Db};
+use crate::domain::Email;
+
+pub struct UserCredentials {
+    pub id: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("an account already uses this email address")]
+    EmailTaken,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Creates an account; `EmailTaken` when the address (ignoring case) already has one.
+pub async fn create(
+    db: &Db,
+    email: &Email,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+) -> Result<String, CreateUserError> {
+    let id = new_id();
+    let result = sqlx::query(
+        "INSERT INTO users (id, email, email_normalized, password_hash, role, display_name, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(email.as_str())
+    .bind(email.normalized())
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(display_name)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await;
+    match result {
+        Ok(_) => Ok(id),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(CreateUserError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn credentials_by_email(db: &Db, email: &Email) -> Result<Option<UserCredentials>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email_normalized = $1")
+        .bind(email.normalized())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| {
+        Ok(UserCredentials {
+            id: r.try_get("id")?,
+            password_hash: r.try_get("password_hash")?,
+        })
+    })
+    .transpose()
+}

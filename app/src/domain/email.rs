@@ -1,0 +1,60 @@
+use serde::{Deserialize, Serialize};
+
+/// An email address as typed (trimmed), with a lower-case form used for uniqueness.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    /// Accepts `local@domain.tld` without spaces, at most 254 characters.
+    pub fn parse(input: &str) -> Result<Email, &'static str> {
+        let value = input.trim();
+        if value.is_empty() {
+            return Err("Indiquez votre adresse électronique.");
+        }
+        if value.chars().count() > 254 {
+            return Err("Cette adresse électronique est trop longue (254 caractères au plus).");
+        }
+        let Some((local, domain)) = value.split_once('@') else {
+            return Err("L'adresse électronique doit contenir un « @ », par exemple nom@exemple.fr.");
+        };
+        let well_formed = !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !well_formed {
+            return Err("Cette adresse électronique n'est pas valide ; vérifiez-la, par exemple nom@exemple.fr.");
+        }
+        Ok(Email(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form compared for uniqueness: `Jean@Exemple.fr` and `jean@exemple.fr` are one address.
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_address_is_accepted_and_trimmed() {
+        let email = Email::parse("  Jean.Dupont@Exemple.fr ").unwrap();
+        assert_eq!(email.as_str(), "Jean.Dupont@Exemple.fr");
+        assert_eq!(email.normalized(), "jean.dupont@exemple.fr");
+    }
+
+    #[test]
+    fn malformed_addresses_are_refused_with_a_french_message() {
+        for bad in ["", "jean", "jean@", "@exemple.fr", "jean@exemple", "je an@exemple.fr", "a@b@c.fr", "a@.fr"] {
+            let err = Email::parse(bad).unwrap_err();
+            assert!(!err.is_empty(), "{bad:?} should be refused");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The one error type of server functions. Internal causes are logged on the server and never
+//! sent to the browser: the browser only ever sees a French sentence it can show as is.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// A field name and the French message shown beside it.
+pub type FieldError = (String, String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The input was refused; each entry names a field and says what to fix, in French.
+    #[error("Certaines informations sont à corriger.")]
+    Validation(Vec<FieldError>),
+    #[error("Votre session a expiré ou vous n'êtes pas connecté. Connectez-vous pour continuer.")]
+    Unauthorized,
+    #[error("Vous n'avez pas accès à cette page ou à cette action.")]
+    Forbidden,
+    #[error("Ce que vous cherchez n'existe pas ou n'existe plus.")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    /// Something failed on our side; the cause is in the server's log, not here.
+    #[error("Le service rencontre un problème passager. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
+    Internal,
+    /// The request never reached our code or its answer could not be read (network, encoding).
+    #[error("La connexion au service a échoué. Vérifiez votre connexion internet puis réessayez.")]
+    Transport(String),
+}
+
+impl AppError {
+    /// Logs an internal failure with its cause chain and returns the opaque error the browser sees.
+    #[cfg(feature = "ssr")]
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "{context}");
+        AppError::Internal
+    }
+
+    /// The HTTP status a server function answers with for this error.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message for one field, if this is a validation error that names it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        match self {
+            AppError::Validation(fields) => {
+                fields.iter().find(|(f, _)| f == name).map(|(_, m)| m.as_str())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+/// Gives a server function's error its HTTP status (401, 403, 404, 409, 422 or 500) instead of
+/// the default 500, so scripts and browsers without WebAssembly get a meaningful answer.
+#[cfg(feature = "ssr")]
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(error.status());
+        }
+    }
+    result
+}

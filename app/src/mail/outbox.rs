@@ -1,0 +1,144 @@
+//! The outbox table: queueing in a transaction, claiming for delivery, recording the outcome.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{new_id, now_ms, Backend, Db};
+
+/// An email to send, in French, as text and HTML.
+#[derive(Clone, Debug)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A row of the outbox as the worker and the development mailbox see it.
+#[derive(Clone, Debug)]
+pub struct QueuedEmail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "id, to_address, subject, body_text, body_html, status, attempts, last_error, created_at, sent_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<QueuedEmail, sqlx::Error> {
+    Ok(QueuedEmail {
+        id: row.try_get("id")?,
+        to: row.try_get("to_address")?,
+        subject: row.try_get("subject")?,
+        text: row.try_get("body_text")?,
+        html: row.try_get("body_html")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        sent_at: row.try_get("sent_at")?,
+    })
+}
+
+/// Queues an email on the caller's connection, so it commits or rolls back with the caller's
+/// transaction: an email is never sent for something that did not happen, nor lost for
+/// something that did.
+pub async fn enqueue(conn: &mut AnyConnection, email: &OutgoingEmail) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO outbox (id, to_address, subject, body_text, body_html, status, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+    )
+    .bind(&id)
+    .bind(&email.to)
+    .bind(&email.subject)
+    .bind(&email.text)
+    .bind(&email.html)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Claims up to `limit` emails that are due (or whose previous claimer vanished) for
+/// `lease_ms`. On PostgreSQL, workers on several servers skip each other's rows
+/// (`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a time, so the statement is atomic.
+pub async fn claim_due(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<QueuedEmail>, sqlx::Error> {
+    let now = now_ms();
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET status = 'sending', claimed_until = $1, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM outbox \
+           WHERE (status = 'pending' AND next_attempt_at <= $2) \
+              OR (status = 'sending' AND claimed_until < $2) \
+           ORDER BY next_attempt_at LIMIT $3 {lock}) \
+         RETURNING {COLUMNS}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn mark_sent(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL \
+         WHERE id = $2",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the email is retried at `retry_at`, or given up (`failed`) when
+/// `retry_at` is `None`.
+pub async fn mark_attempt_failed(
+    db: &Db,
+    id: &str,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let (status, next) = match retry_at {
+        Some(at) => ("pending", at),
+        None => ("failed", now_ms()),
+    };
+    sqlx::query(
+        "UPDATE outbox SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
+         last_error = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The newest emails first (development mailbox, and later the advisors' view).
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<QueuedEmail>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY created_at DESC, id LIMIT $1");
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(db.pool()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<QueuedEmail>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(from_row).transpose()
+}

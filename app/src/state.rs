@@ -1,0 +1,77 @@
+//! What every request handler and server function can reach: the database, the settings the
+//! application needs, and the bound on concurrent password hashing.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use tokio::sync::Semaphore;
+
+use crate::db::Db;
+
+/// The settings the application itself reads (the server binary parses and validates them).
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// Public address of the site, without trailing slash, used in emailed links.
+    pub base_url: String,
+    /// Development mode: `/dev/mailbox` exists, and cookies may go without `Secure` on localhost.
+    pub dev_mode: bool,
+    /// Whether the session cookie carries `Secure`.
+    pub secure_cookies: bool,
+    /// A session ends after this many seconds without a request.
+    pub session_idle_secs: i64,
+    /// A session ends this many seconds after login, whatever happens.
+    pub session_absolute_secs: i64,
+    /// Extra `connect-src` origin for cargo-leptos's live-reload socket (development only).
+    pub live_reload_origin: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<AppConfig>,
+    /// At most this many argon2 computations run at once (each takes 19 MiB and a core).
+    pub hashing: Arc<Semaphore>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The application state, from a server function or a page rendered on the server.
+pub fn app_state() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// The Content-Security-Policy for an HTML page: scripts only from us, plus the hydration
+/// script carrying this response's nonce; WebAssembly allowed to compile; no framing.
+pub fn content_security_policy(nonce: Option<&str>, live_reload_origin: Option<&str>) -> String {
+    let script = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    let connect = match live_reload_origin {
+        Some(origin) => format!("connect-src 'self' {origin}"),
+        None => "connect-src 'self'".to_string(),
+    };
+    format!(
+        "default-src 'self'; {script}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         {connect}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets this page's CSP (with its nonce) on the response being rendered.
+pub fn set_page_security_headers() {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+    let live_reload = use_context::<AppState>().and_then(|s| s.config.live_reload_origin.clone());
+    let csp = content_security_policy(nonce.as_deref(), live_reload.as_deref());
+    if let Ok(value) = http::HeaderValue::from_str(&csp) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

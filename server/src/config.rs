@@ -1,0 +1,385 @@
+//! Settings: `Leptos.toml` (every key documented there), each key overridable by an environment
+//! variable named `PASSERELLE_<SECTION>_<KEY>` (for example `database.url` →
+//! `PASSERELLE_DATABASE_URL`). Missing file or key: the embedded default. A bad value stops
+//! start-up with one line naming the key and its variable.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use app::db::Backend;
+use app::state::AppConfig;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub storage: StorageSettings,
+    pub session: SessionSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub base_url: String,
+    pub dev_mode: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: String,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    pub poll_interval_ms: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub max_attempts: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    pub files_dir: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_hours: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                listen: "127.0.0.1:3000".into(),
+                base_url: "http://127.0.0.1:3000".into(),
+                dev_mode: true,
+            },
+            database: DatabaseSettings {
+                url: "sqlite://data/passerelle.db".into(),
+                max_connections: 10,
+            },
+            mail: MailSettings {
+                transport: "mailbox".into(),
+                from: "Passerelle <ne-pas-repondre@passerelle.example>".into(),
+                smtp_host: "localhost".into(),
+                smtp_port: 587,
+                smtp_tls: "starttls".into(),
+                smtp_username: String::new(),
+                smtp_password: String::new(),
+                poll_interval_ms: 1000,
+                retry_base_ms: 5000,
+                retry_max_ms: 3_600_000,
+                max_attempts: 12,
+            },
+            storage: StorageSettings {
+                files_dir: "data/files".into(),
+            },
+            session: SessionSettings {
+                idle_timeout_minutes: 30,
+                absolute_timeout_hours: 12,
+            },
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Settings::default().server
+    }
+}
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Settings::default().database
+    }
+}
+impl Default for MailSettings {
+    fn default() -> Self {
+        Settings::default().mail
+    }
+}
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Settings::default().storage
+    }
+}
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Settings::default().session
+    }
+}
+
+/// A setting that stops start-up: which key, which variable, what is wrong.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "invalid settings: {}", self.message)
+        } else {
+            write!(f, "invalid setting {} ({}): {}", self.key, env_name(&self.key), self.message)
+        }
+    }
+}
+
+fn error(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.into(), message: message.into() }
+}
+
+/// The environment variable that overrides `section.key`.
+pub fn env_name(key: &str) -> String {
+    format!("PASSERELLE_{}", key.replace('.', "_").to_uppercase())
+}
+
+/// Which mail transport delivers the outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailTransportKind {
+    /// Development: messages stay in the database and are shown at `/dev/mailbox`.
+    Mailbox,
+    Smtp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+impl Settings {
+    /// Reads `path` if it exists (embedded defaults otherwise), then applies the environment.
+    pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(error("", format!("cannot read {}: {e}", path.display()))),
+        };
+        Settings::from_toml(&text, env)
+    }
+
+    pub fn from_toml(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let mut table: toml::Table = toml::from_str(text)
+            .map_err(|e| error("", format!("Leptos.toml: {}", e.message())))?;
+        let defaults = toml::Table::try_from(Settings::default())
+            .map_err(|e| error("", e.to_string()))?;
+        for (section, keys) in &defaults {
+            let Some(keys) = keys.as_table() else { continue };
+            for (key, default) in keys {
+                let full = format!("{section}.{key}");
+                let Some(raw) = env(&env_name(&full)) else { continue };
+                let value = parse_env_value(&raw, default).ok_or_else(|| {
+                    error(&full, format!("{raw:?} is not a {}", default.type_str()))
+                })?;
+                let section_table = table
+                    .entry(section.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let Some(t) = section_table.as_table_mut() {
+                    t.insert(key.clone(), value);
+                }
+            }
+        }
+        let settings: Settings = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| error("", format!("Leptos.toml: {}", e.message())))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        let base = &self.server.base_url;
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
+            return Err(error("server.base_url", "must start with http:// or https:// and not end with /"));
+        }
+        if Backend::of_url(&self.database.url).is_none() {
+            return Err(error("database.url", "must start with sqlite: or postgres://"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(error("database.max_connections", "must be at least 1"));
+        }
+        if self.mail_transport()? == MailTransportKind::Mailbox && !self.server.dev_mode {
+            return Err(error(
+                "mail.transport",
+                "\"mailbox\" keeps emails in the database and only exists in development mode; use \"smtp\"",
+            ));
+        }
+        self.smtp_tls()?;
+        if lettre_mailbox(&self.mail.from).is_none() {
+            return Err(error("mail.from", "must be an address such as \"Passerelle <ne-pas-repondre@exemple.fr>\""));
+        }
+        if self.mail.poll_interval_ms == 0 {
+            return Err(error("mail.poll_interval_ms", "must be at least 1"));
+        }
+        if self.mail.max_attempts == 0 {
+            return Err(error("mail.max_attempts", "must be at least 1"));
+        }
+        if self.storage.files_dir.trim().is_empty() {
+            return Err(error("storage.files_dir", "must name a folder"));
+        }
+        if self.session.idle_timeout_minutes < 1 {
+            return Err(error("session.idle_timeout_minutes", "must be at least 1"));
+        }
+        if self.session.absolute_timeout_hours < 1 {
+            return Err(error("session.absolute_timeout_hours", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .listen
+            .parse()
+            .map_err(|_| error("server.listen", format!("{:?} is not an address such as 127.0.0.1:3000", self.server.listen)))
+    }
+
+    pub fn mail_transport(&self) -> Result<MailTransportKind, ConfigError> {
+        match self.mail.transport.as_str() {
+            "mailbox" => Ok(MailTransportKind::Mailbox),
+            "smtp" => Ok(MailTransportKind::Smtp),
+            other => Err(error("mail.transport", format!("{other:?} is not \"mailbox\" or \"smtp\""))),
+        }
+    }
+
+    pub fn smtp_tls(&self) -> Result<SmtpTls, ConfigError> {
+        match self.mail.smtp_tls.as_str() {
+            "none" => Ok(SmtpTls::None),
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" => Ok(SmtpTls::Tls),
+            other => Err(error("mail.smtp_tls", format!("{other:?} is not \"none\", \"starttls\" or \"tls\""))),
+        }
+    }
+
+    /// `Secure` cookies everywhere except development over plain http on this machine.
+    pub fn secure_cookies(&self) -> bool {
+        let local_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+            .iter()
+            .any(|prefix| {
+                self.server.base_url == *prefix
+                    || self.server.base_url.starts_with(&format!("{prefix}:"))
+                    || self.server.base_url.starts_with(&format!("{prefix}/"))
+            });
+        !(self.server.dev_mode && local_http)
+    }
+
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            base_url: self.server.base_url.clone(),
+            dev_mode: self.server.dev_mode,
+            secure_cookies: self.secure_cookies(),
+            session_idle_secs: self.session.idle_timeout_minutes * 60,
+            session_absolute_secs: self.session.absolute_timeout_hours * 3600,
+            live_reload_origin: None,
+        }
+    }
+}
+
+pub fn lettre_mailbox(value: &str) -> Option<lettre::message::Mailbox> {
+    value.parse().ok()
+}
+
+fn parse_env_value(raw: &str, default: &toml::Value) -> Option<toml::Value> {
+    Some(match default {
+        toml::Value::String(_) => toml::Value::String(raw.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().ok()?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return None,
+        }),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_embedded_development_defaults() {
+        let settings = Settings::from_toml("", no_env).unwrap();
+        assert_eq!(settings.database.url, "sqlite://data/passerelle.db");
+        assert_eq!(settings.mail_transport().unwrap(), MailTransportKind::Mailbox);
+        assert!(settings.server.dev_mode);
+        assert!(!settings.secure_cookies());
+    }
+
+    #[test]
+    fn the_repository_leptos_toml_is_valid_and_documents_every_key() {
+        let text = include_str!("../../Leptos.toml");
+        Settings::from_toml(text, no_env).unwrap();
+        let defaults = toml::Table::try_from(Settings::default()).unwrap();
+        for (section, keys) in &defaults {
+            for key in keys.as_table().unwrap().keys() {
+                let full = format!("{section}.{key}");
+                assert!(text.contains(&env_name(&full)), "Leptos.toml does not document {}", env_name(&full));
+            }
+        }
+    }
+
+    #[test]
+    fn an_environment_variable_overrides_the_file() {
+        let env = |name: &str| match name {
+            "PASSERELLE_DATABASE_URL" => Some("postgres://postgres@127.0.0.1/p".to_string()),
+            "PASSERELLE_MAIL_SMTP_PORT" => Some("2525".to_string()),
+            _ => None,
+        };
+        let settings = Settings::from_toml("[database]\nurl = \"sqlite://x.db\"\n", env).unwrap();
+        assert_eq!(settings.database.url, "postgres://postgres@127.0.0.1/p");
+        assert_eq!(settings.mail.smtp_port, 2525);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_variable() {
+        let err = Settings::from_toml("[mail]\ntransport = \"pigeon\"\n", no_env).unwrap_err();
+        assert_eq!(err.key, "mail.transport");
+        assert!(err.to_string().contains("PASSERELLE_MAIL_TRANSPORT"));
+
+        let env = |name: &str| (name == "PASSERELLE_MAIL_SMTP_PORT").then(|| "many".to_string());
+        let err = Settings::from_toml("", env).unwrap_err();
+        assert_eq!(err.key, "mail.smtp_port");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_by_name() {
+        let err = Settings::from_toml("[database]\nurll = \"x\"\n", no_env).unwrap_err();
+        assert!(err.to_string().contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn production_cannot_use_the_development_mailbox_and_gets_secure_cookies() {
+        let err = Settings::from_toml("[server]\ndev_mode = false\n", no_env).unwrap_err();
+        assert_eq!(err.key, "mail.transport");
+        let settings = Settings::from_toml(
+            "[server]\ndev_mode = false\nbase_url = \"https://passerelle.example\"\n[mail]\ntransport = \"smtp\"\n",
+            no_env,
+        )
+        .unwrap();
+        assert!(settings.secure_cookies());
+    }
+}

@@ -1,0 +1,92 @@
+//! The axum router: Leptos pages and server functions, health check, development mailbox,
+//! session lookup and security headers.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::nonce::provide_nonce;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use app::account::session;
+use app::state::{content_security_policy, AppState};
+use app::{shell, App};
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let mut router = Router::new().route("/healthz", get(healthz));
+    if state.config.dev_mode {
+        router = router.merge(crate::mailbox::routes());
+    }
+    let router = router
+        .leptos_routes_with_context(&state, routes, provide_nonce, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_nonce, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), attach_session))
+        .with_state(state);
+    with_security_headers(router).layer(CompressionLayer::new())
+}
+
+/// 200 when the database answers, 503 otherwise (for load balancers and monitoring).
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.db.is_healthy().await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+/// Looks up the session named by the cookie and puts it in the request's extensions, where
+/// server functions and pages find it (`app::account::session::current`). Static files skip it.
+async fn attach_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_static = path.starts_with(&format!("/{}/", state.leptos_options.site_pkg_dir)) || path == "/healthz";
+    if !is_static {
+        let token = request
+            .headers()
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(session::token_from_cookie_header)
+            .map(str::to_string);
+        if let Some(token) = token {
+            match session::resolve(&state.db, &state.config, &token).await {
+                Ok(Some(current)) => {
+                    request.extensions_mut().insert(current);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the session");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Le service est momentanément indisponible. Réessayez dans quelques minutes.").into_response();
+                }
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Headers on every response. Pages rendered by Leptos set their own CSP with a nonce; the
+/// default here (no inline script at all) covers everything else.
+fn with_security_headers(router: Router) -> Router {
+    let default_csp = HeaderValue::from_str(&content_security_policy(None, None))
+        .expect("the CSP is a valid header value");
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, default_csp))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Reset and activation links carry tokens: never leak a URL to another site.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+}

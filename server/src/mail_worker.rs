@@ -1,0 +1,136 @@
+//! Delivers the outbox. Each worker claims due emails (several servers never claim the same
+//! row), sends them through lettre's SMTP transport, and records the outcome; a failure is
+//! retried later with exponential backoff, so an email queued while the mail server is down
+//! goes out once it is back.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::watch;
+
+use app::db::{now_ms, Db};
+use app::mail::outbox::{self, QueuedEmail};
+
+use crate::config::{lettre_mailbox, MailTransportKind, Settings, SmtpTls};
+
+/// How long a claimed email belongs to its worker before another may take it over.
+const LEASE_MS: i64 = 120_000;
+const BATCH: i64 = 20;
+
+enum Transport {
+    /// Development mailbox: the email stays in the table, marked sent, shown at /dev/mailbox.
+    Mailbox,
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+pub struct MailWorker {
+    db: Db,
+    transport: Transport,
+    from: Mailbox,
+    poll: Duration,
+    retry_base_ms: u64,
+    retry_max_ms: u64,
+    max_attempts: u32,
+}
+
+impl MailWorker {
+    pub fn new(db: Db, settings: &Settings) -> Result<MailWorker, String> {
+        let mail = &settings.mail;
+        let transport = match settings.mail_transport().map_err(|e| e.to_string())? {
+            MailTransportKind::Mailbox => Transport::Mailbox,
+            MailTransportKind::Smtp => {
+                let builder = match settings.smtp_tls().map_err(|e| e.to_string())? {
+                    SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&mail.smtp_host),
+                    SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&mail.smtp_host)
+                        .map_err(|e| format!("invalid setting mail.smtp_host: {e}"))?,
+                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.smtp_host)
+                        .map_err(|e| format!("invalid setting mail.smtp_host: {e}"))?,
+                };
+                let mut builder = builder.port(mail.smtp_port).timeout(Some(Duration::from_secs(15)));
+                if !mail.smtp_username.is_empty() {
+                    builder = builder
+                        .credentials(Credentials::new(mail.smtp_username.clone(), mail.smtp_password.clone()));
+                }
+                Transport::Smtp(builder.build())
+            }
+        };
+        Ok(MailWorker {
+            db,
+            transport,
+            from: lettre_mailbox(&mail.from).ok_or("invalid setting mail.from")?,
+            poll: Duration::from_millis(mail.poll_interval_ms),
+            retry_base_ms: mail.retry_base_ms,
+            retry_max_ms: mail.retry_max_ms,
+            max_attempts: mail.max_attempts,
+        })
+    }
+
+    /// Runs until `shutdown` turns true; an email being sent when it does is finished first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let sent_some = match outbox::claim_due(&self.db, BATCH, LEASE_MS).await {
+                Ok(batch) => {
+                    let any = !batch.is_empty();
+                    for email in batch {
+                        self.deliver(email).await;
+                    }
+                    any
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail worker: cannot read the outbox");
+                    false
+                }
+            };
+            if !sent_some {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, email: QueuedEmail) {
+        let outcome = match &self.transport {
+            Transport::Mailbox => Ok(()),
+            Transport::Smtp(smtp) => match self.message(&email) {
+                Ok(message) => smtp.send(message).await.map(|_| ()).map_err(|e| (e.to_string(), !e.is_permanent())),
+                Err(e) => Err((e, false)),
+            },
+        };
+        let recorded = match outcome {
+            Ok(()) => outbox::mark_sent(&self.db, &email.id).await,
+            Err((error, retryable)) => {
+                let retry_at = (retryable && email.attempts < i64::from(self.max_attempts))
+                    .then(|| now_ms() + self.backoff_ms(email.attempts));
+                tracing::warn!(email_id = %email.id, attempts = email.attempts, %error,
+                    will_retry = retry_at.is_some(), "mail worker: delivery failed");
+                outbox::mark_attempt_failed(&self.db, &email.id, &error, retry_at).await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(email_id = %email.id, error = %e, "mail worker: cannot record the outcome");
+        }
+    }
+
+    fn backoff_ms(&self, attempts: i64) -> i64 {
+        let exponent = attempts.clamp(1, 30) as u32 - 1;
+        let delay = self.retry_base_ms.saturating_mul(1u64 << exponent).min(self.retry_max_ms);
+        i64::try_from(delay).unwrap_or(i64::MAX)
+    }
+
+    fn message(&self, email: &QueuedEmail) -> Result<Message, String> {
+        let to: Mailbox = email.to.parse().map_err(|e| format!("invalid recipient address: {e}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
+            .map_err(|e| format!("cannot build the message: {e}"))
+    }
+}
