@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// Browser test runner: every spec in specs/*.spec.mjs, in each requested engine, through
+// W3C WebDriver (WebdriverIO `remote()` against a driver this runner starts itself).
+//
+// Usage:
+//   node run.mjs --base-url http://127.0.0.1:PORT
+//                [--engines chromium,firefox,webkit,chromium-nojs,firefox-nojs]
+//                [--grep TEXT]        (only the specs whose name contains TEXT)
+//
+// The app server must already be running at the base URL. A spec module exports by default an
+// array of `{ name, run: async ({ browser, baseUrl, engine, js }) => {...}, timeout? }`; `js` is
+// false in the "-nojs" engines. Each spec gets a fresh browser session; a failing spec leaves a
+// screenshot in results/<engine>-<spec>.png. Exits non-zero if any spec failed or any requested
+// engine could not run.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { remote } from 'webdriverio';
+
+import { ENGINES, resolveBinaries, startDriver } from './lib/engines.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SPECS_DIR = path.join(HERE, 'specs');
+const RESULTS_DIR = path.join(HERE, 'results');
+const DEFAULT_SPEC_TIMEOUT = 60_000;
+
+function usage(message) {
+  if (message) console.error(`error: ${message}\n`);
+  console.error(
+    'usage: node run.mjs --base-url http://127.0.0.1:PORT ' +
+      `[--engines ${Object.keys(ENGINES).join(',')}] [--grep TEXT]`,
+  );
+  process.exit(2);
+}
+
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'base-url': { type: 'string' },
+        engines: { type: 'string', default: Object.keys(ENGINES).join(',') },
+        grep: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    usage(error.message);
+  }
+  if (values.help) usage();
+  if (!values['base-url']) usage('--base-url is required');
+  const baseUrl = values['base-url'].replace(/\/+$/, '');
+  const engines = values.engines.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = engines.filter((name) => !ENGINES[name]);
+  if (unknown.length > 0) usage(`unknown engine(s): ${unknown.join(', ')}`);
+  if (engines.length === 0) usage('no engine given');
+  return { baseUrl, engines, grep: values.grep };
+}
+
+async function loadSpecs(grep) {
+  const files = fs
+    .readdirSync(SPECS_DIR)
+    .filter((file) => file.endsWith('.spec.mjs'))
+    .sort();
+  const specs = [];
+  for (const file of files) {
+    const module = await import(pathToFileURL(path.join(SPECS_DIR, file)).href);
+    if (!Array.isArray(module.default)) throw new Error(`${file}: the default export must be an array of specs`);
+    for (const spec of module.default) {
+      if (typeof spec.name !== 'string' || typeof spec.run !== 'function') {
+        throw new Error(`${file}: each spec needs a string "name" and a function "run"`);
+      }
+      if (grep && !spec.name.includes(grep)) continue;
+      specs.push({ ...spec, file });
+    }
+  }
+  return specs;
+}
+
+const slug = (text) =>
+  text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 80);
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function saveScreenshot(browser, file) {
+  try {
+    // Let the page paint (WebKit otherwise may capture a stale frame). Bounded, because with the
+    // page's JavaScript off animation frames may never come.
+    await withTimeout(
+      browser.execute(
+        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)))),
+      ),
+      2000,
+      'waiting for two animation frames',
+    ).catch(() => {});
+    await browser.saveScreenshot(file);
+    return file;
+  } catch (error) {
+    console.log(`      (no screenshot: ${firstLine(error.message)})`);
+    return null;
+  }
+}
+
+const firstLine = (text) => String(text).split('\n')[0];
+
+function indent(text, prefix = '      ') {
+  return String(text)
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+/** Runs one spec in a fresh session. Returns true if it passed. */
+async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
+  const started = Date.now();
+  const { capabilities, cleanup } = engine.capabilities();
+  let browser = null;
+  try {
+    browser = await remote({
+      hostname: '127.0.0.1',
+      port: driverPort,
+      path: '/',
+      logLevel: 'error',
+      connectionRetryCount: 1,
+      capabilities,
+    });
+    await withTimeout(
+      spec.run({ browser, baseUrl, engine: engineName, js: engine.js }),
+      spec.timeout ?? DEFAULT_SPEC_TIMEOUT,
+      'the spec',
+    );
+    console.log(`  ✓ ${spec.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return true;
+  } catch (error) {
+    console.log(`  ✗ ${spec.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(indent(error?.stack && !error.message.includes('\n') ? error.stack : error?.message ?? error));
+    if (browser) {
+      const file = await saveScreenshot(browser, path.join(RESULTS_DIR, `${engineName}-${slug(spec.name)}.png`));
+      if (file) console.log(`      screenshot: ${path.relative(process.cwd(), file)}`);
+    }
+    return false;
+  } finally {
+    if (browser) await browser.deleteSession().catch(() => {});
+    try {
+      cleanup();
+    } catch {
+      // a leftover temporary profile is not worth failing for
+    }
+  }
+}
+
+// The driver currently running, so that a Ctrl-C or a crash still stops it.
+let activeDriver = null;
+
+async function runEngine(engineName, specs, baseUrl) {
+  const engine = ENGINES[engineName];
+  const result = { engine: engineName, passed: 0, failed: 0, count: specs.length, error: null };
+  console.log(`\n${engineName}`);
+
+  // Forget the screenshots of an earlier run of this engine.
+  for (const file of fs.readdirSync(RESULTS_DIR)) {
+    if (file.startsWith(`${engineName}-`) && file.endsWith('.png')) fs.rmSync(path.join(RESULTS_DIR, file));
+  }
+
+  let driver;
+  try {
+    const binaries = resolveBinaries(engine);
+    driver = await startDriver(engine, binaries, path.join(RESULTS_DIR, `${engineName}-driver.log`));
+    activeDriver = driver;
+  } catch (error) {
+    result.error = error.message;
+    console.log(`  ✗ could not run ${engineName}: ${error.message}`);
+    return result;
+  }
+  try {
+    for (const spec of specs) {
+      if (await runSpec(engineName, engine, driver.port, spec, baseUrl)) result.passed += 1;
+      else result.failed += 1;
+    }
+  } finally {
+    await driver.stop();
+    activeDriver = null;
+  }
+  return result;
+}
+
+function printSummary(results) {
+  const rows = [['engine', 'passed', 'failed', 'count', 'note']];
+  for (const r of results) {
+    rows.push([r.engine, String(r.passed), String(r.failed), String(r.count), r.error ? `NOT RUN: ${firstLine(r.error)}` : '']);
+  }
+  const widths = rows[0].slice(0, 4).map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row) =>
+    row
+      .slice(0, 4)
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ') + (row[4] ? `  ${row[4]}` : '');
+  console.log('\nSummary');
+  console.log(line(rows[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+async function main() {
+  const { baseUrl, engines, grep } = parseOptions();
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+
+  // Fail early and clearly if nobody serves the app.
+  try {
+    await fetch(baseUrl, { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    console.error(`error: the app does not answer at ${baseUrl} (${error.cause?.code ?? error.message}); start it first`);
+    process.exit(1);
+  }
+
+  const specs = await loadSpecs(grep);
+  if (specs.length === 0) {
+    console.error(grep ? `error: no spec name contains "${grep}"` : 'error: no spec found');
+    process.exit(1);
+  }
+  console.log(`${specs.length} spec(s), engines: ${engines.join(', ')}, app at ${baseUrl}`);
+
+  const results = [];
+  for (const engineName of engines) results.push(await runEngine(engineName, specs, baseUrl));
+
+  printSummary(results);
+  const failed = results.some((r) => r.error || r.failed > 0);
+  process.exitCode = failed ? 1 : 0;
+}
+
+async function stopAndExit(code) {
+  if (activeDriver) await activeDriver.stop().catch(() => {});
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the driver`);
+    stopAndExit(130);
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  stopAndExit(1);
+});

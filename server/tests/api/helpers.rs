@@ -1,0 +1,368 @@
+//! `spawn_app()` and what tests need around it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use app::account::{password, users, Role};
+use app::db::Db;
+use app::domain::Email;
+use passerelle_server::config::Settings;
+use passerelle_server::Running;
+
+/// Runs a test body once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`.
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+pub(crate) use both_backends;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database for one test: a SQLite file in a temporary folder, or a PostgreSQL database
+/// created for this test (and dropped by [`TestDatabase::drop_database`]).
+pub struct TestDatabase {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The PostgreSQL server of the tests: `PASSERELLE_TEST_POSTGRES`, set by the test command
+/// when a server answers on 127.0.0.1:5432. A PostgreSQL test without it fails: it is never
+/// silently passed (the test command skips these tests by name, loudly, instead).
+pub fn postgres_server_url() -> String {
+    std::env::var("PASSERELLE_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "PASSERELLE_TEST_POSTGRES is not set: PostgreSQL tests need a server \
+             (e.g. postgres://postgres@127.0.0.1:5432). `make test` sets it when one answers."
+        )
+    })
+}
+
+async fn postgres_admin(server: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("the test PostgreSQL server answers")
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary folder");
+                let url = format!("sqlite://{}/passerelle.db", dir.path().display());
+                TestDatabase { url, pg_name: None, _dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                use sqlx::Executor;
+                let server = postgres_server_url();
+                let name = format!("passerelle_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = postgres_admin(&server).await;
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("can create a test database");
+                TestDatabase { url: format!("{server}/{name}"), pg_name: Some(name), _dir: None }
+            }
+        }
+    }
+
+    /// Removes the PostgreSQL database (its connections are cut first). No-op on SQLite,
+    /// whose folder goes with the value.
+    pub async fn drop_database(&self) {
+        use sqlx::Executor;
+        if let Some(name) = &self.pg_name {
+            let mut admin = postgres_admin(&postgres_server_url()).await;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await
+                .expect("can drop the test database");
+        }
+    }
+}
+
+/// Settings for a test server: port 0, SMTP without TLS to `smtp_port`, fast retries.
+pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.database.url = database_url.into();
+    settings.database.max_connections = 5;
+    settings.mail.transport = "smtp".into();
+    settings.mail.smtp_host = "127.0.0.1".into();
+    settings.mail.smtp_port = smtp_port;
+    settings.mail.smtp_tls = "none".into();
+    settings.mail.poll_interval_ms = 20;
+    settings.mail.retry_base_ms = 50;
+    settings.mail.retry_max_ms = 200;
+    settings.storage.files_dir = std::env::temp_dir()
+        .join(format!("passerelle-files-{}", uuid::Uuid::new_v4().simple()))
+        .display()
+        .to_string();
+    settings
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub smtp: SmtpCapture,
+    pub db: Db,
+    pub database: TestDatabase,
+    running: Option<Running>,
+}
+
+/// Starts the real server on port 0 with a fresh database and a real SMTP listener.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let smtp = SmtpCapture::start(0).await;
+    let database = TestDatabase::new(backend).await;
+    let mut settings = test_settings(&database.url, smtp.addr.port());
+    adjust(&mut settings);
+    let running = passerelle_server::start(settings, None).await.expect("the server starts");
+    TestApp {
+        base: format!("http://{}", running.addr),
+        client: client(),
+        smtp,
+        db: running.db.clone(),
+        database,
+        running: Some(running),
+    }
+}
+
+/// An HTTP client that keeps cookies and does not follow redirects (tests look at them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET answered")
+    }
+
+    /// Creates an account directly (registration comes with the accounts feature).
+    pub async fn create_user(&self, email: &str, password_text: &str) -> String {
+        create_user(&self.db, email, password_text).await
+    }
+
+    /// Logs in through the login server function, as a browser form post would.
+    pub async fn login(&self, email: &str, password_text: &str) -> reqwest::Response {
+        login(&self.client, &self.base, email, password_text).await
+    }
+
+    /// Stops the server (graceful) and drops a PostgreSQL test database.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+        self.smtp.stop();
+        self.database.drop_database().await;
+    }
+}
+
+pub async fn create_user(db: &Db, email: &str, password_text: &str) -> String {
+    let hashing = tokio::sync::Semaphore::new(1);
+    let hash = password::hash(&hashing, password_text.into()).await.expect("hashing works");
+    users::create(db, &Email::parse(email).unwrap(), "Camille Martin", Role::Beneficiary, &hash)
+        .await
+        .expect("the account is created")
+}
+
+pub async fn login(client: &reqwest::Client, base: &str, email: &str, password_text: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/session/login"))
+        .form(&[("email", email), ("password", password_text)])
+        .send()
+        .await
+        .expect("login answered")
+}
+
+/// The user the server recognises from this client's cookie, as JSON (`null` when anonymous).
+pub async fn whoami(client: &reqwest::Client, base: &str) -> serde_json::Value {
+    client
+        .post(format!("{base}/api/session/current"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .expect("current-user answered")
+        .json()
+        .await
+        .expect("current-user answers JSON")
+}
+
+/// Polls `condition` until it holds; fails with `what` after `timeout`.
+pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A free port on loopback (bound then released).
+pub async fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+}
+
+/// One message received by the SMTP listener.
+#[derive(Clone, Debug)]
+pub struct CapturedEmail {
+    pub to: Vec<String>,
+    pub raw: String,
+}
+
+impl CapturedEmail {
+    pub fn subject(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .and_then(|m| m.subject().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    pub fn text(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .and_then(|m| m.body_text(0).map(|t| t.to_string()))
+            .unwrap_or_default()
+    }
+}
+
+/// A real SMTP server on loopback that accepts every message and keeps it.
+pub struct SmtpCapture {
+    pub addr: SocketAddr,
+    pub messages: Arc<Mutex<Vec<CapturedEmail>>>,
+    tasks: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SmtpCapture {
+    /// Listens on `port` (0: any free port).
+    pub async fn start(port: u16) -> SmtpCapture {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("SMTP listener binds");
+        let addr = listener.local_addr().unwrap();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let store = messages.clone();
+        let tasks = tokio::spawn(async move {
+            let mut sessions = JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                sessions.spawn(smtp_session(stream, store.clone()));
+            }
+        });
+        SmtpCapture { addr, messages, tasks: Some(tasks) }
+    }
+
+    /// Stops listening and cuts every open SMTP connection: the mail server is down.
+    pub fn stop(&mut self) {
+        if let Some(tasks) = self.tasks.take() {
+            tasks.abort();
+        }
+    }
+
+    pub fn received(&self) -> Vec<CapturedEmail> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<CapturedEmail> {
+        wait_until(timeout, &format!("the SMTP listener received {count} message(s)"), || async {
+            self.messages.lock().unwrap().len() >= count
+        })
+        .await;
+        self.received()
+    }
+}
+
+impl Drop for SmtpCapture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn smtp_session(stream: TcpStream, store: Arc<Mutex<Vec<CapturedEmail>>>) {
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    let mut rcpt = Vec::new();
+    let mut line = String::new();
+    if writer.write_all(b"220 passerelle-test ESMTP\r\n").await.is_err() {
+        return;
+    }
+    loop {
+        line.clear();
+        match reader.read_line(&mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let command = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if command.starts_with("EHLO") {
+            b"250-passerelle-test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+        } else if command.starts_with("HELO") || command.starts_with("MAIL FROM") || command == "NOOP" {
+            b"250 OK\r\n"
+        } else if command.starts_with("RSET") {
+            rcpt.clear();
+            b"250 OK\r\n"
+        } else if command.starts_with("RCPT TO") {
+            let address = line.trim_end()[8..].trim().trim_start_matches('<').trim_end_matches('>');
+            rcpt.push(address.to_string());
+            b"250 OK\r\n"
+        } else if command == "DATA" {
+            if writer.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.is_err() {
+                return;
+            }
+            let mut raw = String::new();
+            loop {
+                line.clear();
+                match reader.read_line(&mut line).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                raw.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            store.lock().unwrap().push(CapturedEmail { to: std::mem::take(&mut rcpt), raw });
+            b"250 OK queued\r\n"
+        } else if command == "QUIT" {
+            let _ = writer.write_all(b"221 Bye\r\n").await;
+            return;
+        } else {
+            b"502 Command not implemented\r\n"
+        };
+        if writer.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real router on a real port, a real database (a temporary SQLite file,
+//! or a fresh PostgreSQL database), and a real SMTP listener receiving what lettre sends.
+//! One test binary; every database test runs on both backends (see `helpers::both_backends`).
+
+mod helpers;
+
+mod health;
+mod mail;
+mod sessions;
+mod shell;
+mod two_servers;

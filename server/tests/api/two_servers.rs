@@ -1,0 +1,171 @@
+//! The real `passerelle` binary, as separate processes: two servers on one PostgreSQL database,
+//! graceful stop on SIGTERM, and a bad setting refused in one line.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+
+use app::db::Db;
+use app::mail::{enqueue, OutgoingEmail};
+
+use crate::helpers::{client, free_port, login, wait_until, whoami, Backend, SmtpCapture, TestDatabase};
+
+const PASSWORD: &str = "une phrase de passe assez longue";
+
+struct ServerProcess {
+    child: Child,
+    base: String,
+    port: u16,
+    _files: tempfile::TempDir,
+}
+
+fn passerelle(database_url: &str, smtp_port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_passerelle"));
+    command
+        .env("PASSERELLE_CONFIG", "/dev/null") // embedded defaults, then the variables below
+        .env("PASSERELLE_DATABASE_URL", database_url)
+        .env("PASSERELLE_MAIL_TRANSPORT", "smtp")
+        .env("PASSERELLE_MAIL_SMTP_HOST", "127.0.0.1")
+        .env("PASSERELLE_MAIL_SMTP_PORT", smtp_port.to_string())
+        .env("PASSERELLE_MAIL_SMTP_TLS", "none")
+        .env("PASSERELLE_MAIL_POLL_INTERVAL_MS", "20")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    command
+}
+
+async fn spawn_server(database_url: &str, smtp_port: u16) -> ServerProcess {
+    let port = free_port().await;
+    let files = tempfile::tempdir().unwrap();
+    let child = passerelle(database_url, smtp_port)
+        .arg("serve")
+        .env("PASSERELLE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PASSERELLE_STORAGE_FILES_DIR", files.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the passerelle binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let probe = client();
+    wait_until(Duration::from_secs(30), "the server process answers /healthz", || async {
+        matches!(probe.get(format!("{base}/healthz")).send().await, Ok(r) if r.status() == 200)
+    })
+    .await;
+    ServerProcess { child, base, port, _files: files }
+}
+
+async fn create_staff_with_the_cli(database_url: &str, email: &str) {
+    let mut child = passerelle(database_url, 25)
+        .args(["admin", "create", "--email", email, "--name", "Alex Conseil", "--role", "advisor"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).await.unwrap();
+    assert!(child.wait().await.unwrap().success(), "passerelle admin create succeeds");
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_share_sessions_and_deliver_100_emails_exactly_once() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let smtp = SmtpCapture::start(0).await;
+    let first = spawn_server(&database.url, smtp.addr.port()).await;
+    let second = spawn_server(&database.url, smtp.addr.port()).await;
+    create_staff_with_the_cli(&database.url, "alex@exemple.fr").await;
+
+    // Log in through the first server, be recognised by the second.
+    let response = login(&client(), &first.base, "alex@exemple.fr", PASSWORD).await;
+    let cookie = session_cookie(&response);
+    let other = reqwest::Client::builder()
+        .default_headers([(reqwest::header::COOKIE, cookie.parse().unwrap())].into_iter().collect())
+        .build()
+        .unwrap();
+    assert_eq!(whoami(&other, &second.base).await["display_name"], "Alex Conseil");
+
+    // 100 emails queued at once; both workers deliver, none twice.
+    let db = Db::connect(&database.url, 2).await.unwrap();
+    let mut tx = db.pool().begin().await.unwrap();
+    for n in 0..100 {
+        let email = OutgoingEmail {
+            to: format!("personne{n}@exemple.fr"),
+            subject: format!("Message {n}"),
+            text: "Bonjour".into(),
+            html: "<p>Bonjour</p>".into(),
+        };
+        enqueue(&mut tx, &email).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    smtp.wait_for(100, Duration::from_secs(60)).await;
+    wait_until(Duration::from_secs(10), "every outbox row is marked sent", || async {
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        sent == 100
+    })
+    .await;
+    let mut per_subject: HashMap<String, usize> = HashMap::new();
+    for email in smtp.received() {
+        *per_subject.entry(email.subject()).or_default() += 1;
+    }
+    assert_eq!(per_subject.len(), 100);
+    assert!(per_subject.values().all(|&count| count == 1), "no email was delivered twice");
+
+    db.close().await;
+    drop((first, second));
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_request_in_flight_finish_then_the_process_exits() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let mut server = spawn_server(&database.url, 25).await;
+    // A request whose body is only half sent is in flight.
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/session/current HTTP/1.1\r\nHost: test\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\nx=123",
+        )
+        .await
+        .unwrap();
+
+    let pid = server.child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    wait_until(Duration::from_secs(10), "the server stops accepting connections", || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", server.port)).await.is_err()
+    })
+    .await;
+    stream.write_all(b"45678").await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+
+    assert!(answer.starts_with("HTTP/1.1 200"), "the request in flight was answered: {answer:?}");
+    let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let _ = &server.base;
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_with_one_line_naming_the_key() {
+    let output = passerelle("sqlite::memory:", 25)
+        .env("PASSERELLE_MAIL_TRANSPORT", "pigeon")
+        .arg("serve")
+        .output()
+        .await
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr:?}");
+    assert!(lines[0].contains("mail.transport") && lines[0].contains("PASSERELLE_MAIL_TRANSPORT"));
+    assert!(!stderr.contains("panicked"));
+}
