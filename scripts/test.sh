@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (SQLite, and PostgreSQL when a server answers on
+# 127.0.0.1:5432), the release build and its page-weight budget, then the browser specs in
+# Chromium, Firefox and WebKit and, with JavaScript off, in Chromium and Firefox.
+# Ends with a summary of what ran; fails if anything failed or something that should run did not.
+#
+# Settings (environment):
+#   PASSERELLE_TEST_POSTGRES     server URL for PostgreSQL tests (default postgres://postgres@127.0.0.1:5432)
+#   PASSERELLE_REQUIRE_POSTGRES  1: fail when no PostgreSQL answers (CI sets it)
+#   E2E_ENGINES                  engines to run (default chromium,firefox,webkit,chromium-nojs,firefox-nojs)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bold() { printf '\033[1m%s\033[0m\n' "$*"; }
+banner() { printf '\n\033[1;33m%s\033[0m\n' "$*"; }
+
+scripts/install-tools.sh all || { echo "test: installing the tools failed" >&2; exit 1; }
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+status=0
+declare -A outcome
+
+# --- PostgreSQL available? ---------------------------------------------------------------------
+pg_url="${PASSERELLE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+pg_hostport="${pg_url##*@}"; pg_hostport="${pg_hostport%%/*}"
+pg_host="${pg_hostport%%:*}"; pg_port="${pg_hostport##*:}"
+if (exec 3<>"/dev/tcp/$pg_host/$pg_port") 2>/dev/null; then
+  have_pg=1
+  export PASSERELLE_TEST_POSTGRES="$pg_url"
+else
+  have_pg=0
+  banner "################################################################################"
+  banner "#  NO POSTGRESQL on $pg_host:$pg_port — the PostgreSQL tests are SKIPPED.              "
+  banner "#  Start one (user postgres, trust authentication) to run them.                "
+  banner "################################################################################"
+fi
+
+# --- Rust: unit + integration ------------------------------------------------------------------
+bold "== Rust tests (unit and integration) =="
+log=$(mktemp)
+if [ "$have_pg" = 1 ]; then
+  cargo test --workspace --locked 2>&1 | tee "$log"; rust_rc=${PIPESTATUS[0]}
+else
+  cargo test --workspace --locked -- --skip postgres 2>&1 | tee "$log"; rust_rc=${PIPESTATUS[0]}
+fi
+sqlite_ok=$(grep -c '::sqlite \.\.\. ok' "$log" || true)
+pg_ok=$(grep -c 'postgres.* \.\.\. ok' "$log" || true)
+[ "$rust_rc" = 0 ] || status=1
+outcome[rust]=$([ "$rust_rc" = 0 ] && echo passed || echo FAILED)
+if [ "$sqlite_ok" -gt 0 ] && [ "$rust_rc" = 0 ]; then outcome[sqlite]="passed ($sqlite_ok tests)"; else outcome[sqlite]="FAILED"; status=1; fi
+if [ "$have_pg" = 1 ]; then
+  if [ "$pg_ok" -gt 0 ] && [ "$rust_rc" = 0 ]; then outcome[postgres]="passed ($pg_ok tests)"; else outcome[postgres]="FAILED"; status=1; fi
+else
+  outcome[postgres]="SKIPPED (no server on $pg_host:$pg_port)"
+  [ "${PASSERELLE_REQUIRE_POSTGRES:-0}" = 1 ] && { outcome[postgres]="MISSING (required)"; status=1; }
+fi
+
+# --- Release build, page weight, browsers ------------------------------------------------------
+bold "== Release build =="
+if cargo leptos build --release; then
+  outcome[build]=passed
+else
+  outcome[build]=FAILED; status=1
+fi
+
+if [ "${outcome[build]}" = passed ]; then
+  workdir=$(mktemp -d)
+  port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  PASSERELLE_CONFIG=/dev/null \
+  PASSERELLE_SERVER_LISTEN="127.0.0.1:$port" \
+  PASSERELLE_SERVER_BASE_URL="http://127.0.0.1:$port" \
+  PASSERELLE_DATABASE_URL="sqlite://$workdir/passerelle.db" \
+  PASSERELLE_STORAGE_FILES_DIR="$workdir/files" \
+  LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=passerelle \
+    target/release/passerelle serve >"$workdir/server.log" 2>&1 &
+  server_pid=$!
+  trap 'kill $server_pid 2>/dev/null; rm -rf "$workdir"' EXIT
+  for _ in $(seq 1 300); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 $server_pid 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+    echo "test: the release server did not start:"; cat "$workdir/server.log"
+    outcome[weight]=FAILED; outcome[e2e]=FAILED; status=1
+  else
+    bold "== Page weight (home page, brotli) =="
+    if node scripts/page-weight.mjs "http://127.0.0.1:$port" 250; then outcome[weight]=passed; else outcome[weight]=FAILED; status=1; fi
+
+    bold "== Browser tests =="
+    engines="${E2E_ENGINES:-chromium,firefox,webkit,chromium-nojs,firefox-nojs}"
+    if (cd end2end && node run.mjs --base-url "http://127.0.0.1:$port" --engines "$engines"); then
+      outcome[e2e]="passed ($engines)"
+    else
+      outcome[e2e]="FAILED (see the table above; requested: $engines)"; status=1
+    fi
+  fi
+  kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null
+else
+  outcome[weight]="not run (no build)"; outcome[e2e]="not run (no build)"
+fi
+
+# --- Summary -----------------------------------------------------------------------------------
+banner "================================ SUMMARY ================================"
+printf '  %-34s %s\n' "Rust unit + integration tests" "${outcome[rust]}"
+printf '  %-34s %s\n' "  database backend SQLite" "${outcome[sqlite]}"
+printf '  %-34s %s\n' "  database backend PostgreSQL" "${outcome[postgres]}"
+printf '  %-34s %s\n' "Release build" "${outcome[build]}"
+printf '  %-34s %s\n' "Page weight ≤ 250 KB brotli" "${outcome[weight]}"
+printf '  %-34s %s\n' "Browser engines" "${outcome[e2e]}"
+if [ $status = 0 ]; then bold "ALL PASSED"; else bold "SOMETHING FAILED"; fi
+exit $status
