@@ -1,7 +1,10 @@
 //! Password hashing with argon2id (m = 19 MiB, t = 2, p = 1), on blocking threads, with a bound
 //! on how many run at once so a burst of logins cannot exhaust memory or starve the server.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -40,8 +43,43 @@ async fn run_bounded<T: Send + 'static>(
 }
 
 /// Hashes a new password; `hashing` bounds how many computations run at once.
+/// The form of a password that is hashed and compared: Unicode NFKC, so that the same
+/// characters typed on different keyboards or systems give the same password.
+pub fn normalize(password: &str) -> String {
+    password.nfkc().collect()
+}
+
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static LIST: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        include_str!("common-passwords.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .collect()
+    })
+}
+
+/// Why a new password is refused, in French, or `None` when it is acceptable: length, the
+/// bundled list of common passwords (French ones included), then a zxcvbn score of at least 3.
+/// `personal` holds what the person typed elsewhere in the form (name, email…), which make a
+/// password guessable.
+pub fn problem_with_new_password(password: &str, personal: &[&str]) -> Option<&'static str> {
+    let normalized = normalize(password);
+    if let Err(message) = crate::domain::password::check_length(&normalized) {
+        return Some(message);
+    }
+    if common_passwords().contains(normalized.to_lowercase().as_str()) {
+        return Some("Ce mot de passe fait partie des plus utilisés : il serait deviné en quelques secondes. Choisissez-en un autre, par exemple une phrase de quelques mots.");
+    }
+    let guessable = zxcvbn::zxcvbn(&normalized, personal).score() < zxcvbn::Score::Three;
+    if guessable {
+        return Some("Ce mot de passe est trop facile à deviner (mots courants, suites, dates, votre nom…). Ajoutez quelques mots inattendus : une phrase est plus sûre et plus facile à retenir.");
+    }
+    None
+}
+
 pub async fn hash(hashing: &Semaphore, password: String) -> Result<String, AppError> {
-    run_bounded(hashing, move || hash_now(&password))
+    run_bounded(hashing, move || hash_now(&normalize(&password)))
         .await?
         .map_err(|e| AppError::internal("password hashing failed", e))
 }
@@ -52,10 +90,41 @@ pub async fn verify(hashing: &Semaphore, stored: Option<String>, password: Strin
     run_bounded(hashing, move || {
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+        let password = normalize(&password);
         let matches = PasswordHash::new(&stored)
             .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         exists && matches
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_passwords_including_french_ones_are_refused() {
+        for common in ["motdepasse123", "AZERTYUIOP123", "jetaimejetaime", "qwertyuiopasdfgh"] {
+            assert!(problem_with_new_password(common, &[]).is_some(), "{common}");
+        }
+    }
+
+    #[test]
+    fn guessable_passwords_and_ones_built_on_the_name_are_refused() {
+        assert!(problem_with_new_password("aaaaaaaaaaaaaaaa", &[]).is_some());
+        assert!(problem_with_new_password("dupont19850714", &["dupont", "1985-07-14"]).is_some());
+    }
+
+    #[test]
+    fn a_passphrase_without_composition_rules_is_accepted() {
+        assert_eq!(problem_with_new_password("cheval agrafe pile correcte", &[]), None);
+        assert_eq!(problem_with_new_password(&"écureuil vert du lundi ".repeat(3), &[]), None);
+    }
+
+    #[test]
+    fn normalization_makes_equivalent_characters_one_password() {
+        // "ﬁ" (one ligature character) and "fi" are the same password after NFKC.
+        assert_eq!(normalize("ﬁdèle"), normalize("fidèle"));
+    }
 }

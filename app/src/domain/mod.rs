@@ -4,6 +4,7 @@
 pub mod birth_date;
 pub mod email;
 pub mod nir;
+pub mod password;
 pub mod phone;
 
 pub use birth_date::BirthDate;
