@@ -8,10 +8,17 @@
 //                [--grep TEXT]        (only the specs whose name contains TEXT)
 //
 // The app server must already be running at the base URL. A spec module exports by default an
-// array of `{ name, run: async ({ browser, baseUrl, engine, js }) => {...}, timeout? }`; `js` is
-// false in the "-nojs" engines. Each spec gets a fresh browser session; a failing spec leaves a
-// screenshot in results/<engine>-<spec>.png. Exits non-zero if any spec failed or any requested
-// engine could not run.
+// array of specs:
+//   {
+//     name: string,
+//     run: async ({ browser, baseUrl, engine, js }) => {...},  // throws to fail
+//     timeout?: number,                                      // ms, default 60 s
+//     skip?: ({ engine, js }) => false | string,             // a string: skipped, for that reason
+//   }
+// `js` is false in the "-nojs" engines. Each spec gets a fresh browser session; a failing spec
+// leaves a screenshot in results/<engine>-<spec>.png, and each driver's output is kept in
+// results/<engine>-driver.log. Exits non-zero if any spec failed or any requested engine could
+// not run.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -169,7 +176,7 @@ let activeDriver = null;
 
 async function runEngine(engineName, specs, baseUrl) {
   const engine = ENGINES[engineName];
-  const result = { engine: engineName, passed: 0, failed: 0, count: specs.length, error: null };
+  const result = { engine: engineName, passed: 0, failed: 0, skipped: 0, count: specs.length, error: null };
   console.log(`\n${engineName}`);
 
   // Forget the screenshots of an earlier run of this engine.
@@ -189,6 +196,12 @@ async function runEngine(engineName, specs, baseUrl) {
   }
   try {
     for (const spec of specs) {
+      const skipReason = spec.skip?.({ engine: engineName, js: engine.js });
+      if (skipReason) {
+        console.log(`  - ${spec.name} (skipped: ${skipReason})`);
+        result.skipped += 1;
+        continue;
+      }
       if (await runSpec(engineName, engine, driver.port, spec, baseUrl)) result.passed += 1;
       else result.failed += 1;
     }
@@ -200,20 +213,17 @@ async function runEngine(engineName, specs, baseUrl) {
 }
 
 function printSummary(results) {
-  const rows = [['engine', 'passed', 'failed', 'count', 'note']];
-  for (const r of results) {
-    rows.push([r.engine, String(r.passed), String(r.failed), String(r.count), r.error ? `NOT RUN: ${firstLine(r.error)}` : '']);
-  }
-  const widths = rows[0].slice(0, 4).map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row) =>
-    row
-      .slice(0, 4)
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
-      .join('  ') + (row[4] ? `  ${row[4]}` : '');
+  const header = ['engine', 'passed', 'failed', 'skipped', 'count'];
+  const rows = results.map((r) => [r.engine, r.passed, r.failed, r.skipped, r.count].map(String));
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   console.log('\nSummary');
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(line(header));
+  console.log(line(widths.map((width) => '-'.repeat(width))));
+  results.forEach((r, index) => {
+    console.log(line(rows[index]) + (r.error ? `  NOT RUN: ${firstLine(r.error)}` : ''));
+  });
 }
 
 async function main() {

@@ -2,9 +2,10 @@
 //
 // The page's Content-Security-Policy forbids eval, but scripts sent through WebDriver's
 // "execute script" are not subject to it, so axe's source is sent as the script body itself.
-// Those scripts also run when the page's own JavaScript is disabled (checked in Chromium with
-// --blink-settings=scriptEnabled=false and in Firefox with javascript.enabled=false), so the
-// audit runs in every engine, JS-off variants included.
+//
+// With the page's JavaScript disabled, such scripts still run (and promise callbacks too), but
+// timers never fire, and axe.run() relies on them: it never settles (checked in Chromium and
+// Firefox). So the audit is only usable in the JS engines; see the axe spec's `skip`.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

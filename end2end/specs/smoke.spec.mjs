@@ -28,13 +28,25 @@ const textOf = async (element) => clean(await element.getProperty('textContent')
 const isHydrated = (browser) =>
   browser.execute(() => document.documentElement.dataset.hydrated === 'true');
 
+// Sessions in which the app did not hydrate: no point waiting for it again there.
+const neverHydrated = new WeakSet();
+
 /**
  * In the JS engines, waits (without failing) for the app to hydrate, so that what follows sees
  * the page as a user does; the hydration spec is the one that fails if it never happens.
  */
 async function settle(browser, js) {
-  if (!js) return;
-  await waitFor(() => isHydrated(browser), { timeout: 10_000 }).catch(() => {});
+  if (!js || neverHydrated.has(browser)) return;
+  await waitFor(() => isHydrated(browser), { timeout: 10_000 }).catch(() => neverHydrated.add(browser));
+}
+
+/**
+ * A link's target as `{ pathname, hash }`. WebKitGTK's "get element attribute" gives `href`
+ * already resolved to an absolute URL, the others give the attribute as written.
+ */
+async function hrefOf(browser, link) {
+  const url = new URL(await link.getAttribute('href'), await browser.getUrl());
+  return { pathname: url.pathname, hash: url.hash };
 }
 
 /** Waits for the page's h1 to read `expected`, tolerating the page changing underneath. */
@@ -65,7 +77,7 @@ export default [
       const skipLink = await browser.$('body > :first-child');
       assert.equal(await skipLink.getTagName(), 'a', 'the first element of the body is a link');
       assert.equal(await textOf(skipLink), 'Aller au contenu');
-      assert.equal(await skipLink.getAttribute('href'), '#contenu');
+      assert.deepEqual(await hrefOf(browser, skipLink), { pathname: '/', hash: '#contenu' });
       const target = await browser.$('#contenu');
       assert.ok(await target.isExisting(), 'the skip link target #contenu exists');
       assert.equal(await target.getTagName(), 'main', 'the skip link target is <main>');
@@ -81,7 +93,7 @@ export default [
 
       const footerLinks = await browser.$$('body > footer a');
       const hrefs = [];
-      for (const link of footerLinks) hrefs.push(await link.getAttribute('href'));
+      for (const link of footerLinks) hrefs.push((await hrefOf(browser, link)).pathname);
       assert.deepEqual(hrefs, FOOTER_PAGES.map((page) => page.href), 'the footer links');
     },
   },
@@ -122,6 +134,11 @@ export default [
 
   {
     name: 'home page passes the axe-core WCAG 2.0/2.1 A and AA audit',
+    // With the page's JavaScript off, scripts sent through WebDriver still run, and so do
+    // promise callbacks, but timers and animation frames never fire (checked in Chromium with
+    // --blink-settings=scriptEnabled=false and in Firefox with javascript.enabled=false), so
+    // axe.run() never settles. The audit therefore runs in the JS engines only.
+    skip: ({ js }) => !js && "axe-core cannot run with the page's JavaScript off (its timers never fire)",
     async run({ browser, baseUrl, js }) {
       await browser.url(`${baseUrl}/`);
       await settle(browser, js);
