@@ -132,10 +132,26 @@ function indent(text, prefix = '      ') {
     .join('\n');
 }
 
+// Per-session clean-ups (temporary profiles) not run yet, and the driver currently running, so
+// that an interruption still removes and stops them.
+const pendingCleanups = new Set();
+let activeDriver = null;
+let interrupted = false;
+
+function runCleanup(cleanup) {
+  pendingCleanups.delete(cleanup);
+  try {
+    cleanup();
+  } catch {
+    // a leftover temporary profile is not worth failing for
+  }
+}
+
 /** Runs one spec in a fresh session. Returns true if it passed. */
 async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
   const started = Date.now();
   const { capabilities, cleanup } = engine.capabilities();
+  pendingCleanups.add(cleanup);
   let browser = null;
   try {
     browser = await remote({
@@ -155,7 +171,7 @@ async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
     return true;
   } catch (error) {
     console.log(`  ✗ ${spec.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    console.log(indent(error?.stack && !error.message.includes('\n') ? error.stack : error?.message ?? error));
+    console.log(indent(error?.stack && !String(error.message).includes('\n') ? error.stack : error?.message ?? error));
     if (browser) {
       const file = await saveScreenshot(browser, path.join(RESULTS_DIR, `${engineName}-${slug(spec.name)}.png`));
       if (file) console.log(`      screenshot: ${path.relative(process.cwd(), file)}`);
@@ -163,16 +179,9 @@ async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
     return false;
   } finally {
     if (browser) await browser.deleteSession().catch(() => {});
-    try {
-      cleanup();
-    } catch {
-      // a leftover temporary profile is not worth failing for
-    }
+    runCleanup(cleanup);
   }
 }
-
-// The driver currently running, so that a Ctrl-C or a crash still stops it.
-let activeDriver = null;
 
 async function runEngine(engineName, specs, baseUrl) {
   const engine = ENGINES[engineName];
@@ -196,6 +205,7 @@ async function runEngine(engineName, specs, baseUrl) {
   }
   try {
     for (const spec of specs) {
+      if (interrupted) break;
       const skipReason = spec.skip?.({ engine: engineName, js: engine.js });
       if (skipReason) {
         console.log(`  - ${spec.name} (skipped: ${skipReason})`);
@@ -255,11 +265,14 @@ async function main() {
 
 async function stopAndExit(code) {
   if (activeDriver) await activeDriver.stop().catch(() => {});
+  for (const cleanup of [...pendingCleanups]) runCleanup(cleanup);
   process.exit(code);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\n${signal}: stopping the driver`);
     stopAndExit(130);
   });

@@ -24,6 +24,12 @@ pub struct AppConfig {
     pub session_absolute_secs: i64,
     /// Extra `connect-src` origin for cargo-leptos's live-reload socket (development only).
     pub live_reload_origin: Option<String>,
+    /// Keys derived from `security.secret_key`.
+    pub secrets: Arc<crate::account::secrets::Secrets>,
+    /// Lifetime of an activation link.
+    pub activation_ttl_ms: i64,
+    /// Lifetime of a password-reset link.
+    pub reset_ttl_ms: i64,
 }
 
 #[derive(Clone)]

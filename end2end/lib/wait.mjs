@@ -5,7 +5,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Calls `fn` until it returns a truthy value, and returns that value. An error thrown by `fn`
  * ends the wait at once (so `fn` can report a state that will never change).
- * Throws "timed out after …ms waiting for <message>" after `timeout` ms.
+ * Throws "timed out after …ms waiting for <message>" after `timeout` ms; `message` may be a
+ * function, called then, to describe the state at that moment.
  */
 export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 'condition' } = {}) {
   const deadline = Date.now() + timeout;
@@ -16,7 +17,8 @@ export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 
     if (Date.now() >= deadline) break;
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
   }
-  throw new Error(`timed out after ${timeout} ms waiting for ${message} (last value: ${describe(last)})`);
+  const what = typeof message === 'function' ? message() : message;
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last value: ${describe(last)})`);
 }
 
 function describe(value) {

@@ -102,14 +102,20 @@ export default [
     name: 'home page hydrates without console error',
     async run({ browser, baseUrl, js }) {
       if (!js) {
-        // The page's own scripts must not have run: no hydration marker, and not even the
-        // inline script that Leptos puts at the end of the page. Scripts sent through WebDriver
-        // still run with JavaScript disabled, which is what makes this check possible.
+        // The page's own scripts must not have run: no hydration marker, and not even the inline
+        // script that Leptos puts at the end of the page (it defines __RESOLVED_RESOURCES).
+        // Scripts sent through WebDriver still run with JavaScript disabled, which is what makes
+        // the second check possible.
         await browser.url(`${baseUrl}/`);
         assert.equal(
           await browser.$('html').getAttribute('data-hydrated'),
           null,
           'no hydration marker with JavaScript off',
+        );
+        assert.match(
+          await browser.getPageSource(),
+          /__RESOLVED_RESOURCES\s*=/,
+          'the page has the inline Leptos script this check relies on',
         );
         assert.equal(
           await browser.execute(() => typeof window.__RESOLVED_RESOURCES),
@@ -122,12 +128,14 @@ export default [
       // Null in WebKit (no WebDriver BiDi): there the hydration marker is the whole proof.
       const errors = await consoleErrors(browser);
       await browser.url(`${baseUrl}/`);
-      await waitFor(() => isHydrated(browser), {
-        timeout: HYDRATION_TIMEOUT,
-        message:
-          'html[data-hydrated="true"] (set at the end of hydration)' +
-          (errors?.length ? `; console errors so far: ${JSON.stringify(errors)}` : ''),
-      });
+      await waitFor(
+        async () => {
+          // Any error fails the spec anyway: stop waiting at the first one.
+          if (errors?.length) throw new Error(`console error before hydration: ${JSON.stringify(errors)}`);
+          return isHydrated(browser);
+        },
+        { timeout: HYDRATION_TIMEOUT, message: 'html[data-hydrated="true"] (set at the end of hydration)' },
+      );
       if (errors) assert.deepEqual(errors, [], 'no console error or uncaught exception');
     },
   },

@@ -19,7 +19,25 @@ pub struct Settings {
     pub mail: MailSettings,
     pub storage: StorageSettings,
     pub session: SessionSettings,
+    pub accounts: AccountSettings,
+    pub security: SecuritySettings,
 }
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountSettings {
+    pub activation_link_hours: i64,
+    pub reset_link_minutes: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub secret_key: String,
+}
+
+/// The development secret: fine on a laptop, refused outside development mode.
+pub const DEV_SECRET_KEY: &str = "development only: not a secret, never use in production";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -97,6 +115,13 @@ impl Default for Settings {
                 idle_timeout_minutes: 30,
                 absolute_timeout_hours: 12,
             },
+            accounts: AccountSettings {
+                activation_link_hours: 48,
+                reset_link_minutes: 60,
+            },
+            security: SecuritySettings {
+                secret_key: DEV_SECRET_KEY.into(),
+            },
         }
     }
 }
@@ -124,6 +149,16 @@ impl Default for StorageSettings {
 impl Default for SessionSettings {
     fn default() -> Self {
         Settings::default().session
+    }
+}
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Settings::default().accounts
+    }
+}
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Settings::default().security
     }
 }
 
@@ -244,6 +279,20 @@ impl Settings {
         if self.session.absolute_timeout_hours < 1 {
             return Err(error("session.absolute_timeout_hours", "must be at least 1"));
         }
+        if self.accounts.activation_link_hours < 1 {
+            return Err(error("accounts.activation_link_hours", "must be at least 1"));
+        }
+        if self.accounts.reset_link_minutes < 1 {
+            return Err(error("accounts.reset_link_minutes", "must be at least 1"));
+        }
+        if !self.server.dev_mode
+            && (self.security.secret_key == DEV_SECRET_KEY || self.security.secret_key.chars().count() < 32)
+        {
+            return Err(error(
+                "security.secret_key",
+                "outside development mode, set a random secret of 32 characters or more (e.g. `openssl rand -base64 48`)",
+            ));
+        }
         Ok(())
     }
 
@@ -291,6 +340,9 @@ impl Settings {
             session_idle_secs: self.session.idle_timeout_minutes * 60,
             session_absolute_secs: self.session.absolute_timeout_hours * 3600,
             live_reload_origin: None,
+            secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.as_bytes())),
+            activation_ttl_ms: self.accounts.activation_link_hours * 3600 * 1000,
+            reset_ttl_ms: self.accounts.reset_link_minutes * 60 * 1000,
         }
     }
 }
@@ -375,8 +427,11 @@ mod tests {
     fn production_cannot_use_the_development_mailbox_and_gets_secure_cookies() {
         let err = Settings::from_toml("[server]\ndev_mode = false\n", no_env).unwrap_err();
         assert_eq!(err.key, "mail.transport");
+        let production = "[server]\ndev_mode = false\nbase_url = \"https://passerelle.example\"\n[mail]\ntransport = \"smtp\"\n";
+        let err = Settings::from_toml(production, no_env).unwrap_err();
+        assert_eq!(err.key, "security.secret_key", "the development secret is refused in production");
         let settings = Settings::from_toml(
-            "[server]\ndev_mode = false\nbase_url = \"https://passerelle.example\"\n[mail]\ntransport = \"smtp\"\n",
+            &format!("{production}[security]\nsecret_key = \"{}\"\n", "x".repeat(40)),
             no_env,
         )
         .unwrap();

@@ -80,10 +80,11 @@ fn with_security_headers(router: Router) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Reset and activation links carry tokens: never leak a URL to another site.
+        // Reset and activation links carry tokens: a URL never leaves for another site. Same-origin
+        // requests keep their Referer, which plain form posts (JavaScript off) use to come back.
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("permissions-policy"),

@@ -118,7 +118,7 @@ pub async fn start(
         let graceful = async move {
             let _ = stopped_http.wait_for(|stop| *stop).await;
         };
-        if let Err(e) = axum::serve(listener, app.into_make_service())
+        if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(graceful)
             .await
         {

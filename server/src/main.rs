@@ -1,14 +1,15 @@
 //! `passerelle`: the command line of the server.
 
-use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use app::account::{password, users, Role};
+use app::account::tokens::{self, Purpose};
+use app::account::{emails, users, Role};
 use app::db::Db;
 use app::domain::Email;
+use app::mail::enqueue;
 use passerelle_server::config::Settings;
 
 #[derive(Parser)]
@@ -34,8 +35,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create a staff account. The password is read from the terminal (hidden) or, when the
-    /// input is not a terminal, from the first line of standard input — never from arguments.
+    /// Create a staff account (advisor or administrator). Prints a single-use link, also sent by
+    /// email, where the person chooses their password: no password goes through the command line.
     Create {
         #[arg(long)]
         email: String,
@@ -101,34 +102,39 @@ async fn create_staff(settings: Settings, email: String, name: String, role: Str
     if name.is_empty() {
         return Err("--name must not be empty".into());
     }
-    let secret = read_password()?;
-    if secret.chars().count() < 12 {
-        return Err("the password must have at least 12 characters".into());
-    }
+    let config = settings.app_config();
     let db = Db::connect(&settings.database.url, 2)
         .await
         .map_err(|e| format!("cannot open the database (database.url): {e}"))?;
     db.migrate().await.map_err(|e| format!("cannot update the database schema: {e}"))?;
-    let hashing = tokio::sync::Semaphore::new(1);
-    let hash = password::hash(&hashing, secret).await.map_err(|e| e.to_string())?;
-    let result = users::create(&db, &email, name, role, &hash).await;
+    let result = async {
+        let mut tx = db.pool().begin().await?;
+        let user_id = match users::create(&mut tx, &email, name, role, users::NO_PASSWORD, false).await {
+            Ok(id) => id,
+            Err(users::CreateUserError::EmailTaken) => return Ok(None),
+            Err(users::CreateUserError::Database(e)) => return Err(e),
+        };
+        let token = tokens::issue(&mut tx, &user_id, Purpose::StaffSetup, config.activation_ttl_ms).await?;
+        let message = emails::staff_setup(&config.base_url, email.as_str(), name, &token, config.activation_ttl_ms);
+        enqueue(&mut tx, &message).await?;
+        tx.commit().await?;
+        Ok(Some(token))
+    }
+    .await;
     db.close().await;
     match result {
-        Ok(_) => {
-            println!("Account created for {} ({}).", email.as_str(), role.as_str());
+        Ok(Some(token)) => {
+            println!(
+                "Account created for {} ({}).\nTo choose the password, open this link (valid {} hours, once):\n{}/mot-de-passe/nouveau/{token}\nThe same link is emailed to {}.",
+                email.as_str(),
+                role.as_str(),
+                settings.accounts.activation_link_hours,
+                config.base_url,
+                email.as_str()
+            );
             Ok(())
         }
-        Err(users::CreateUserError::EmailTaken) => Err(format!("an account already uses {}", email.as_str())),
+        Ok(None) => Err(format!("an account already uses {}", email.as_str())),
         Err(e) => Err(format!("cannot create the account: {e}")),
-    }
-}
-
-fn read_password() -> Result<String, String> {
-    if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password (12 characters or more): ").map_err(|e| e.to_string())
-    } else {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
-        Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }

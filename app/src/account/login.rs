@@ -3,42 +3,199 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use serde::{Deserialize, Serialize};
+
 use crate::account::SessionUser;
 use crate::error::AppError;
 
 /// The one message for an unknown address or a wrong password: it never tells which.
 pub const BAD_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
 
-#[server(endpoint = "session/login")]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    use crate::account::{password, session, users};
-    use crate::domain::Email;
-    use crate::error::with_status;
-    use crate::state::app_state;
+/// What a login attempt leads to, when the identifier and password were not simply wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginOutcome {
+    LoggedIn { destination: String },
+    /// Right password, but the activation link was never used.
+    NotActivated { masked_email: String, ticket: String },
+    /// Too many failures: the account waits this many minutes.
+    Locked { minutes: i64 },
+}
 
-    with_status(async move {
-        let state = app_state();
-        let refused = || AppError::Validation(vec![("email".into(), BAD_CREDENTIALS.into())]);
-        // A malformed address still costs a hash verification: the timing tells nothing.
-        let account = match Email::parse(&email) {
-            Ok(email) => users::credentials_by_email(&state.db, &email)
-                .await
-                .map_err(|e| AppError::internal("login: reading the account failed", e))?,
-            Err(_) => None,
-        };
-        let stored = account.as_ref().map(|a| a.password_hash.clone());
-        if !password::verify(&state.hashing, stored, password).await? {
-            return Err(refused());
+/// After this many consecutive failures the account waits, 1 minute at first.
+pub const FAILURES_BEFORE_LOCK: i64 = 5;
+/// At most this many failures in 24 hours.
+pub const FAILURES_PER_DAY: i64 = 25;
+
+#[server(endpoint = "session/login")]
+pub async fn login(email: String, password: String) -> Result<LoginOutcome, AppError> {
+    let result = service::login(&crate::state::app_state(), &email, password).await;
+    if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
+        leptos_axum::redirect(destination);
+    }
+    crate::error::with_status(result)
+}
+
+#[cfg(feature = "ssr")]
+pub mod service {
+    use super::*;
+    use crate::account::{password, session, ticket, Role};
+    use crate::db::{new_id, now_ms};
+    use crate::domain::Email;
+    use crate::state::AppState;
+
+    fn internal(e: sqlx::Error) -> AppError {
+        AppError::internal("login: database", e)
+    }
+
+    fn refused() -> AppError {
+        AppError::Validation(vec![("email".into(), BAD_CREDENTIALS.into())])
+    }
+
+    /// How long an account waits after `failures` consecutive failures: none before 5, then
+    /// 1 minute, doubling with each further failure, at most 1 hour.
+    pub fn lock_ms(failures: i64) -> i64 {
+        if failures < FAILURES_BEFORE_LOCK {
+            return 0;
         }
-        let account = account.ok_or_else(refused)?;
-        let token = session::start(&state.db, &account.id)
+        let doublings = (failures - FAILURES_BEFORE_LOCK).min(6) as u32;
+        (60_000i64 << doublings).min(3_600_000)
+    }
+
+    fn minutes_left(until: i64, now: i64) -> i64 {
+        ((until - now) + 59_999) / 60_000
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct Account {
+        id: String,
+        email: String,
+        password_hash: String,
+        role: String,
+        activated_at: Option<i64>,
+        failed_logins: i64,
+        locked_until: Option<i64>,
+    }
+
+    async fn record(state: &AppState, user_id: &str, outcome: &str) -> Result<(), AppError> {
+        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, $4)")
+            .bind(new_id())
+            .bind(user_id)
+            .bind(now_ms())
+            .bind(outcome)
+            .execute(state.db.pool())
             .await
-            .map_err(|e| AppError::internal("login: starting the session failed", e))?;
-        set_cookie(&session::cookie(&state.config, &token));
-        leptos_axum::redirect("/");
+            .map_err(internal)?;
         Ok(())
     }
-    .await)
+
+    pub async fn login(state: &AppState, email: &str, password_text: String) -> Result<LoginOutcome, AppError> {
+        let account: Option<Account> = match Email::parse(email) {
+            Ok(email) => sqlx::query_as(
+                "SELECT id, email, password_hash, role, activated_at, failed_logins, locked_until                  FROM users WHERE email_normalized = $1",
+            )
+            .bind(email.normalized())
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(internal)?,
+            Err(_) => None,
+        };
+        let now = now_ms();
+        if let Some(account) = &account {
+            if let Some(until) = account.locked_until.filter(|until| *until > now) {
+                record(state, &account.id, "locked").await?;
+                return Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) });
+            }
+        }
+        // Unknown accounts verify a dummy hash: the answer takes as long either way.
+        let stored = account.as_ref().map(|a| a.password_hash.clone());
+        let right = password::verify(&state.hashing, stored, password_text).await?;
+        let Some(account) = account else { return Err(refused()) };
+        if !right {
+            return failed(state, &account, now).await;
+        }
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(&account.id)
+            .execute(state.db.pool())
+            .await
+            .map_err(internal)?;
+        if account.activated_at.is_none() {
+            record(state, &account.id, "not_activated").await?;
+            return Ok(LoginOutcome::NotActivated {
+                masked_email: Email::parse(&account.email).map(|e| e.masked()).unwrap_or_default(),
+                ticket: ticket::issue(&state.config.secrets, &account.id),
+            });
+        }
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&account.id)
+            .execute(state.db.pool())
+            .await
+            .map_err(internal)?;
+        record(state, &account.id, "success").await?;
+        // A new session id at every login: nothing from before login is carried over.
+        if let Some(previous) = session::current() {
+            session::end(&state.db, &previous.token_hash).await.map_err(internal)?;
+        }
+        let token = session::start(&state.db, &account.id).await.map_err(internal)?;
+        set_cookie(&session::cookie(&state.config, &token));
+        let destination = match Role::parse(&account.role) {
+            Some(Role::Advisor | Role::Admin) => "/conseiller",
+            _ => "/espace",
+        };
+        Ok(LoginOutcome::LoggedIn { destination: destination.into() })
+    }
+
+    async fn failed(state: &AppState, account: &Account, now: i64) -> Result<LoginOutcome, AppError> {
+        record(state, &account.id, "bad_password").await?;
+        let failures = account.failed_logins + 1;
+        let failures_today: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2",
+        )
+        .bind(&account.id)
+        .bind(now - 86_400_000)
+        .fetch_one(state.db.pool())
+        .await
+        .map_err(internal)?;
+        let mut until = (lock_ms(failures) > 0).then(|| now + lock_ms(failures));
+        if failures_today >= FAILURES_PER_DAY {
+            let oldest: i64 = sqlx::query_scalar(
+                "SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password'                  AND at > $2 ORDER BY at DESC LIMIT $3) AS recent",
+            )
+            .bind(&account.id)
+            .bind(now - 86_400_000)
+            .bind(FAILURES_PER_DAY)
+            .fetch_one(state.db.pool())
+            .await
+            .map_err(internal)?;
+            until = Some(until.unwrap_or(0).max(oldest + 86_400_000));
+        }
+        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+            .bind(failures)
+            .bind(until)
+            .bind(&account.id)
+            .execute(state.db.pool())
+            .await
+            .map_err(internal)?;
+        match until {
+            Some(until) => Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) }),
+            None => Err(refused()),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_wait_starts_at_five_failures_doubles_and_stops_at_one_hour() {
+            assert_eq!(lock_ms(4), 0);
+            assert_eq!(lock_ms(5), 60_000);
+            assert_eq!(lock_ms(6), 120_000);
+            assert_eq!(lock_ms(7), 240_000);
+            assert_eq!(lock_ms(11), 3_600_000);
+            assert_eq!(lock_ms(40), 3_600_000);
+        }
+    }
 }
 
 #[server(endpoint = "session/logout")]

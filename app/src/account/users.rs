@@ -19,18 +19,21 @@ pub enum CreateUserError {
     Database(#[from] sqlx::Error),
 }
 
-/// Creates an account; `EmailTaken` when the address (ignoring case) already has one.
+/// Creates an account, already activated or not; `EmailTaken` when the address (ignoring case)
+/// already has one.
 pub async fn create(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     email: &Email,
     display_name: &str,
     role: Role,
     password_hash: &str,
+    activated: bool,
 ) -> Result<String, CreateUserError> {
     let id = new_id();
+    let now = now_ms();
     let result = sqlx::query(
-        "INSERT INTO users (id, email, email_normalized, password_hash, role, display_name, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (id, email, email_normalized, password_hash, role, display_name, created_at, activated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(email.as_str())
@@ -38,8 +41,9 @@ pub async fn create(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(display_name)
-    .bind(now_ms())
-    .execute(db.pool())
+    .bind(now)
+    .bind(activated.then_some(now))
+    .execute(&mut *conn)
     .await;
     match result {
         Ok(_) => Ok(id),
@@ -47,6 +51,9 @@ pub async fn create(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A password hash nobody can match: accounts waiting for their first password.
+pub const NO_PASSWORD: &str = "!";
 
 pub async fn credentials_by_email(db: &Db, email: &Email) -> Result<Option<UserCredentials>, sqlx::Error> {
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE email_normalized = $1")

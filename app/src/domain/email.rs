@@ -33,6 +33,13 @@ impl Email {
         &self.0
     }
 
+    /// For the screen, when the person may not be the owner: `j•••@exemple.fr`.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}•••@{domain}")
+    }
+
     /// The form compared for uniqueness: `Jean@Exemple.fr` and `jean@exemple.fr` are one address.
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
@@ -48,6 +55,7 @@ mod tests {
         let email = Email::parse("  Jean.Dupont@Exemple.fr ").unwrap();
         assert_eq!(email.as_str(), "Jean.Dupont@Exemple.fr");
         assert_eq!(email.normalized(), "jean.dupont@exemple.fr");
+        assert_eq!(email.masked(), "J•••@Exemple.fr");
     }
 
     #[test]

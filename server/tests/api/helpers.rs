@@ -193,7 +193,8 @@ impl TestApp {
 pub async fn create_user(db: &Db, email: &str, password_text: &str) -> String {
     let hashing = tokio::sync::Semaphore::new(1);
     let hash = password::hash(&hashing, password_text.into()).await.expect("hashing works");
-    users::create(db, &Email::parse(email).unwrap(), "Camille Martin", Role::Beneficiary, &hash)
+    let mut conn = db.pool().acquire().await.unwrap();
+    users::create(&mut conn, &Email::parse(email).unwrap(), "Camille Martin", Role::Beneficiary, &hash, true)
         .await
         .expect("the account is created")
 }

@@ -1,0 +1,168 @@
+//! After registering: resend the activation link, correct the address, activate.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::account::LinkProblem;
+use crate::error::AppError;
+
+/// The answer to "Renvoyer le lien" and "Corriger l'adresse".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSent {
+    pub masked_email: String,
+}
+
+/// At most this many activation emails per account and hour (the first one included).
+pub const RESENDS_PER_HOUR: i64 = 3;
+
+#[server(endpoint = "account/resend-activation")]
+pub async fn resend_activation(ticket: String) -> Result<LinkSent, AppError> {
+    crate::error::with_status(service::resend(&crate::state::app_state(), &ticket).await)
+}
+
+#[server(endpoint = "account/correct-email")]
+pub async fn correct_email(ticket: String, email: String, password: String) -> Result<LinkSent, AppError> {
+    crate::error::with_status(service::correct_email(&crate::state::app_state(), &ticket, &email, password).await)
+}
+
+/// Whether an activation link can be used (the page shows why not, before any click).
+#[server(endpoint = "account/activation-link")]
+pub async fn activation_link_status(token: String) -> Result<Option<LinkProblem>, AppError> {
+    crate::error::with_status(service::link_status(&crate::state::app_state(), &token).await)
+}
+
+#[server(endpoint = "account/activate")]
+pub async fn activate(token: String) -> Result<(), AppError> {
+    let result = service::activate(&crate::state::app_state(), &token).await;
+    if result.is_ok() {
+        leptos_axum::redirect("/connexion?active=1");
+    }
+    crate::error::with_status(result)
+}
+
+#[cfg(feature = "ssr")]
+pub mod service {
+    use super::*;
+    use crate::account::tokens::{self, Purpose};
+    use crate::account::{emails, password, rate_limit, ticket};
+    use crate::db::now_ms;
+    use crate::domain::Email;
+    use crate::mail::enqueue;
+    use crate::state::AppState;
+
+    fn internal(e: sqlx::Error) -> AppError {
+        AppError::internal("activation: database", e)
+    }
+
+    struct Pending {
+        email: String,
+        first_name: String,
+        password_hash: String,
+    }
+
+    /// The not-yet-activated account a ticket names.
+    async fn pending_account(state: &AppState, ticket_text: &str) -> Result<(String, Pending), AppError> {
+        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(|| {
+            AppError::Conflict("Ce lien de page a expiré. Connectez-vous : la page de connexion propose de renvoyer le lien d'activation.".into())
+        })?;
+        let row: Option<(String, Option<String>, String, Option<i64>)> =
+            sqlx::query_as("SELECT email, first_name, password_hash, activated_at FROM users WHERE id = $1")
+                .bind(&user_id)
+                .fetch_optional(state.db.pool())
+                .await
+                .map_err(internal)?;
+        let Some((email, first_name, password_hash, activated_at)) = row else { return Err(AppError::NotFound) };
+        if activated_at.is_some() {
+            return Err(AppError::Conflict("Ce compte est déjà activé : vous pouvez vous connecter.".into()));
+        }
+        Ok((user_id, Pending { email, first_name: first_name.unwrap_or_default(), password_hash }))
+    }
+
+    async fn send_link(state: &AppState, user_id: &str, to: &str, first_name: &str) -> Result<(), AppError> {
+        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl_ms).await.map_err(internal)?;
+        let email = emails::activation(&state.config.base_url, to, first_name, &token, state.config.activation_ttl_ms);
+        enqueue(&mut tx, &email).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn within_limit(state: &AppState, user_id: &str) -> Result<(), AppError> {
+        // The registration email counts as the first of the hour.
+        let sent_in_hour: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM account_tokens WHERE user_id = $1 AND purpose = 'activation' AND created_at > $2",
+        )
+        .bind(user_id)
+        .bind(now_ms() - 3_600_000)
+        .fetch_one(state.db.pool())
+        .await
+        .map_err(internal)?;
+        let allowed = sent_in_hour < RESENDS_PER_HOUR
+            && rate_limit::allow(&state.db, &format!("activation:{user_id}"), RESENDS_PER_HOUR, 3_600_000).await.map_err(internal)?;
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Conflict(
+                "Trois liens ont déjà été envoyés dans l'heure. Vérifiez vos courriers indésirables, ou réessayez dans une heure.".into(),
+            ))
+        }
+    }
+
+    pub async fn resend(state: &AppState, ticket_text: &str) -> Result<LinkSent, AppError> {
+        let (user_id, account) = pending_account(state, ticket_text).await?;
+        within_limit(state, &user_id).await?;
+        send_link(state, &user_id, &account.email, &account.first_name).await?;
+        Ok(LinkSent { masked_email: Email::parse(&account.email).map(|e| e.masked()).unwrap_or_default() })
+    }
+
+    pub async fn correct_email(state: &AppState, ticket_text: &str, new_email: &str, password_text: String) -> Result<LinkSent, AppError> {
+        let (user_id, account) = pending_account(state, ticket_text).await?;
+        let new_email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("email".into(), m.into())]))?;
+        if !password::verify(&state.hashing, Some(account.password_hash), password_text).await? {
+            return Err(AppError::Validation(vec![(
+                "password".into(),
+                "Ce mot de passe n'est pas celui choisi à l'inscription.".into(),
+            )]));
+        }
+        within_limit(state, &user_id).await?;
+        let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3 AND activated_at IS NULL")
+            .bind(new_email.as_str())
+            .bind(new_email.normalized())
+            .bind(&user_id)
+            .execute(state.db.pool())
+            .await;
+        match updated {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(AppError::Validation(vec![(
+                    "email".into(),
+                    "Cette adresse est déjà celle d'un autre compte. Indiquez une autre adresse.".into(),
+                )]))
+            }
+            Err(e) => return Err(internal(e)),
+        }
+        send_link(state, &user_id, new_email.as_str(), &account.first_name).await?;
+        Ok(LinkSent { masked_email: new_email.masked() })
+    }
+
+    pub async fn link_status(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
+        Ok(tokens::check(&state.db, token, Purpose::Activation).await.map_err(internal)?.err())
+    }
+
+    pub async fn activate(state: &AppState, token: &str) -> Result<(), AppError> {
+        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let Some(user_id) = tokens::consume(&mut tx, token, Purpose::Activation).await.map_err(internal)? else {
+            drop(tx);
+            let problem = tokens::check(&state.db, token, Purpose::Activation).await.map_err(internal)?.err();
+            return Err(AppError::Conflict(problem.unwrap_or(LinkProblem::Unknown).activation_message().into()));
+        };
+        sqlx::query("UPDATE users SET activated_at = $1 WHERE id = $2 AND activated_at IS NULL")
+            .bind(now_ms())
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        tracing::info!(%user_id, "account activated");
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! Forgotten password: a neutral request page, and single-use links valid one hour.
+//! The same page sets a staff member's first password (`StaffSetup` links).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::account::LinkProblem;
+use crate::error::AppError;
+
+/// The same answer whatever the address: whether an account exists is never revealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    pub valid_minutes: i64,
+}
+
+#[server(endpoint = "account/forgot-password")]
+pub async fn request_password_reset(email: String) -> Result<ResetRequested, AppError> {
+    crate::error::with_status(service::request(&crate::state::app_state(), &email).await)
+}
+
+#[server(endpoint = "account/reset-link")]
+pub async fn reset_link_status(token: String) -> Result<Option<LinkProblem>, AppError> {
+    crate::error::with_status(service::link_status(&crate::state::app_state(), &token).await)
+}
+
+#[server(endpoint = "account/reset-password")]
+pub async fn reset_password(token: String, password: String, password_confirm: String) -> Result<(), AppError> {
+    let result = service::reset(&crate::state::app_state(), &token, password, &password_confirm).await;
+    if result.is_ok() {
+        leptos_axum::redirect("/connexion?mot-de-passe=1");
+    }
+    crate::error::with_status(result)
+}
+
+#[cfg(feature = "ssr")]
+pub mod service {
+    use super::*;
+    use crate::account::tokens::{self, Purpose};
+    use crate::account::{emails, password, rate_limit};
+    use crate::db::now_ms;
+    use crate::domain::Email;
+    use crate::mail::enqueue;
+    use crate::state::AppState;
+
+    fn internal(e: sqlx::Error) -> AppError {
+        AppError::internal("password reset: database", e)
+    }
+
+    pub async fn request(state: &AppState, email: &str) -> Result<ResetRequested, AppError> {
+        let answer = ResetRequested { valid_minutes: state.config.reset_ttl_ms / 60_000 };
+        let Ok(email) = Email::parse(email) else {
+            return Err(AppError::Validation(vec![("email".into(), Email::parse(email).unwrap_err().into())]));
+        };
+        let account: Option<(String, String)> = sqlx::query_as("SELECT id, email FROM users WHERE email_normalized = $1")
+            .bind(email.normalized())
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(internal)?;
+        let Some((user_id, address)) = account else { return Ok(answer) };
+        // A flood of requests for one address sends a few emails, then silently stops.
+        if !rate_limit::allow(&state.db, &format!("reset:{user_id}"), 5, 3_600_000).await.map_err(internal)? {
+            return Ok(answer);
+        }
+        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl_ms).await.map_err(internal)?;
+        enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl_ms))
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(answer)
+    }
+
+    async fn problem(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
+        let reset = tokens::check(&state.db, token, Purpose::Reset).await.map_err(internal)?;
+        if reset != Err(LinkProblem::Unknown) {
+            return Ok(reset.err());
+        }
+        Ok(tokens::check(&state.db, token, Purpose::StaffSetup).await.map_err(internal)?.err())
+    }
+
+    pub async fn link_status(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
+        problem(state, token).await
+    }
+
+    pub async fn reset(state: &AppState, token: &str, new_password: String, confirm: &str) -> Result<(), AppError> {
+        if let Some(problem) = problem(state, token).await? {
+            return Err(AppError::Conflict(problem.reset_message().into()));
+        }
+        let mut errors = Vec::new();
+        if let Some(message) = password::problem_with_new_password(&new_password, &[]) {
+            errors.push(("password".to_string(), message.to_string()));
+        }
+        if confirm != new_password {
+            errors.push(("password_confirm".to_string(), "Les deux mots de passe ne sont pas identiques.".to_string()));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let hash = password::hash(&state.hashing, new_password).await?;
+        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let mut user_id = tokens::consume(&mut tx, token, Purpose::Reset).await.map_err(internal)?;
+        if user_id.is_none() {
+            user_id = tokens::consume(&mut tx, token, Purpose::StaffSetup).await.map_err(internal)?;
+        }
+        let Some(user_id) = user_id else {
+            // Used by a concurrent click between the check and now.
+            return Err(AppError::Conflict(LinkProblem::Used.reset_message().into()));
+        };
+        let now = now_ms();
+        // Receiving the link proves the address: an account not yet activated is activated too.
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, \
+             activated_at = COALESCE(activated_at, $2) WHERE id = $3",
+        )
+        .bind(&hash)
+        .bind(now)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await.map_err(internal)?;
+        let address: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(internal)?;
+        enqueue(&mut tx, &emails::password_changed(&state.config.base_url, &address)).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        tracing::info!(%user_id, "password reset; every session ended");
+        Ok(())
+    }
+}

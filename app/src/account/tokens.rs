@@ -1,0 +1,94 @@
+//! Single-use links: activation (48 h), password reset (1 h), staff password set-up. The link
+//! carries 32 random bytes; only their SHA-256 is stored. Issuing a link supersedes the unused
+//! links of the same purpose for that account. A refused link says why.
+
+use sqlx::{AnyConnection, Row};
+
+pub use crate::account::LinkProblem;
+
+use crate::account::session::token_hash;
+use crate::db::{now_ms, Db};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Activation,
+    Reset,
+    StaffSetup,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Activation => "activation",
+            Purpose::Reset => "reset",
+            Purpose::StaffSetup => "staff_setup",
+        }
+    }
+}
+
+/// Creates a link for `user_id` on the caller's connection (so it commits with the email that
+/// carries it) and supersedes the older unused ones.
+pub async fn issue(conn: &mut AnyConnection, user_id: &str, purpose: Purpose, ttl_ms: i64) -> Result<String, sqlx::Error> {
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE account_tokens SET superseded_at = $1 \
+         WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let token = crate::account::session::new_token();
+    sqlx::query(
+        "INSERT INTO account_tokens (id_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(now)
+    .bind(now + ttl_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(token)
+}
+
+/// Whether `token` can be used now, without using it: the account it belongs to, or why not.
+pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<Result<String, LinkProblem>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT user_id, expires_at, used_at, superseded_at FROM account_tokens WHERE id_hash = $1 AND purpose = $2",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(Err(LinkProblem::Unknown)) };
+    let used: Option<i64> = row.try_get("used_at")?;
+    let superseded: Option<i64> = row.try_get("superseded_at")?;
+    let expires: i64 = row.try_get("expires_at")?;
+    Ok(if used.is_some() {
+        Err(LinkProblem::Used)
+    } else if superseded.is_some() {
+        Err(LinkProblem::Superseded)
+    } else if expires <= now_ms() {
+        Err(LinkProblem::Expired)
+    } else {
+        Ok(row.try_get("user_id")?)
+    })
+}
+
+/// Uses the link: atomically, so that two clicks at once cannot both succeed.
+pub async fn consume(conn: &mut AnyConnection, token: &str, purpose: Purpose) -> Result<Option<String>, sqlx::Error> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "UPDATE account_tokens SET used_at = $1 \
+         WHERE id_hash = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $1 \
+         RETURNING user_id",
+    )
+    .bind(now)
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| r.try_get("user_id")).transpose()
+}
