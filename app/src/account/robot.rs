@@ -54,6 +54,24 @@ pub struct Question {
     pub token: String,
 }
 
+/// A fresh proof-of-work challenge (asked when the box is ticked).
+#[leptos::server(endpoint = "robot/challenge")]
+pub async fn robot_challenge() -> Result<Challenge, crate::error::AppError> {
+    Ok(new_challenge(&crate::state::app_state().config.secrets))
+}
+
+/// A fresh text question (shown when JavaScript is off).
+#[leptos::server(endpoint = "robot/question")]
+pub async fn robot_question() -> Result<Question, crate::error::AppError> {
+    Ok(new_question(&crate::state::app_state().config.secrets))
+}
+
+/// The payload sent with the form, as ALTCHA encodes it: base64 of the JSON solution.
+pub fn encode_solution(solution: &Solution) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(solution).unwrap_or_default())
+}
+
 #[cfg(feature = "ssr")]
 pub use server::*;
 

@@ -367,3 +367,99 @@ async fn smtp_session(stream: TcpStream, store: Arc<Mutex<Vec<CapturedEmail>>>) 
         }
     }
 }
+
+/// A NIR with a correct key, built from its 13 first characters (test fixtures).
+pub fn nir_with_key(first13: &str) -> String {
+    let n: u64 = first13.replace("2A", "19").replace("2B", "18").parse().unwrap();
+    format!("{first13}{:02}", 97 - n % 97)
+}
+
+pub const GOOD_PASSWORD: &str = "marmotte violette sur le toit";
+
+/// A complete, valid registration form; tests change what they need.
+pub fn registration_form(email: &str, nir: &str) -> Vec<(String, String)> {
+    [
+        ("civility", "Madame"),
+        ("birth_name", "Lefèvre"),
+        ("usage_name", ""),
+        ("first_name", "Hélène"),
+        ("birth_date", "1985-07-14"),
+        ("email", email),
+        ("phone", "06 12 34 56 78"),
+        ("nir", nir),
+        ("password", GOOD_PASSWORD),
+        ("password_confirm", GOOD_PASSWORD),
+        ("accept_cgu", "on"),
+        ("accept_privacy", "on"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+impl TestApp {
+    /// A solved proof-of-work challenge from this server, encoded as the browser sends it.
+    pub async fn robot_solution(&self) -> String {
+        let challenge: app::account::robot::Challenge = self
+            .client
+            .post(self.url("/api/robot/challenge"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        app::account::robot::encode_solution(&app::account::robot::solve(&challenge).expect("solvable"))
+    }
+
+    /// Posts the registration form (fields as the page names them, `form[...]`), adding a
+    /// solved robot check unless the fields already hold one.
+    pub async fn register_with(&self, mut fields: Vec<(String, String)>) -> reqwest::Response {
+        if !fields.iter().any(|(k, _)| k.starts_with("robot")) {
+            fields.push(("robot_solution".into(), self.robot_solution().await));
+        }
+        let body: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
+        self.client.post(self.url("/api/account/register")).form(&body).send().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str, nir: &str) -> serde_json::Value {
+        let response = self.register_with(registration_form(email, nir)).await;
+        assert_eq!(response.status(), 200, "registration answered {}", response.status());
+        response.json().await.unwrap()
+    }
+
+    /// Posts a server function with form fields and returns status and JSON body.
+    pub async fn call(&self, endpoint: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let response = self.client.post(self.url(&format!("/api/{endpoint}"))).form(fields).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// The token of the last link to `/{path_prefix}/…` emailed to `to`.
+    pub async fn last_link_to(&self, to: &str, path_prefix: &str) -> String {
+        let marker = format!("{path_prefix}/");
+        let mut found = None;
+        wait_until(Duration::from_secs(10), &format!("an email with a {path_prefix} link reaches {to}"), || {
+            let emails = self.smtp.received();
+            found = emails
+                .iter()
+                .rev()
+                .filter(|e| e.to.iter().any(|t| t == to))
+                .find_map(|e| {
+                    let text = e.text();
+                    let start = text.find(&marker)? + marker.len();
+                    Some(text[start..].split_whitespace().next()?.to_string())
+                });
+            let done = found.is_some();
+            async move { done }
+        })
+        .await;
+        found.unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.unwrap()
+    }
+}

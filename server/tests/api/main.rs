@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod accounts;
 mod health;
 mod mail;
 mod sessions;

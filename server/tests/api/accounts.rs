@@ -1,0 +1,365 @@
+//! Registration, activation, login throttling and password reset, on both databases.
+
+use std::time::Duration;
+
+use app::db::now_ms;
+
+use crate::helpers::{both_backends, client, nir_with_key, registration_form, spawn_app, whoami, Backend, TestApp, GOOD_PASSWORD};
+
+fn nir() -> String {
+    nir_with_key("2850775056042")
+}
+
+async fn registered_and_activated(app: &TestApp, email: &str) {
+    app.register(email, &nir()).await;
+    let token = app.last_link_to(email, "/activation").await;
+    let (status, _) = app.call("account/activate", &[("token", &token)]).await;
+    assert!(status < 400, "activation answered {status}");
+}
+
+async fn registration_creates_an_inactive_account_and_emails_an_activation_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let outcome = app.register("helene@exemple.fr", &nir()).await;
+
+    assert_eq!(outcome["Registered"]["masked_email"], "h•••@exemple.fr");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE activated_at IS NULL").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM consents WHERE version = '1'").await, 2, "CGU and privacy versions recorded");
+    let email = &app.smtp.wait_for(1, Duration::from_secs(10)).await[0];
+    assert_eq!(email.subject(), "Activez votre compte Passerelle");
+    assert!(email.text().contains("48 heures"));
+    app.stop().await;
+}
+both_backends!(registration_creates_an_inactive_account_and_emails_an_activation_link);
+
+async fn the_nir_is_stored_encrypted_with_a_keyed_hash_never_in_clear(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    app.register("helene@exemple.fr", &nir()).await;
+
+    let (encrypted, hash): (String, String) = sqlx::query_as("SELECT nir_encrypted, nir_hash FROM users")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(!encrypted.contains(&nir()[..13]) && !hash.contains(&nir()[..13]));
+    let dump: Vec<(String,)> = sqlx::query_as("SELECT email || ' ' || COALESCE(phone, '') || ' ' || COALESCE(birth_date, '') FROM users")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert!(!dump[0].0.contains(&nir()[..13]));
+    app.stop().await;
+}
+both_backends!(the_nir_is_stored_encrypted_with_a_keyed_hash_never_in_clear);
+
+async fn an_email_already_used_is_explained_and_creates_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("helene@exemple.fr", &nir()).await;
+
+    let outcome = app.register("Helene@Exemple.fr", &nir_with_key("1850575056042")).await;
+
+    assert_eq!(outcome["EmailTaken"]["email"], "Helene@Exemple.fr");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    app.stop().await;
+}
+both_backends!(an_email_already_used_is_explained_and_creates_nothing);
+
+async fn a_nir_already_used_offers_the_existing_accounts_masked_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("helene@exemple.fr", &nir()).await;
+
+    let spaced = format!("{} {} {}", &nir()[..5], &nir()[5..10], &nir()[10..]);
+    let outcome = app.register("autre@exemple.fr", &spaced).await;
+
+    assert_eq!(outcome["NirTaken"]["masked_email"], "h•••@exemple.fr");
+    assert!(outcome["NirTaken"]["ticket"].as_str().is_some());
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    app.stop().await;
+}
+both_backends!(a_nir_already_used_offers_the_existing_accounts_masked_address);
+
+async fn a_solved_robot_challenge_counts_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let solution = app.robot_solution().await;
+    let mut first = registration_form("un@exemple.fr", &nir());
+    first.push(("robot_solution".into(), solution.clone()));
+    let mut replay = registration_form("deux@exemple.fr", &nir_with_key("1850575056042"));
+    replay.push(("robot_solution".into(), solution));
+
+    let accepted = app.register_with(first).await;
+    let replayed = app.register_with(replay).await;
+
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(replayed.status(), 422);
+    let body: serde_json::Value = replayed.json().await.unwrap();
+    assert_eq!(body["Validation"][0][0], "robot");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    app.stop().await;
+}
+both_backends!(a_solved_robot_challenge_counts_once);
+
+async fn malformed_or_hostile_registrations_get_field_errors_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let huge = "x".repeat(100_000);
+    let mut cases: Vec<Vec<(String, String)>> = Vec::new();
+    for (field, value) in [
+        ("nir", "1850575056042 00"),
+        ("email", "pas-une-adresse"),
+        ("birth_date", "2030-01-01"),
+        ("phone", "12"),
+        ("password", "court"),
+        ("password_confirm", "autre chose encore"),
+        ("birth_name", huge.as_str()),
+        ("civility", "Dr"),
+        ("password", "motdepasse123"),
+    ] {
+        let mut form = registration_form("h@exemple.fr", &nir());
+        form.iter_mut().filter(|(k, _)| k == field).for_each(|(_, v)| *v = value.to_string());
+        cases.push(form);
+    }
+    let mut unticked = registration_form("h@exemple.fr", &nir());
+    unticked.retain(|(k, _)| k != "accept_cgu" && k != "accept_privacy");
+    cases.push(unticked);
+    let mut honeypot = registration_form("h@exemple.fr", &nir());
+    honeypot.push(("website".into(), "http://spam.example".into()));
+    cases.push(honeypot);
+
+    for form in cases {
+        let response = app.register_with(form).await;
+        assert_eq!(response.status(), 422, "refused as a validation error");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["Validation"][0][1].as_str().is_some_and(|m| !m.is_empty()), "a French message: {body}");
+    }
+    // Missing fields and wrong shapes altogether.
+    let (status, _) = app.call("account/register", &[("form[email]", "a@b.fr")]).await;
+    assert!((400..500).contains(&status) || status == 500, "answered {status}");
+    let (status, body) = app.call("account/register", &[]).await;
+    assert!(status >= 400, "{status} {body}");
+    assert!(!body.to_string().contains("panicked"));
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    app.stop().await;
+}
+both_backends!(malformed_or_hostile_registrations_get_field_errors_and_change_nothing);
+
+async fn an_activation_link_works_once_then_says_it_was_used(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("helene@exemple.fr", &nir()).await;
+    let token = app.last_link_to("helene@exemple.fr", "/activation").await;
+
+    let (first, _) = app.call("account/activate", &[("token", &token)]).await;
+    let (second, body) = app.call("account/activate", &[("token", &token)]).await;
+
+    assert!(first < 400);
+    assert_eq!(second, 409);
+    assert!(body["Conflict"].as_str().unwrap().contains("déjà servi"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE activated_at IS NOT NULL").await, 1);
+    app.stop().await;
+}
+both_backends!(an_activation_link_works_once_then_says_it_was_used);
+
+async fn a_resent_activation_link_supersedes_the_older_one_and_an_expired_one_says_so(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let outcome = app.register("helene@exemple.fr", &nir()).await;
+    let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
+    let old = app.last_link_to("helene@exemple.fr", "/activation").await;
+
+    let (status, body) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
+    assert_eq!(status, 200, "{body}");
+    app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    let new = app.last_link_to("helene@exemple.fr", "/activation").await;
+
+    let (_, old_status) = app.call("account/activation-link", &[("token", &old)]).await;
+    assert_eq!(old_status, "Superseded");
+    sqlx::query("UPDATE account_tokens SET expires_at = $1 WHERE used_at IS NULL AND superseded_at IS NULL")
+        .bind(now_ms() - 1)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (_, new_status) = app.call("account/activation-link", &[("token", &new)]).await;
+    assert_eq!(new_status, "Expired");
+    let (_, unknown) = app.call("account/activation-link", &[("token", "nope")]).await;
+    assert_eq!(unknown, "Unknown");
+    app.stop().await;
+}
+both_backends!(a_resent_activation_link_supersedes_the_older_one_and_an_expired_one_says_so);
+
+async fn at_most_three_activation_links_an_hour(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let outcome = app.register("helene@exemple.fr", &nir()).await;
+    let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
+
+    let (a, _) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
+    let (b, _) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
+    let (c, body) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
+
+    assert_eq!((a, b, c), (200, 200, 409));
+    assert!(body["Conflict"].as_str().unwrap().contains("indésirables"));
+    let (forged, _) = app.call("account/resend-activation", &[("ticket", &ticket.replace('.', "x"))]).await;
+    assert_eq!(forged, 409);
+    app.stop().await;
+}
+both_backends!(at_most_three_activation_links_an_hour);
+
+async fn correcting_the_address_needs_the_password_and_sends_the_link_to_the_new_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let outcome = app.register("helene@exemple.fr", &nir()).await;
+    let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
+
+    let (wrong, _) = app
+        .call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", "pas le bon mot de passe")])
+        .await;
+    let (right, body) = app
+        .call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", GOOD_PASSWORD)])
+        .await;
+
+    assert_eq!(wrong, 422);
+    assert_eq!(right, 200, "{body}");
+    assert_eq!(body["masked_email"], "h•••@exemple.com");
+    let token = app.last_link_to("helene@exemple.com", "/activation").await;
+    let (status, _) = app.call("account/activate", &[("token", &token)]).await;
+    assert!(status < 400);
+    let response = app.login("helene@exemple.com", GOOD_PASSWORD).await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+    app.stop().await;
+}
+both_backends!(correcting_the_address_needs_the_password_and_sends_the_link_to_the_new_one);
+
+async fn logging_in_before_activation_says_so_and_offers_to_resend(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("helene@exemple.fr", &nir()).await;
+
+    let (status, body) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+
+    assert_eq!(status, 200);
+    assert_eq!(body["NotActivated"]["masked_email"], "h•••@exemple.fr");
+    let ticket = body["NotActivated"]["ticket"].as_str().unwrap();
+    let (resend, _) = app.call("account/resend-activation", &[("ticket", ticket)]).await;
+    assert_eq!(resend, 200);
+    assert!(whoami(&app.client, &app.base).await.is_null(), "no session before activation");
+    app.stop().await;
+}
+both_backends!(logging_in_before_activation_says_so_and_offers_to_resend);
+
+async fn five_failures_lock_the_account_and_say_for_how_long(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    let attempt = || async { app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await };
+
+    for _ in 0..4 {
+        let (status, body) = attempt().await;
+        assert_eq!(status, 422);
+        assert_eq!(body["Validation"][0][1], "Identifiant ou mot de passe incorrect.");
+    }
+    let (_, fifth) = attempt().await;
+    let (_, even_right) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    sqlx::query("UPDATE users SET locked_until = $1").bind(now_ms() - 1).execute(app.db.pool()).await.unwrap();
+    let (_, sixth) = attempt().await;
+
+    assert_eq!(fifth["Locked"]["minutes"], 1);
+    assert_eq!(even_right["Locked"]["minutes"], 1, "a locked account does not even check the password");
+    assert_eq!(sixth["Locked"]["minutes"], 2, "the wait doubles");
+    app.stop().await;
+}
+both_backends!(five_failures_lock_the_account_and_say_for_how_long);
+
+async fn a_wrong_password_and_an_unknown_address_get_the_same_refusal(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+
+    let wrong = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await;
+    let unknown = app.call("session/login", &[("email", "personne@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let malformed = app.call("session/login", &[("email", "n'importe quoi"), ("password", "")]).await;
+
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong, malformed);
+    app.stop().await;
+}
+both_backends!(a_wrong_password_and_an_unknown_address_get_the_same_refusal);
+
+async fn forgot_password_answers_the_same_for_unknown_addresses(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+
+    let known = app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let unknown = app.call("account/forgot-password", &[("email", "personne@exemple.fr")]).await;
+
+    assert_eq!(known, unknown);
+    assert_eq!(known.1["valid_minutes"], 60);
+    let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
+    assert!(!token.is_empty());
+    assert!(app.smtp.received().iter().all(|e| !e.to.contains(&"personne@exemple.fr".to_string())));
+    app.stop().await;
+}
+both_backends!(forgot_password_answers_the_same_for_unknown_addresses);
+
+async fn reset_link_is_refused_after_a_newer_one_is_sent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let old = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
+    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    app.smtp.wait_for(3, Duration::from_secs(10)).await;
+
+    let new_password = "un tout nouveau mot de passe";
+    let (status, body) = app
+        .call("account/reset-password", &[("token", &old), ("password", new_password), ("password_confirm", new_password)])
+        .await;
+
+    assert_eq!(status, 409);
+    assert!(body["Conflict"].as_str().unwrap().contains("remplacé"));
+    let (_, link) = app.call("account/reset-link", &[("token", &old)]).await;
+    assert_eq!(link, "Superseded");
+    app.stop().await;
+}
+both_backends!(reset_link_is_refused_after_a_newer_one_is_sent);
+
+async fn a_reset_ends_every_session_lifts_the_lock_notifies_and_works_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    app.login("helene@exemple.fr", GOOD_PASSWORD).await;
+    assert!(!whoami(&app.client, &app.base).await.is_null());
+    let other = client();
+    for _ in 0..5 {
+        crate::helpers::login(&other, &app.base, "helene@exemple.fr", "mauvais mot de passe").await;
+    }
+    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
+    let new_password = "un tout nouveau mot de passe";
+
+    let (status, _) = app
+        .call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)])
+        .await;
+    let (again, body) = app
+        .call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)])
+        .await;
+
+    assert!(status < 400, "{status}");
+    assert_eq!(again, 409);
+    assert!(body["Conflict"].as_str().unwrap().contains("déjà servi"));
+    assert!(whoami(&app.client, &app.base).await.is_null(), "the open session ended");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    let notified = app.smtp.wait_for(3, Duration::from_secs(10)).await;
+    assert!(notified.iter().any(|e| e.subject() == "Votre mot de passe Passerelle a été modifié"));
+    let (_, login) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", new_password)]).await;
+    assert_eq!(login["LoggedIn"]["destination"], "/espace", "the lock is lifted and the new password works");
+    app.stop().await;
+}
+both_backends!(a_reset_ends_every_session_lifts_the_lock_notifies_and_works_once);
+
+async fn a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
+
+    let (weak, body) = app.call("account/reset-password", &[("token", &token), ("password", "azertyuiop123"), ("password_confirm", "azertyuiop123")]).await;
+    let (mismatch, _) = app.call("account/reset-password", &[("token", &token), ("password", "une phrase assez longue"), ("password_confirm", "une autre phrase")]).await;
+
+    assert_eq!((weak, mismatch), (422, 422));
+    assert_eq!(body["Validation"][0][0], "password");
+    let (_, link) = app.call("account/reset-link", &[("token", &token)]).await;
+    assert!(link.is_null(), "the link still works: {link}");
+    app.stop().await;
+}
+both_backends!(a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link);
