@@ -8,6 +8,7 @@ pub mod account;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod forms;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

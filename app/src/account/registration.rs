@@ -147,8 +147,65 @@ pub enum RegistrationOutcome {
 
 #[server(endpoint = "account/register")]
 pub async fn register(form: RegistrationForm) -> Result<RegistrationOutcome, AppError> {
-    use crate::error::with_status;
-    with_status(service::register(&crate::state::app_state(), form, crate::account::client_ip()).await)
+    let kept = form.kept_values();
+    let result = service::register(&crate::state::app_state(), form, crate::account::client_ip()).await;
+    // The next step has its own page, with JavaScript or without.
+    let next = match &result {
+        Ok(RegistrationOutcome::Registered { ticket, .. }) => Some(format!("/inscription/envoye?t={ticket}")),
+        Ok(RegistrationOutcome::NirTaken { ticket, .. }) => Some(format!("/inscription/compte-existant?t={ticket}")),
+        _ => None,
+    };
+    if let Some(next) = &next {
+        leptos_axum::redirect(next);
+    }
+    crate::forms::respond("register", kept, next.as_deref(), result).await
+}
+
+impl RegistrationForm {
+    /// What a page may show again after a plain form post: everything but the passwords and
+    /// the robot check.
+    pub fn kept_values(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("civility", self.civility.clone()),
+            ("birth_name", self.birth_name.clone()),
+            ("usage_name", self.usage_name.clone()),
+            ("first_name", self.first_name.clone()),
+            ("birth_date", self.birth_date.clone()),
+            ("email", self.email.clone()),
+            ("phone", self.phone.clone()),
+            ("nir", self.nir.clone()),
+            ("accept_cgu", self.accept_cgu.clone().unwrap_or_default()),
+            ("accept_privacy", self.accept_privacy.clone().unwrap_or_default()),
+        ]
+    }
+}
+
+/// A registration waiting for activation, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAccount {
+    pub masked_email: String,
+    pub activated: bool,
+}
+
+/// The account a registration ticket names: its masked address and whether it is activated.
+#[server(endpoint = "account/pending")]
+pub async fn pending_registration(ticket: String) -> Result<PendingAccount, AppError> {
+    crate::error::with_status(service::pending(&crate::state::app_state(), &ticket).await)
+}
+
+/// "Same NIR": send a reset link to the existing account's address.
+#[server(endpoint = "account/existing-reset")]
+pub async fn reset_existing_account(ticket: String) -> Result<String, AppError> {
+    let result = service::reset_existing(&crate::state::app_state(), &ticket).await;
+    crate::forms::respond("existing", vec![], None, result).await
+}
+
+/// "Same NIR": ask the advisors to attach this new address to the existing account.
+#[server(endpoint = "account/merge-request")]
+pub async fn request_merge(ticket: String, contact_email: String, message: String) -> Result<String, AppError> {
+    let kept = vec![("contact_email", contact_email.clone()), ("message", message.clone())];
+    let result = service::request_merge(&crate::state::app_state(), &ticket, &contact_email, &message).await;
+    crate::forms::respond("existing", kept, None, result).await
 }
 
 #[cfg(feature = "ssr")]
@@ -258,6 +315,71 @@ pub mod service {
         tx.commit().await.map_err(internal)?;
         tracing::info!(user_id = %id, "account registered");
         Ok(RegistrationOutcome::Registered { masked_email: valid.email.masked(), ticket: ticket::issue(secrets, &id) })
+    }
+
+    fn bad_ticket() -> AppError {
+        AppError::Conflict("Cette page a expiré (elle reste valable 24 heures). Recommencez depuis la page de connexion ou d'inscription.".into())
+    }
+
+    pub async fn pending(state: &AppState, ticket_text: &str) -> Result<PendingAccount, AppError> {
+        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
+        let row: Option<(String, Option<i64>)> = sqlx::query_as("SELECT email, activated_at FROM users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(|e| AppError::internal("registration: database", e))?;
+        let (email, activated_at) = row.ok_or(AppError::NotFound)?;
+        Ok(PendingAccount {
+            masked_email: Email::parse(&email).map(|e| e.masked()).unwrap_or_default(),
+            activated: activated_at.is_some(),
+        })
+    }
+
+    pub async fn reset_existing(state: &AppState, ticket_text: &str) -> Result<String, AppError> {
+        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
+        let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(|e| AppError::internal("registration: database", e))?;
+        let email = email.ok_or(AppError::NotFound)?;
+        let answer = crate::account::reset::service::request(state, &email).await?;
+        let masked = Email::parse(&email).map(|e| e.masked()).unwrap_or_default();
+        Ok(format!(
+            "Un lien pour choisir un nouveau mot de passe a été envoyé à {masked}. Il fonctionne {} minutes ; pensez à regarder dans les courriers indésirables.",
+            answer.valid_minutes
+        ))
+    }
+
+    pub async fn request_merge(state: &AppState, ticket_text: &str, contact: &str, message: &str) -> Result<String, AppError> {
+        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
+        let contact = Email::parse(contact).map_err(|m| AppError::Validation(vec![("contact_email".into(), m.into())]))?;
+        if message.chars().count() > 2000 {
+            return Err(AppError::Validation(vec![("message".into(), "Votre message est trop long (2 000 caractères au plus).".into())]));
+        }
+        if !rate_limit::allow(&state.db, &format!("merge:{user_id}"), 3, 86_400_000)
+            .await
+            .map_err(|e| AppError::internal("registration: database", e))?
+        {
+            return Err(AppError::Conflict("Votre demande a déjà été transmise ; un conseiller vous répondra à l'adresse indiquée.".into()));
+        }
+        let submitted = serde_json::json!({ "contact_email": contact.as_str(), "message": message.trim() });
+        sqlx::query(
+            "INSERT INTO merge_requests (id, existing_user_id, submitted, contact_email, created_at, status) \
+             VALUES ($1, $2, $3, $4, $5, 'open')",
+        )
+        .bind(new_id())
+        .bind(&user_id)
+        .bind(submitted.to_string())
+        .bind(contact.as_str())
+        .bind(now_ms())
+        .execute(state.db.pool())
+        .await
+        .map_err(|e| AppError::internal("registration: database", e))?;
+        Ok(format!(
+            "Votre demande est transmise aux conseillers. Ils vérifieront votre identité et vous répondront à {} ; vous n'avez rien d'autre à faire.",
+            contact.as_str()
+        ))
     }
 
     async fn existing_account(state: &AppState, email: &Email, nir_hash: &str) -> Result<Option<RegistrationOutcome>, AppError> {

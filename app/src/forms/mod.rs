@@ -1,0 +1,139 @@
+//! Forms that work with and without JavaScript.
+//!
+//! With JavaScript, an `ActionForm` calls the server function and the page shows the answer in
+//! place, keeping what was typed. Without it, the browser posts the form and follows a redirect
+//! back to the page; so that nothing typed is lost, the server function keeps the submitted
+//! values (never passwords) and its answer in a short-lived "flash" row named by an HttpOnly
+//! cookie, and the page reads it back once when it renders.
+
+pub mod fields;
+
+use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// What a plain form post left for its page: the values typed and the server's answer (JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub form: String,
+    pub values: Vec<(String, String)>,
+    pub answer: String,
+}
+
+impl Flash {
+    pub fn value(&self, name: &str) -> String {
+        self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// The answer, as the server function returned it.
+    pub fn answer<T: DeserializeOwned>(&self) -> Option<Result<T, AppError>> {
+        serde_json::from_str(&self.answer).ok()
+    }
+}
+
+/// Reads (and deletes) the flash this browser's last plain form post left for `form`.
+#[server(endpoint = "forms/flash")]
+pub async fn take_flash(form: String) -> Result<Option<Flash>, AppError> {
+    server::take(&form).await
+}
+
+#[cfg(feature = "ssr")]
+pub use server::respond;
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::*;
+    use crate::account::session::{new_token, token_hash};
+    use crate::db::now_ms;
+    use crate::state::app_state;
+
+    const COOKIE: &str = "passerelle_flash";
+    const LIFETIME_MS: i64 = 10 * 60 * 1000;
+
+    /// True when the browser posted the form itself (no JavaScript): it wants a page back.
+    fn plain_form_post() -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .unwrap_or(false)
+    }
+
+    /// Gives a server function's answer its HTTP status, and for a plain form post keeps
+    /// `values` and the answer for the page the browser is sent back to (`back_to`, or the page
+    /// it came from).
+    pub async fn respond<T: Serialize>(
+        form: &str,
+        values: Vec<(&str, String)>,
+        back_to: Option<&str>,
+        result: Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let result = crate::error::with_status(result);
+        if !plain_form_post() {
+            return result;
+        }
+        let answer = match &result {
+            Ok(value) => serde_json::to_string(&Ok::<&T, AppError>(value)),
+            Err(error) => serde_json::to_string(&Err::<(), &AppError>(error)),
+        };
+        let flash = Flash {
+            form: form.into(),
+            values: values.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            answer: answer.unwrap_or_default(),
+        };
+        let state = app_state();
+        let token = new_token();
+        let now = now_ms();
+        let stored = async {
+            sqlx::query("DELETE FROM form_flashes WHERE created_at < $1").bind(now - LIFETIME_MS).execute(state.db.pool()).await?;
+            sqlx::query("INSERT INTO form_flashes (id_hash, form, payload, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash(&token))
+                .bind(form)
+                .bind(serde_json::to_string(&flash).unwrap_or_default())
+                .bind(now)
+                .execute(state.db.pool())
+                .await
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "cannot keep the form for its page");
+        }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600{secure}");
+            if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+                response.append_header(http::header::SET_COOKIE, value);
+            }
+            // The browser gets the page back with the 303 below, not a bare error status.
+            response.set_status(http::StatusCode::SEE_OTHER);
+        }
+        if let Some(path) = back_to {
+            leptos_axum::redirect(path);
+        }
+        result
+    }
+
+    pub async fn take(form: &str) -> Result<Option<Flash>, AppError> {
+        let Some(parts) = use_context::<http::request::Parts>() else { return Ok(None) };
+        let token = parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .map(|(_, value)| value.to_string());
+        let Some(token) = token else { return Ok(None) };
+        let state = app_state();
+        let payload: Option<String> = sqlx::query_scalar(
+            "DELETE FROM form_flashes WHERE id_hash = $1 AND form = $2 AND created_at > $3 RETURNING payload",
+        )
+        .bind(token_hash(&token))
+        .bind(form)
+        .bind(now_ms() - LIFETIME_MS)
+        .fetch_optional(state.db.pool())
+        .await
+        .map_err(|e| AppError::internal("reading a form flash", e))?;
+        Ok(payload.and_then(|p| serde_json::from_str(&p).ok()))
+    }
+}
