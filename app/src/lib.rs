@@ -85,6 +85,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accessibilite") ssr=SsrMode::Async view=AccessibilityPage/>
                     <Route path=path!("/contact") ssr=SsrMode::Async view=ContactPage/>
                     <Route path=path!("/connexion") ssr=SsrMode::Async view=account::login::LoginPage/>
+                    <Route path=path!("/inscription") ssr=SsrMode::Async view=account::register_page::RegisterPage/>
+                    <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view=account::register_page::RegisteredPage/>
+                    <Route path=path!("/inscription/compte-existant") ssr=SsrMode::Async view=account::register_page::ExistingAccountPage/>
+                    <Route path=path!("/activation/:token") ssr=SsrMode::Async view=account::link_pages::ActivationPage/>
+                    <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view=account::link_pages::ForgotPasswordPage/>
+                    <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view=account::link_pages::NewPasswordPage/>
+                    <Route path=path!("/espace") ssr=SsrMode::Async view=account::space::SpacePage/>
+                    <Route path=path!("/conseiller") ssr=SsrMode::Async view=account::space::StaffPage/>
                 </Routes>
                 </ErrorBoundary>
             </Layout>

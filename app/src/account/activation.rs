@@ -17,12 +17,14 @@ pub const RESENDS_PER_HOUR: i64 = 3;
 
 #[server(endpoint = "account/resend-activation")]
 pub async fn resend_activation(ticket: String) -> Result<LinkSent, AppError> {
-    crate::error::with_status(service::resend(&crate::state::app_state(), &ticket).await)
+    let result = service::resend(&crate::state::app_state(), &ticket).await;
+    crate::forms::respond("resend", vec![], None, result).await
 }
 
 #[server(endpoint = "account/correct-email")]
 pub async fn correct_email(ticket: String, email: String, password: String) -> Result<LinkSent, AppError> {
-    crate::error::with_status(service::correct_email(&crate::state::app_state(), &ticket, &email, password).await)
+    let result = service::correct_email(&crate::state::app_state(), &ticket, &email, password).await;
+    crate::forms::respond("correct", vec![("email", email)], None, result).await
 }
 
 /// Whether an activation link can be used (the page shows why not, before any click).
@@ -37,7 +39,7 @@ pub async fn activate(token: String) -> Result<(), AppError> {
     if result.is_ok() {
         leptos_axum::redirect("/connexion?active=1");
     }
-    crate::error::with_status(result)
+    crate::forms::respond("activate", vec![], None, result).await
 }
 
 #[cfg(feature = "ssr")]

@@ -32,7 +32,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, AppE
     if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
         leptos_axum::redirect(destination);
     }
-    crate::error::with_status(result)
+    crate::forms::respond("login", vec![("email", email)], None, result).await
 }
 
 #[cfg(feature = "ssr")]
@@ -232,27 +232,84 @@ fn set_cookie(value: &str) {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let login = ServerAction::<Login>::new();
-    let error = move || match login.value().get() {
-        Some(Err(e)) => Some(e.field("email").map(str::to_string).unwrap_or_else(|| e.to_string())),
-        _ => None,
-    };
+    let flash = Resource::new(|| (), |_| async { crate::forms::take_flash("login".into()).await.ok().flatten() });
     view! {
         <Title text="Connexion"/>
         <h1>"Connexion à votre espace"</h1>
+        <Suspense fallback=|| ()>
+            {move || flash.get().map(|flash| view! { <LoginForm flash/> })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
+    use crate::account::activation::ResendActivation;
+    use crate::forms::fields::{all_errors, ErrorSummary, Field, RevealToggle};
+    use leptos_router::components::A;
+    use leptos_router::hooks::use_query_map;
+
+    let login = ServerAction::<Login>::new();
+    let resend = ServerAction::<ResendActivation>::new();
+    let from_flash: Option<Result<LoginOutcome, AppError>> = flash.as_ref().and_then(|f| f.answer());
+    let typed_email = flash.as_ref().map(|f| f.value("email")).unwrap_or_default();
+    let answer = Signal::derive(move || login.value().get().or_else(|| from_flash.clone()));
+    let errors = Signal::derive(move || all_errors(&answer.get()));
+    let show_password = RwSignal::new(false);
+    let query = use_query_map();
+    let notice = move || {
+        query.with(|q| {
+            if q.get("active").is_some() {
+                Some("Votre compte est activé. Connectez-vous avec votre adresse et votre mot de passe.")
+            } else if q.get("mot-de-passe").is_some() {
+                Some("Votre mot de passe est changé et toutes vos sessions ont été fermées. Connectez-vous avec le nouveau mot de passe.")
+            } else if q.get("expire").is_some() {
+                Some("Votre session a expiré. Connectez-vous à nouveau : ce que vous aviez saisi est conservé.")
+            } else {
+                None
+            }
+        })
+    };
+    view! {
+        {move || notice().map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })}
+        {move || match answer.get() {
+            Some(Ok(LoginOutcome::Locked { minutes })) => Some(view! {
+                <div class="alert alert-error" role="alert" tabindex="-1" autofocus=true>
+                    <p>
+                        "Trop de tentatives ont échoué : par sécurité, ce compte est bloqué pendant encore "
+                        {if minutes <= 1 { "1 minute".to_string() } else { format!("{minutes} minutes") }} "."
+                    </p>
+                    <p>"Vous avez oublié votre mot de passe ? " <A href="/mot-de-passe-oublie">"Recevoir un lien pour le changer"</A> " : cela débloque aussi le compte."</p>
+                </div>
+            }.into_any()),
+            Some(Ok(LoginOutcome::NotActivated { masked_email, ticket })) => { let correct_link = format!("/inscription/envoye?t={ticket}"); Some(view! {
+                <div class="panel panel-warning" role="alert" tabindex="-1" autofocus=true>
+                    <h2>"Votre compte n'est pas encore activé"</h2>
+                    <p>"Le lien d'activation a été envoyé à " <strong>{masked_email}</strong> ". Il fonctionne 48 heures ; pensez aux courriers indésirables."</p>
+                    {move || match resend.value().get() {
+                        Some(Ok(_)) => view! { <p class="alert alert-success" role="status">"Un nouveau lien vient d'être envoyé."</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                    <ActionForm action=resend attr:class="inline-form">
+                        <input type="hidden" name="ticket" value=ticket/>
+                        <button type="submit" class="button">"Renvoyer le lien d'activation"</button>
+                    </ActionForm>
+                    <p><A href=correct_link>"Ce n'est pas la bonne adresse ? Corriger"</A></p>
+                </div>
+            }.into_any()) }
+            _ => None,
+        }}
         <ActionForm action=login attr:class="form" attr:novalidate=true>
-            {move || error().map(|message| view! {
-                <p class="alert alert-error" role="alert" id="login-error">{message}</p>
-            })}
-            <div class="field">
-                <label for="login-email">"Adresse électronique"</label>
-                <input id="login-email" name="email" type="email" autocomplete="username" required/>
-            </div>
-            <div class="field">
-                <label for="login-password">"Mot de passe"</label>
-                <input id="login-password" name="password" type="password" autocomplete="current-password" required/>
-            </div>
+            <ErrorSummary errors labels=|_| ""/>
+            <Field name="email" prefix="" label="Adresse électronique" input_type="email" autocomplete="username"
+                value=Signal::derive(move || typed_email.clone()) error=Signal::derive(|| None::<String>)/>
+            <Field name="password" prefix="" label="Mot de passe" input_type="password" autocomplete="current-password"
+                reveal=show_password value=Signal::derive(String::new) error=Signal::derive(|| None::<String>)/>
+            <RevealToggle shown=show_password id="afficher-mot-de-passe"/>
             <button type="submit" class="button">"Se connecter"</button>
         </ActionForm>
+        <p><A href="/mot-de-passe-oublie">"Mot de passe oublié ?"</A></p>
+        <p>"Pas encore de compte ? " <A href="/inscription">"Créer votre compte"</A>"."</p>
     }
 }

@@ -1,9 +1,12 @@
 //! Accounts: login and logout, sessions, password hashing.
 
 pub mod activation;
+pub mod link_pages;
 pub mod login;
+pub mod register_page;
 pub mod registration;
 pub mod reset;
+pub mod space;
 pub mod robot;
 #[cfg(feature = "ssr")]
 pub mod rate_limit;
@@ -32,6 +35,18 @@ pub fn client_ip() -> Option<String> {
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
+}
+
+/// The logged-in user if their role is one of `roles`: `Unauthorized` when nobody is logged
+/// in, `Forbidden` for another role. Every role-specific server function starts with it.
+#[cfg(feature = "ssr")]
+pub fn require_role(roles: &[Role]) -> Result<SessionUser, crate::error::AppError> {
+    let user = session::current().ok_or(crate::error::AppError::Unauthorized)?.user;
+    if roles.contains(&user.role) {
+        Ok(user)
+    } else {
+        Err(crate::error::AppError::Forbidden)
+    }
 }
 
 /// Why an emailed link cannot be used: each gets its own explanation.

@@ -15,7 +15,8 @@ pub struct ResetRequested {
 
 #[server(endpoint = "account/forgot-password")]
 pub async fn request_password_reset(email: String) -> Result<ResetRequested, AppError> {
-    crate::error::with_status(service::request(&crate::state::app_state(), &email).await)
+    let result = service::request(&crate::state::app_state(), &email).await;
+    crate::forms::respond("forgot", vec![("email", email)], Some("/mot-de-passe-oublie"), result).await
 }
 
 #[server(endpoint = "account/reset-link")]
@@ -29,7 +30,7 @@ pub async fn reset_password(token: String, password: String, password_confirm: S
     if result.is_ok() {
         leptos_axum::redirect("/connexion?mot-de-passe=1");
     }
-    crate::error::with_status(result)
+    crate::forms::respond("new-password", vec![], None, result).await
 }
 
 #[cfg(feature = "ssr")]

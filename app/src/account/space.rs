@@ -1,0 +1,75 @@
+//! Where people land after login: `/espace` for beneficiaries, `/conseiller` for staff. Each
+//! server function checks the role of whoever calls it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::account::login::Logout;
+use crate::account::{Role, SessionUser};
+use crate::error::AppError;
+
+/// The logged-in beneficiary (staff are refused).
+#[server(endpoint = "space/me")]
+pub async fn my_space() -> Result<SessionUser, AppError> {
+    crate::error::with_status(crate::account::require_role(&[Role::Beneficiary]))
+}
+
+/// The logged-in advisor or administrator (beneficiaries are refused).
+#[server(endpoint = "staff/me")]
+pub async fn staff_home() -> Result<SessionUser, AppError> {
+    crate::error::with_status(crate::account::require_role(&[Role::Advisor, Role::Admin]))
+}
+
+#[component]
+fn Refused(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthorized => view! {
+            <p class="alert alert-error" role="alert">"Connectez-vous pour accéder à cette page."</p>
+            <p><A href="/connexion">"Se connecter"</A></p>
+        }
+        .into_any(),
+        other => view! { <p class="alert alert-error" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+#[component]
+pub fn SpacePage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| my_space());
+    view! {
+        <Title text="Mon espace"/>
+        <Suspense fallback=|| ()>
+            {move || me.get().map(|result| match result {
+                Ok(user) => view! {
+                    <h1>{format!("Bonjour {}", user.display_name)}</h1>
+                    <p class="lead">"Bienvenue dans votre espace Passerelle."</p>
+                    <p>"Votre projet, vos messages et vos documents arrivent ici très bientôt."</p>
+                }.into_any(),
+                Err(e) => view! { <h1>"Mon espace"</h1><Refused error=e/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn StaffPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| staff_home());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <Title text="Espace conseiller"/>
+        <Suspense fallback=|| ()>
+            {move || me.get().map(|result| match result {
+                Ok(user) => view! {
+                    <h1>"Espace conseiller"</h1>
+                    <p class="lead">{format!("Connecté en tant que {}", user.display_name)}</p>
+                    <p>{match user.role { Role::Admin => "Rôle : administrateur", _ => "Rôle : conseiller" }}</p>
+                    <p>"Le tableau de bord (dossiers, recherche, actions d'assistance) arrive avec la prochaine version."</p>
+                    <ActionForm action=logout attr:class="inline-form">
+                        <button type="submit" class="button button-secondary">"Se déconnecter"</button>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => view! { <h1>"Espace conseiller"</h1><Refused error=e/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
