@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -84,18 +84,48 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/confidentialite") ssr=SsrMode::Async view=PrivacyPage/>
                     <Route path=path!("/accessibilite") ssr=SsrMode::Async view=AccessibilityPage/>
                     <Route path=path!("/contact") ssr=SsrMode::Async view=ContactPage/>
-                    <Route path=path!("/connexion") ssr=SsrMode::Async view=account::login::LoginPage/>
-                    <Route path=path!("/inscription") ssr=SsrMode::Async view=account::register_page::RegisterPage/>
-                    <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view=account::register_page::RegisteredPage/>
-                    <Route path=path!("/inscription/compte-existant") ssr=SsrMode::Async view=account::register_page::ExistingAccountPage/>
-                    <Route path=path!("/activation/:token") ssr=SsrMode::Async view=account::link_pages::ActivationPage/>
-                    <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view=account::link_pages::ForgotPasswordPage/>
-                    <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view=account::link_pages::NewPasswordPage/>
-                    <Route path=path!("/espace") ssr=SsrMode::Async view=account::space::SpacePage/>
-                    <Route path=path!("/conseiller") ssr=SsrMode::Async view=account::space::StaffPage/>
+                    <Route path=path!("/connexion") ssr=SsrMode::Async view={Lazy::<LoginRoute>::new()}/>
+                    <Route path=path!("/inscription") ssr=SsrMode::Async view={Lazy::<RegisterRoute>::new()}/>
+                    <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view={Lazy::<RegisteredRoute>::new()}/>
+                    <Route path=path!("/inscription/compte-existant") ssr=SsrMode::Async view={Lazy::<ExistingAccountRoute>::new()}/>
+                    <Route path=path!("/activation/:token") ssr=SsrMode::Async view={Lazy::<ActivationRoute>::new()}/>
+                    <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view={Lazy::<ForgotPasswordRoute>::new()}/>
+                    <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<NewPasswordRoute>::new()}/>
+                    <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                 </Routes>
                 </ErrorBoundary>
             </Layout>
         </Router>
     }
 }
+
+/// A page whose code is not in the main WebAssembly file: the browser fetches it when the page
+/// is first shown (`cargo leptos build --split`), so the home page stays light.
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(LoginRoute, account::login::LoginPage);
+lazy_page!(RegisterRoute, account::register_page::RegisterPage);
+lazy_page!(RegisteredRoute, account::register_page::RegisteredPage);
+lazy_page!(ExistingAccountRoute, account::register_page::ExistingAccountPage);
+lazy_page!(ActivationRoute, account::link_pages::ActivationPage);
+lazy_page!(ForgotPasswordRoute, account::link_pages::ForgotPasswordPage);
+lazy_page!(NewPasswordRoute, account::link_pages::NewPasswordPage);
+lazy_page!(SpaceRoute, account::space::SpacePage);
+lazy_page!(StaffRoute, account::space::StaffPage);

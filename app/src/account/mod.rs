@@ -6,6 +6,7 @@ pub mod login;
 pub mod register_page;
 pub mod registration;
 pub mod reset;
+pub mod session_watch;
 pub mod space;
 pub mod robot;
 #[cfg(feature = "ssr")]

@@ -88,6 +88,33 @@ pub async fn resolve(db: &Db, config: &AppConfig, token: &str) -> Result<Option<
     }))
 }
 
+/// Seconds left before this session ends for inactivity, and in any case.
+pub async fn time_left(
+    db: &Db,
+    config: &AppConfig,
+    token_hash: &str,
+) -> Result<Option<crate::account::session_watch::SessionTime>, sqlx::Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE id_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(db.pool())
+        .await?;
+    let now = now_ms();
+    Ok(row.map(|(created_at, last_seen_at)| crate::account::session_watch::SessionTime {
+        idle_left_secs: (last_seen_at + config.session_idle_secs * 1000 - now) / 1000,
+        absolute_left_secs: (created_at + config.session_absolute_secs * 1000 - now) / 1000,
+    }))
+}
+
+/// Counts as activity now ("Rester connecté").
+pub async fn touch(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now_ms())
+        .bind(token_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Ends one session (logout).
 pub async fn end(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")

@@ -49,6 +49,7 @@ fn AccountLinks() -> impl IntoView {
             {move || {
                 user.get().map(|result| match result {
                     Ok(Some(user)) => view! {
+                        <crate::account::session_watch::SessionWatch/>
                         <div class="account-links">
                             <span class="account-name">{user.display_name}</span>
                             <ActionForm action=logout attr:class="inline-form">

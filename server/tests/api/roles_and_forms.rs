@@ -1,0 +1,147 @@
+//! Role checks on staff and beneficiary server functions, and forms posted without JavaScript.
+
+use crate::helpers::{both_backends, client, login, nir_with_key, registration_form, spawn_app, Backend, GOOD_PASSWORD};
+use app::account::{password, users, Role};
+use app::domain::Email;
+
+async fn staff_and_beneficiary_server_functions_refuse_the_other_role_and_anonymous_callers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user("camille@exemple.fr", GOOD_PASSWORD).await;
+    let hashing = tokio::sync::Semaphore::new(1);
+    let hash = password::hash(&hashing, GOOD_PASSWORD.into()).await.unwrap();
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    users::create(&mut conn, &Email::parse("alex@exemple.fr").unwrap(), "Alex Conseil", Role::Advisor, &hash, true).await.unwrap();
+    drop(conn);
+    let anonymous = client();
+    let beneficiary = client();
+    let advisor = client();
+    login(&beneficiary, &app.base, "camille@exemple.fr", GOOD_PASSWORD).await;
+    login(&advisor, &app.base, "alex@exemple.fr", GOOD_PASSWORD).await;
+    let status = |c: &reqwest::Client, endpoint: &str| {
+        let request = c.post(app.url(&format!("/api/{endpoint}"))).header("content-type", "application/x-www-form-urlencoded");
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    assert_eq!(status(&anonymous, "space/me").await, 401);
+    assert_eq!(status(&beneficiary, "space/me").await, 200);
+    assert_eq!(status(&advisor, "space/me").await, 403);
+    assert_eq!(status(&anonymous, "staff/me").await, 401);
+    assert_eq!(status(&beneficiary, "staff/me").await, 403);
+    assert_eq!(status(&advisor, "staff/me").await, 200);
+    app.stop().await;
+}
+both_backends!(staff_and_beneficiary_server_functions_refuse_the_other_role_and_anonymous_callers);
+
+async fn staff_land_on_the_advisor_page_and_beneficiaries_on_their_space(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user("camille@exemple.fr", GOOD_PASSWORD).await;
+
+    let (_, outcome) = app.call("session/login", &[("email", "camille@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let page = app.get("/espace").await.text().await.unwrap();
+    let staff_page = app.get("/conseiller").await.text().await.unwrap();
+
+    assert_eq!(outcome["LoggedIn"]["destination"], "/espace");
+    assert!(page.contains("Bonjour Camille Martin"));
+    assert!(staff_page.contains("n&#x27;avez pas accès") || staff_page.contains("n'avez pas accès"));
+    app.stop().await;
+}
+both_backends!(staff_land_on_the_advisor_page_and_beneficiaries_on_their_space);
+
+/// Posts a form the way a browser without JavaScript does, from `page`, and follows the
+/// redirect back with the same cookies.
+async fn post_without_javascript(app: &crate::helpers::TestApp, page: &str, endpoint: &str, fields: &[(String, String)]) -> String {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/{endpoint}")))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url(page))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "a plain form post is answered by a redirect, got {}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let target = if location.starts_with("http") { location } else { app.url(&location) };
+    app.client.get(target).send().await.unwrap().text().await.unwrap()
+}
+
+async fn without_javascript_a_refused_registration_comes_back_with_errors_and_values_but_no_password(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut form = registration_form("helene@exemple.fr", "285077505604299");
+    form.push(("robot_solution".into(), app.robot_solution().await));
+    let fields: Vec<(String, String)> = form.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
+
+    let page = post_without_javascript(&app, "/inscription", "account/register", &fields).await;
+
+    assert!(page.contains("error-summary"), "the summary is on the page");
+    assert!(page.contains("La clé (2 derniers chiffres)"), "the NIR key error is shown");
+    assert!(page.contains("value=\"helene@exemple.fr\""), "the email is kept");
+    assert!(page.contains("value=\"Lefèvre\""), "the name is kept");
+    assert!(!page.contains(GOOD_PASSWORD), "passwords are never sent back");
+    assert!(page.contains("aria-invalid=\"true\""));
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    app.stop().await;
+}
+both_backends!(without_javascript_a_refused_registration_comes_back_with_errors_and_values_but_no_password);
+
+async fn without_javascript_registration_then_activation_then_login_work(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/inscription").await.text().await.unwrap();
+    let question = page.split("for=\"champ-robot-answer\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let token = page.split("name=\"form[robot_token]\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let answer = solve_question(&question);
+    let mut form = registration_form("helene@exemple.fr", &nir_with_key("2850775056042"));
+    form.push(("robot_token".into(), token));
+    form.push(("robot_answer".into(), answer.to_string()));
+    let fields: Vec<(String, String)> = form.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
+
+    let sent = post_without_javascript(&app, "/inscription", "account/register", &fields).await;
+    assert!(sent.contains("h•••@exemple.fr"), "the page shows where the link went");
+    let link = app.last_link_to("helene@exemple.fr", "/activation").await;
+    let activated = post_without_javascript(&app, &format!("/activation/{link}"), "account/activate", &[("token".into(), link.clone())]).await;
+    assert!(activated.contains("Votre compte est activé"));
+    let space = post_without_javascript(
+        &app,
+        "/connexion",
+        "session/login",
+        &[("email".into(), "helene@exemple.fr".into()), ("password".into(), GOOD_PASSWORD.into())],
+    )
+    .await;
+    assert!(space.contains("Bonjour Hélène Lefèvre"));
+    app.stop().await;
+}
+both_backends!(without_javascript_registration_then_activation_then_login_work);
+
+/// Answers "Combien font trois plus quatre ? …".
+fn solve_question(question: &str) -> u32 {
+    const WORDS: [&str; 10] = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"];
+    let words: Vec<&str> = question.split(|c: char| c.is_whitespace() || c == '?').collect();
+    let value = |w: &str| WORDS.iter().position(|x| *x == w).unwrap() as u32;
+    let plus = words.iter().position(|w| *w == "plus").unwrap();
+    value(words[plus - 1]) + value(words[plus + 1])
+}
+
+async fn a_robot_question_answered_wrong_is_refused_and_cannot_be_reused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/inscription").await.text().await.unwrap();
+    let question = page.split("for=\"champ-robot-answer\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let token = page.split("name=\"form[robot_token]\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let right = solve_question(&question);
+    let attempt = |email: &str, answer: u32| {
+        let mut form = registration_form(email, &nir_with_key(if email.starts_with('a') { "2850775056042" } else { "1850575056042" }));
+        form.push(("robot_token".into(), token.clone()));
+        form.push(("robot_answer".into(), answer.to_string()));
+        form
+    };
+
+    let wrong = app.register_with(attempt("a@exemple.fr", right + 1)).await;
+    let good = app.register_with(attempt("a@exemple.fr", right)).await;
+    let replay = app.register_with(attempt("b@exemple.fr", right)).await;
+
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(good.status(), 200);
+    assert_eq!(replay.status(), 422);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    app.stop().await;
+}
+both_backends!(a_robot_question_answered_wrong_is_refused_and_cannot_be_reused);
