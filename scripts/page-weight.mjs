@@ -18,6 +18,18 @@ if (!assets.some((a) => a.endsWith(".wasm")) || !assets.some((a) => a.endsWith("
   process.exit(1);
 }
 
+// Scripts imported statically by those scripts load with the page too (the WASM-split loader);
+// chunks imported dynamically load only when their page is shown, so they are not counted.
+for (let i = 0; i < assets.length; i++) {
+  if (!assets[i].endsWith(".js")) continue;
+  const source = await (await fetch(`${base}${assets[i]}`)).text();
+  const dir = assets[i].slice(0, assets[i].lastIndexOf("/") + 1);
+  for (const m of source.matchAll(/(?:^|[;\s])import\s*(?:[^'"()]*?\sfrom\s*)?["'](\.\/[^"']+\.js)["']/g)) {
+    const path = dir + m[1].slice(2);
+    if (!assets.includes(path)) assets.push(path);
+  }
+}
+
 let total = 0;
 const rows = [];
 for (const path of assets) {
@@ -29,7 +41,7 @@ for (const path of assets) {
   const raw = Buffer.from(await response.arrayBuffer());
   const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
   total += br;
-  rows.push(`${path.padEnd(32)} ${String((raw.length / 1024).toFixed(1)).padStart(8)} KB raw ${String((br / 1024).toFixed(1)).padStart(8)} KB brotli`);
+  rows.push(`${path.padEnd(44)} ${String((raw.length / 1024).toFixed(1)).padStart(8)} KB raw ${String((br / 1024).toFixed(1)).padStart(8)} KB brotli`);
 }
 console.log(rows.join("\n"));
 const totalKb = total / 1024;

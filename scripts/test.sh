@@ -57,7 +57,7 @@ fi
 
 # --- Release build, page weight, browsers ------------------------------------------------------
 bold "== Release build =="
-if cargo leptos build --release; then
+if cargo leptos build --release --split; then
   outcome[build]=passed
 else
   outcome[build]=FAILED; status=1

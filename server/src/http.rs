@@ -54,7 +54,9 @@ async fn attach_session(State(state): State<AppState>, mut request: Request<Body
             .and_then(session::token_from_cookie_header)
             .map(str::to_string);
         if let Some(token) = token {
-            match session::resolve(&state.db, &state.config, &token).await {
+            // The session-expiry watcher polls this: it must not keep the session alive.
+            let activity = request.uri().path() != "/api/session/time";
+            match session::resolve(&state.db, &state.config, &token, activity).await {
                 Ok(Some(current)) => {
                     request.extensions_mut().insert(current);
                 }

@@ -50,8 +50,9 @@ pub async fn start(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
 }
 
 /// The session a cookie token names, if it exists and has not timed out. An expired session
-/// is deleted on the spot.
-pub async fn resolve(db: &Db, config: &AppConfig, token: &str) -> Result<Option<CurrentSession>, sqlx::Error> {
+/// is deleted on the spot. `activity` says whether this request counts as activity (asking how
+/// long the session has left does not).
+pub async fn resolve(db: &Db, config: &AppConfig, token: &str, activity: bool) -> Result<Option<CurrentSession>, sqlx::Error> {
     let hash = token_hash(token);
     let row = sqlx::query(
         "SELECT s.created_at, s.last_seen_at, u.id, u.display_name, u.role \
@@ -71,7 +72,7 @@ pub async fn resolve(db: &Db, config: &AppConfig, token: &str) -> Result<Option<
         end(db, &hash).await?;
         return Ok(None);
     };
-    if now - last_seen_at > TOUCH_EVERY_MS {
+    if activity && now - last_seen_at > TOUCH_EVERY_MS {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(now)
             .bind(&hash)

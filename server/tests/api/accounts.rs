@@ -363,3 +363,112 @@ async fn a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link(backen
     app.stop().await;
 }
 both_backends!(a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link);
+
+async fn twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.db.pool()).await.unwrap();
+    let hours_ago = |h: i64| now_ms() - h * 3_600_000;
+    for n in 0..24 {
+        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, 'bad_password')")
+            .bind(format!("old-{n}"))
+            .bind(&user_id)
+            .bind(hours_ago(20))
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+
+    let (_, body) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await;
+
+    let minutes = body["Locked"]["minutes"].as_i64().expect("locked");
+    assert!((4 * 60 - 1..=4 * 60 + 1).contains(&minutes), "locked until the failures of 20 h ago leave the 24 h window: {minutes} min");
+    app.stop().await;
+}
+both_backends!(twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window);
+
+async fn a_merge_request_for_a_nir_already_used_is_stored_for_advisors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("helene@exemple.fr", &nir()).await;
+    let outcome = app.register("nouvelle@exemple.fr", &nir()).await;
+    let ticket = outcome["NirTaken"]["ticket"].as_str().unwrap().to_string();
+
+    let (bad, _) = app.call("account/merge-request", &[("ticket", &ticket), ("contact_email", "pas une adresse"), ("message", "")]).await;
+    let (status, body) = app
+        .call("account/merge-request", &[("ticket", &ticket), ("contact_email", "nouvelle@exemple.fr"), ("message", "J'ai changé d'adresse.")])
+        .await;
+    let (reset, sent) = app.call("account/existing-reset", &[("ticket", &ticket)]).await;
+
+    assert_eq!(bad, 422);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM merge_requests WHERE status = 'open' AND contact_email = 'nouvelle@exemple.fr'").await, 1);
+    assert_eq!(reset, 200);
+    assert!(sent.as_str().unwrap().contains("h•••@exemple.fr"));
+    app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
+    app.stop().await;
+}
+both_backends!(a_merge_request_for_a_nir_already_used_is_stored_for_advisors);
+
+async fn account_server_functions_called_with_hostile_input_answer_clearly_and_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    let before = (
+        app.count("SELECT COUNT(*) FROM users").await,
+        app.count("SELECT COUNT(*) FROM account_tokens").await,
+        app.count("SELECT COUNT(*) FROM sessions").await,
+    );
+    let huge = "é".repeat(200_000);
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("account/activate", vec![("token", "../../etc/passwd")]),
+        ("account/activate", vec![]),
+        ("account/activation-link", vec![("token", huge.as_str())]),
+        ("account/resend-activation", vec![("ticket", "someone-else.99999999999999.00")]),
+        ("account/correct-email", vec![("ticket", "x"), ("email", "a@b.fr"), ("password", "x")]),
+        ("account/reset-password", vec![("token", "nope"), ("password", GOOD_PASSWORD), ("password_confirm", GOOD_PASSWORD)]),
+        ("account/reset-link", vec![("token", "' OR 1=1 --")]),
+        ("account/forgot-password", vec![("email", huge.as_str())]),
+        ("account/existing-reset", vec![("ticket", "")]),
+        ("account/merge-request", vec![("ticket", "forged"), ("contact_email", "a@b.fr"), ("message", "")]),
+        ("session/login", vec![("email", huge.as_str()), ("password", huge.as_str())]),
+        ("session/login", vec![("email[]", "x")]),
+        ("account/pending", vec![("ticket", "\u{0}")]),
+    ];
+
+    for (endpoint, fields) in calls {
+        let response = app.client.post(app.url(&format!("/api/{endpoint}"))).form(&fields).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!((200..500).contains(&status), "{endpoint} answered {status}: {text}");
+        assert!(!text.contains("panicked") && !text.contains("sqlx") && !text.contains("SELECT"), "{endpoint} leaks: {text}");
+    }
+
+    let after = (
+        app.count("SELECT COUNT(*) FROM users").await,
+        app.count("SELECT COUNT(*) FROM account_tokens").await,
+        app.count("SELECT COUNT(*) FROM sessions").await,
+    );
+    assert_eq!(before, after);
+    app.stop().await;
+}
+both_backends!(account_server_functions_called_with_hostile_input_answer_clearly_and_change_nothing);
+
+async fn the_session_reports_its_time_left_and_rester_connecte_extends_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user("camille@exemple.fr", GOOD_PASSWORD).await;
+    app.login("camille@exemple.fr", GOOD_PASSWORD).await;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(now_ms() - 29 * 60 * 1000).execute(app.db.pool()).await.unwrap();
+
+    let (_, before) = app.call("session/time", &[]).await;
+    let (_, extended) = app.call("session/extend", &[]).await;
+    let (_, anonymous) = {
+        let response = client().post(app.url("/api/session/time")).form(&[("x", "")]).send().await.unwrap();
+        (response.status(), response.json::<serde_json::Value>().await.unwrap())
+    };
+
+    let before = before["idle_left_secs"].as_i64().unwrap();
+    assert!((0..=60).contains(&before), "about a minute left: {before}");
+    assert!(extended["idle_left_secs"].as_i64().unwrap() >= 29 * 60, "back to 30 minutes");
+    assert!(anonymous.is_null());
+    app.stop().await;
+}
+both_backends!(the_session_reports_its_time_left_and_rester_connecte_extends_it);
