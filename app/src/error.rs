@@ -26,6 +26,10 @@ pub enum AppError {
     /// Something failed on our side; the cause is in the server's log, not here.
     #[error("Le service rencontre un problème passager. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
     Internal,
+    /// The request itself was malformed (missing or wrong arguments): a page out of date, or a
+    /// hand-made call. Answered with 400.
+    #[error("Cette demande est incomplète ou mal formée. Rechargez la page puis réessayez.")]
+    BadRequest,
     /// The request never reached our code or its answer could not be read (network, encoding).
     #[error("La connexion au service a échoué. Vérifiez votre connexion internet puis réessayez.")]
     Transport(String),
@@ -45,6 +49,7 @@ impl AppError {
         use http::StatusCode;
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -68,7 +73,14 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest,
+            // On the server, failing to read the request (too large, not the expected encoding)
+            // is the caller's mistake too; in the browser it means an unreadable answer.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 

@@ -439,6 +439,7 @@ async fn account_server_functions_called_with_hostile_input_answer_clearly_and_c
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         assert!((200..500).contains(&status), "{endpoint} answered {status}: {text}");
+        assert!(!text.contains("missing field"), "{endpoint} answers in French, not with parser details: {text}");
         assert!(!text.contains("panicked") && !text.contains("sqlx") && !text.contains("SELECT"), "{endpoint} leaks: {text}");
     }
 
