@@ -71,6 +71,7 @@ if [ "${outcome[build]}" = passed ]; then
   PASSERELLE_SERVER_BASE_URL="http://127.0.0.1:$port" \
   PASSERELLE_DATABASE_URL="sqlite://$workdir/passerelle.db" \
   PASSERELLE_STORAGE_FILES_DIR="$workdir/files" \
+  PASSERELLE_ACCOUNTS_REGISTRATIONS_PER_IP_PER_HOUR=100000 \
   LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=passerelle \
     target/release/passerelle serve >"$workdir/server.log" 2>&1 &
   server_pid=$!

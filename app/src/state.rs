@@ -30,6 +30,8 @@ pub struct AppConfig {
     pub activation_ttl_ms: i64,
     /// Lifetime of a password-reset link.
     pub reset_ttl_ms: i64,
+    /// Accounts one address (IP) may create per hour.
+    pub registrations_per_ip_per_hour: i64,
 }
 
 #[derive(Clone)]

@@ -64,7 +64,12 @@ async function settle(browser, js) {
       }
       return isHydrated(browser);
     },
-    { timeout: HYDRATION_TIMEOUT, message: 'hydration (html[data-hydrated="true"])' },
+    {
+      timeout: HYDRATION_TIMEOUT,
+      message: () =>
+        'hydration (html[data-hydrated="true"])' +
+        (errors ? '' : "; this engine's console cannot be read (no WebDriver BiDi): see the same spec in Chromium or Firefox"),
+    },
   );
 }
 

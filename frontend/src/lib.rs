@@ -3,7 +3,8 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `hydrate_lazy`: the account pages are lazy routes, loaded from their own WASM chunk.
+    leptos::mount::hydrate_lazy(app::App);
     // Lets tests (and curious people) see that the page is interactive.
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())

@@ -28,6 +28,7 @@ pub struct Settings {
 pub struct AccountSettings {
     pub activation_link_hours: i64,
     pub reset_link_minutes: i64,
+    pub registrations_per_ip_per_hour: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -118,6 +119,7 @@ impl Default for Settings {
             accounts: AccountSettings {
                 activation_link_hours: 48,
                 reset_link_minutes: 60,
+                registrations_per_ip_per_hour: 10,
             },
             security: SecuritySettings {
                 secret_key: DEV_SECRET_KEY.into(),
@@ -282,6 +284,9 @@ impl Settings {
         if self.accounts.activation_link_hours < 1 {
             return Err(error("accounts.activation_link_hours", "must be at least 1"));
         }
+        if self.accounts.registrations_per_ip_per_hour < 1 {
+            return Err(error("accounts.registrations_per_ip_per_hour", "must be at least 1"));
+        }
         if self.accounts.reset_link_minutes < 1 {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
@@ -343,6 +348,7 @@ impl Settings {
             secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.as_bytes())),
             activation_ttl_ms: self.accounts.activation_link_hours * 3600 * 1000,
             reset_ttl_ms: self.accounts.reset_link_minutes * 60 * 1000,
+            registrations_per_ip_per_hour: self.accounts.registrations_per_ip_per_hour,
         }
     }
 }

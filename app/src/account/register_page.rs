@@ -111,8 +111,8 @@ fn RegisterForm(flash: Option<Flash>, question: Option<crate::account::robot::Qu
             <Field name="email" label="Adresse électronique" required=true input_type="email" autocomplete="email" hint="Le lien d'activation y sera envoyé. Une adresse ne sert qu'à un seul compte." value=initial("email") error=error("email")/>
             <Field name="phone" label="Téléphone" required=true input_type="tel" autocomplete="tel" hint="Par exemple 06 12 34 56 78." value=initial("phone") error=error("phone")/>
             <Field name="nir" label="Numéro de sécurité sociale" required=true autocomplete="off" hint="15 caractères, inscrits sur votre carte Vitale ; les espaces sont acceptés." value=initial("nir") error=error("nir")/>
-            <Field name="password" label="Mot de passe" required=true input_type="password" autocomplete="new-password" reveal=show_password hint="Au moins 12 caractères, sans autre règle : une phrase de quelques mots est idéale. Les mots de passe trop courants sont refusés." value=Signal::derive(String::new) error=error("password")/>
-            <Field name="password_confirm" label="Confirmation du mot de passe" required=true input_type="password" autocomplete="new-password" reveal=show_password value=Signal::derive(String::new) error=error("password_confirm")/>
+            <Field name="password" label="Mot de passe" required=true input_type="password" autocomplete="new-password" reveal=show_password hint="Au moins 12 caractères, sans autre règle : une phrase de quelques mots est idéale. Les mots de passe trop courants sont refusés." value=Signal::derive(String::new) error=error("password") clear_on=register.version()/>
+            <Field name="password_confirm" label="Confirmation du mot de passe" required=true input_type="password" autocomplete="new-password" reveal=show_password value=Signal::derive(String::new) error=error("password_confirm") clear_on=register.version()/>
             <RevealToggle shown=show_password id="afficher-mot-de-passe"/>
 
             <div class="field checkbox" class:field-error=move || error("accept_cgu").get().is_some()>

@@ -234,12 +234,6 @@ pub mod service {
         if form.website.as_deref().is_some_and(|w| !w.is_empty()) {
             return Err(field("robot", "La vérification anti-robot a échoué. Rechargez la page et réessayez."));
         }
-        let bucket = format!("register-ip:{}", ip.as_deref().unwrap_or("unknown"));
-        if !rate_limit::allow(db, &bucket, 10, 3_600_000).await.map_err(internal)? {
-            return Err(AppError::Conflict(
-                "Trop d'inscriptions ont été faites depuis cette connexion dans l'heure. Réessayez dans une heure.".into(),
-            ));
-        }
         let valid = super::validate(&form, today()).map_err(AppError::Validation)?;
         let personal = [valid.first_name.as_str(), valid.birth_name.as_str(), valid.email.as_str(), &valid.birth_date.iso()];
         if let Some(problem) = hashing::problem_with_new_password(&valid.password, &personal) {
@@ -257,6 +251,13 @@ pub mod service {
             Err(_) => return Err(field("robot", "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.")),
         }
 
+        // Counted once the input is valid and the robot check passed: typos cost nothing.
+        let bucket = format!("register-ip:{}", ip.as_deref().unwrap_or("unknown"));
+        if !rate_limit::allow(db, &bucket, state.config.registrations_per_ip_per_hour, 3_600_000).await.map_err(internal)? {
+            return Err(AppError::Conflict(
+                "Trop de comptes ont été créés depuis cette connexion dans l'heure. Réessayez dans une heure.".into(),
+            ));
+        }
         let nir_hash = secrets.nir_hash(&valid.nir);
         if let Some(outcome) = existing_account(state, &valid.email, &nir_hash).await? {
             return Ok(outcome);

@@ -49,7 +49,21 @@ pub fn Field(
     #[prop(into)] error: Signal<Option<String>>,
     /// Shows the typed text, for password fields.
     #[prop(optional, into)] reveal: Option<Signal<bool>>,
+    /// Empties the field each time this changes (passwords, after a refused submission).
+    #[prop(optional, into)] clear_on: Option<Signal<usize>>,
 ) -> impl IntoView {
+    let input = NodeRef::<html::Input>::new();
+    if let Some(clear_on) = clear_on {
+        Effect::new(move |previous: Option<usize>| {
+            let now = clear_on.get();
+            if previous.is_some_and(|p| p != now) {
+                if let Some(element) = input.get() {
+                    element.set_value("");
+                }
+            }
+            now
+        });
+    }
     let id = field_id(name);
     let hint_id = format!("{id}-aide");
     let error_id = format!("{id}-erreur");
@@ -84,6 +98,7 @@ pub fn Field(
                 </p>
             })}
             <input
+                node_ref=input
                 id=id.clone()
                 name=input_name(prefix, name)
                 type=kind

@@ -71,6 +71,15 @@ mod server {
         if !plain_form_post() {
             return result;
         }
+        let redirected_elsewhere = use_context::<leptos_axum::ResponseOptions>()
+            .is_some_and(|r| r.0.read().map(|parts| parts.headers.contains_key(http::header::LOCATION)).unwrap_or(false));
+        if result.is_ok() && redirected_elsewhere && back_to.is_none() {
+            // Done: the next page has all it needs, and nothing typed should linger for the
+            // next person on this browser.
+            return result;
+        }
+        // What was typed is only worth keeping to correct it; after a success it is dropped.
+        let values = if result.is_ok() { Vec::new() } else { values };
         let answer = match &result {
             Ok(value) => serde_json::to_string(&Ok::<&T, AppError>(value)),
             Err(error) => serde_json::to_string(&Err::<(), &AppError>(error)),
