@@ -9,7 +9,7 @@ use crate::account::activation::{activation_link_status, Activate};
 use crate::account::reset::{reset_link_status, RequestPasswordReset, ResetPassword, ResetRequested};
 use crate::error::AppError;
 use crate::forms::fields::{all_errors, error_for, ErrorSummary, Field, RevealToggle};
-use crate::forms::{take_flash, Flash};
+use crate::forms::{flash_resource, Flash};
 
 fn token_from_path() -> Signal<String> {
     let params = use_params_map();
@@ -22,7 +22,7 @@ fn token_from_path() -> Signal<String> {
 pub fn ActivationPage() -> impl IntoView {
     let token = token_from_path();
     let status = Resource::new(move || token.get(), activation_link_status);
-    let flash = Resource::new(|| (), |_| async { take_flash("activate".into()).await.ok().flatten() });
+    let flash = flash_resource("activate");
     let activate = ServerAction::<Activate>::new();
     view! {
         <Title text="Activation du compte"/>
@@ -60,7 +60,7 @@ pub fn ActivationPage() -> impl IntoView {
 /// `/mot-de-passe-oublie`: the same answer for every address.
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let flash = Resource::new(|| (), |_| async { take_flash("forgot".into()).await.ok().flatten() });
+    let flash = flash_resource("forgot");
     view! {
         <Title text="Mot de passe oublié"/>
         <h1>"Mot de passe oublié"</h1>
@@ -105,7 +105,7 @@ fn ForgotForm(flash: Option<Flash>) -> impl IntoView {
 pub fn NewPasswordPage() -> impl IntoView {
     let token = token_from_path();
     let status = Resource::new(move || token.get(), reset_link_status);
-    let flash = Resource::new(|| (), |_| async { take_flash("new-password".into()).await.ok().flatten() });
+    let flash = flash_resource("new-password");
     view! {
         <Title text="Nouveau mot de passe"/>
         <h1>"Choisir un nouveau mot de passe"</h1>

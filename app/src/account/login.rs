@@ -232,7 +232,7 @@ fn set_cookie(value: &str) {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let flash = Resource::new(|| (), |_| async { crate::forms::take_flash("login".into()).await.ok().flatten() });
+    let flash = crate::forms::flash_resource("login");
     view! {
         <Title text="Connexion"/>
         <h1>"Connexion à votre espace"</h1>

@@ -14,7 +14,7 @@ use crate::account::reset::RequestPasswordReset;
 use crate::account::robot::{encode_solution, robot_challenge, robot_question, solve};
 use crate::error::AppError;
 use crate::forms::fields::{all_errors, error_for, field_id, ErrorSummary, Field, RevealToggle};
-use crate::forms::{take_flash, Flash};
+use crate::forms::{flash_resource, Flash};
 
 fn label(field: &str) -> &'static str {
     match field {
@@ -35,12 +35,6 @@ fn label(field: &str) -> &'static str {
         "message" => "Message",
         _ => "",
     }
-}
-
-/// Reads the flash a plain form post left for `form` (rendered on the server, so no JavaScript
-/// is needed to see it).
-fn flash_resource(form: &'static str) -> Resource<Option<Flash>> {
-    Resource::new(|| (), move |_| async move { take_flash(form.into()).await.ok().flatten() })
 }
 
 #[component]

@@ -32,6 +32,12 @@ impl Flash {
     }
 }
 
+/// The flash a plain form post left for `form`, as a resource of the page (read while the page
+/// is rendered on the server, so no JavaScript is needed to see it).
+pub fn flash_resource(form: &'static str) -> Resource<Option<Flash>> {
+    Resource::new(|| (), move |_| async move { take_flash(form.into()).await.ok().flatten() })
+}
+
 /// Reads (and deletes) the flash this browser's last plain form post left for `form`.
 #[server(endpoint = "forms/flash")]
 pub async fn take_flash(form: String) -> Result<Option<Flash>, AppError> {
