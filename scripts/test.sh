@@ -72,6 +72,7 @@ if [ "${outcome[build]}" = passed ]; then
   PASSERELLE_DATABASE_URL="sqlite://$workdir/passerelle.db" \
   PASSERELLE_STORAGE_FILES_DIR="$workdir/files" \
   PASSERELLE_ACCOUNTS_REGISTRATIONS_PER_IP_PER_HOUR=100000 \
+  PASSERELLE_SESSION_IDLE_TIMEOUT_MINUTES=3 \
   LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=passerelle \
     target/release/passerelle serve >"$workdir/server.log" 2>&1 &
   server_pid=$!
@@ -90,7 +91,7 @@ if [ "${outcome[build]}" = passed ]; then
 
     bold "== Browser tests =="
     engines="${E2E_ENGINES:-chromium,firefox,webkit,chromium-nojs,firefox-nojs}"
-    if (cd end2end && node run.mjs --base-url "http://127.0.0.1:$port" --engines "$engines"); then
+    if (cd end2end && E2E_SHORT_SESSION=1 node run.mjs --base-url "http://127.0.0.1:$port" --engines "$engines"); then
       outcome[e2e]="passed ($engines)"
     else
       outcome[e2e]="FAILED (see the table above; requested: $engines)"; status=1
