@@ -36,12 +36,14 @@ else
 fi
 
 # --- Rust: unit + integration ------------------------------------------------------------------
+# Not --workspace: building `frontend` alongside would switch on app's `hydrate` feature next to
+# `ssr` (Cargo unifies features), and the server would then run browser-only code paths.
 bold "== Rust tests (unit and integration) =="
 log=$(mktemp)
 if [ "$have_pg" = 1 ]; then
-  cargo test --workspace --locked 2>&1 | tee "$log"; rust_rc=${PIPESTATUS[0]}
+  cargo test -p app -p server --locked 2>&1 | tee "$log"; rust_rc=${PIPESTATUS[0]}
 else
-  cargo test --workspace --locked -- --skip postgres 2>&1 | tee "$log"; rust_rc=${PIPESTATUS[0]}
+  cargo test -p app -p server --locked -- --skip postgres 2>&1 | tee "$log"; rust_rc=${PIPESTATUS[0]}
 fi
 sqlite_ok=$(grep -c '::sqlite \.\.\. ok' "$log" || true)
 pg_ok=$(grep -c 'postgres.* \.\.\. ok' "$log" || true)

@@ -764,6 +764,8 @@ export default [
 
   {
     name: 'session about to expire: a warning offers "Rester connecté", which keeps the session',
+    // About a minute of idling is the point of this spec.
+    timeout: 180_000,
     // The server must end idle sessions after 3 minutes (scripts/test.sh sets it), so the warning
     // (shown 2 minutes before the end) comes after one minute instead of 28.
     skip: ({ js }) =>
