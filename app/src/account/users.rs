@@ -1,15 +1,8 @@
 //! The users table.
 
-use sqlx::Row;
-
 use crate::account::Role;
-use crate::db::{new_id, now_ms, Db};
+use crate::db::{new_id, now_ms};
 use crate::domain::Email;
-
-pub struct UserCredentials {
-    pub id: String,
-    pub password_hash: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -54,17 +47,3 @@ pub async fn create(
 
 /// A password hash nobody can match: accounts waiting for their first password.
 pub const NO_PASSWORD: &str = "!";
-
-pub async fn credentials_by_email(db: &Db, email: &Email) -> Result<Option<UserCredentials>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email_normalized = $1")
-        .bind(email.normalized())
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| {
-        Ok(UserCredentials {
-            id: r.try_get("id")?,
-            password_hash: r.try_get("password_hash")?,
-        })
-    })
-    .transpose()
-}

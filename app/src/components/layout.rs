@@ -42,7 +42,10 @@ pub fn Layout(children: Children) -> impl IntoView {
 
 #[component]
 fn AccountLinks() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    // Asked again at each navigation: logging in or out moves to another page, and the header
+    // (with the session-expiry watch) must follow.
+    let location = leptos_router::hooks::use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
         <Transition fallback=|| ()>
