@@ -147,7 +147,13 @@ function runCleanup(cleanup) {
   }
 }
 
-/** Runs one spec in a fresh session. Returns true if it passed. */
+/** A failure of the browser itself (its page process died), not of the app under test. */
+const BROWSER_CRASH = /page crash|invalid session id|session deleted/i;
+
+/**
+ * Runs one spec in a fresh session. Returns true if it passed, false if it failed, and
+ * 'crashed' when the browser's own page process died under it.
+ */
 async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
   const started = Date.now();
   const { capabilities, cleanup } = engine.capabilities();
@@ -170,6 +176,10 @@ async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
     console.log(`  ✓ ${spec.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return true;
   } catch (error) {
+    if (BROWSER_CRASH.test(String(error?.message ?? error))) {
+      console.log(`  ↻ ${spec.name}: the browser's page process crashed (${firstLine(String(error?.message ?? error))})`);
+      return 'crashed';
+    }
     console.log(`  ✗ ${spec.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     console.log(indent(error?.stack && !String(error.message).includes('\n') ? error.stack : error?.message ?? error));
     if (browser) {
@@ -212,7 +222,14 @@ async function runEngine(engineName, specs, baseUrl) {
         result.skipped += 1;
         continue;
       }
-      if (await runSpec(engineName, engine, driver.port, spec, baseUrl)) result.passed += 1;
+      let outcome = await runSpec(engineName, engine, driver.port, spec, baseUrl);
+      if (outcome === 'crashed') {
+        // Once, in a new session: a second crash counts as a failure.
+        console.log('    running it again in a new browser session');
+        outcome = await runSpec(engineName, engine, driver.port, spec, baseUrl);
+        result.retried = (result.retried ?? 0) + 1;
+      }
+      if (outcome === true) result.passed += 1;
       else result.failed += 1;
     }
   } finally {
@@ -232,7 +249,8 @@ function printSummary(results) {
   console.log(line(header));
   console.log(line(widths.map((width) => '-'.repeat(width))));
   results.forEach((r, index) => {
-    console.log(line(rows[index]) + (r.error ? `  NOT RUN: ${firstLine(r.error)}` : ''));
+    const note = r.error ? `  NOT RUN: ${firstLine(r.error)}` : r.retried ? `  (${r.retried} spec(s) rerun after a browser crash)` : '';
+    console.log(line(rows[index]) + note);
   });
 }
 
