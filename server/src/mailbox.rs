@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use app::mail::escape_html as escape;
 use app::mail::outbox;
 use app::state::AppState;
 
@@ -15,14 +16,6 @@ pub fn routes() -> Router<AppState> {
         .route("/dev/mailbox", get(list))
         .route("/dev/mailbox/{id}", get(show))
         .route("/dev/mailbox/{id}/html", get(show_html))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// Escapes text and turns each http(s) address in it into a link.

@@ -1,11 +1,7 @@
 //! The account emails, in French, as text and HTML: product name, why the person receives it,
 //! the link and how long it works.
 
-use crate::mail::OutgoingEmail;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::mail::{escape_html as escape, OutgoingEmail};
 
 fn lifetime(ms: i64) -> String {
     let minutes = ms / 60_000;

@@ -50,7 +50,7 @@ pub use server::respond;
 #[cfg(feature = "ssr")]
 mod server {
     use super::*;
-    use crate::account::session::{new_token, token_hash};
+    use crate::account::session::{cookie_value, new_token, token_hash};
     use crate::db::now_ms;
     use crate::state::app_state;
 
@@ -134,10 +134,8 @@ mod server {
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .map(|(_, value)| value.to_string());
+            .find_map(|v| cookie_value(v, COOKIE))
+            .map(str::to_string);
         let Some(token) = token else { return Ok(None) };
         let state = app_state();
         let payload: Option<String> = sqlx::query_scalar(

@@ -4,3 +4,12 @@
 pub mod outbox;
 
 pub use outbox::{enqueue, OutgoingEmail};
+
+/// Escapes text for HTML (email bodies, the development mailbox).
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
