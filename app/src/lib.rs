@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod forms;
 pub mod pages;
+pub mod project;
 
 #[cfg(feature = "ssr")]
 pub mod db;
@@ -93,6 +94,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<NewPasswordRoute>::new()}/>
                     <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
                     <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/projet") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
+                    <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRecapRoute>::new()}/>
+                    <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffProjectsRoute>::new()}/>
+                    <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffProjectRoute>::new()}/>
                 </Routes>
                 </ErrorBoundary>
             </Layout>
@@ -129,3 +134,7 @@ lazy_page!(ForgotPasswordRoute, account::link_pages::ForgotPasswordPage);
 lazy_page!(NewPasswordRoute, account::link_pages::NewPasswordPage);
 lazy_page!(SpaceRoute, account::space::SpacePage);
 lazy_page!(StaffRoute, account::space::StaffPage);
+lazy_page!(ProjectRoute, project::page::ProjectPage);
+lazy_page!(ProjectRecapRoute, project::recap::RecapPage);
+lazy_page!(StaffProjectsRoute, project::advisor_pages::StaffProjectsPage);
+lazy_page!(StaffProjectRoute, project::advisor_pages::StaffProjectPage);

@@ -13,7 +13,7 @@ fn lifetime(ms: i64) -> String {
     }
 }
 
-fn build(to: &str, subject: &str, paragraphs: &[String], link: Option<(&str, &str)>, footer: &str) -> OutgoingEmail {
+pub(crate) fn build(to: &str, subject: &str, paragraphs: &[String], link: Option<(&str, &str)>, footer: &str) -> OutgoingEmail {
     let mut text = String::new();
     let mut html = String::from("<div style=\"font-family:system-ui,Arial,sans-serif;font-size:16px;line-height:1.5;max-width:36em\">");
     for (i, p) in paragraphs.iter().enumerate() {

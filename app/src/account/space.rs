@@ -22,7 +22,7 @@ pub async fn staff_home() -> Result<SessionUser, AppError> {
 }
 
 #[component]
-fn Refused(error: AppError) -> impl IntoView {
+pub fn Refused(error: AppError) -> impl IntoView {
     match error {
         AppError::Unauthorized => view! {
             <p class="alert alert-error" role="alert">"Connectez-vous pour accéder à cette page."</p>
@@ -43,7 +43,13 @@ pub fn SpacePage() -> impl IntoView {
                 Ok(user) => view! {
                     <h1>{format!("Bonjour {}", user.display_name)}</h1>
                     <p class="lead">"Bienvenue dans votre espace Passerelle."</p>
-                    <p>"Votre projet, vos messages et vos documents arrivent ici très bientôt."</p>
+                    <ul class="space-links">
+                        <li>
+                            <a href="/projet">"Mon projet de transition professionnelle"</a>
+                            <p class="hint">"Écrivez-le à votre rythme : chaque saisie est conservée, même sans connexion."</p>
+                        </li>
+                    </ul>
+                    <p>"Vos messages et vos documents arrivent ici très bientôt."</p>
                 }.into_any(),
                 Err(e) => view! { <h1>"Mon espace"</h1><Refused error=e/> }.into_any(),
             })}
@@ -63,7 +69,10 @@ pub fn StaffPage() -> impl IntoView {
                     <h1>"Espace conseiller"</h1>
                     <p class="lead">{format!("Connecté en tant que {}", user.display_name)}</p>
                     <p>{match user.role { Role::Admin => "Rôle : administrateur", _ => "Rôle : conseiller" }}</p>
-                    <p>"Le tableau de bord (dossiers, recherche, actions d'assistance) arrive avec la prochaine version."</p>
+                    <ul class="space-links">
+                        <li><a href="/conseiller/projets">"Projets de transition professionnelle"</a></li>
+                    </ul>
+                    <p>"Le tableau de bord (recherche, actions d'assistance) arrive avec la prochaine version."</p>
                     <ActionForm action=logout attr:class="inline-form">
                         <button type="submit" class="button button-secondary">"Se déconnecter"</button>
                     </ActionForm>

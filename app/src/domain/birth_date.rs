@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::date::{CalendarDate, INVALID_DATE};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BirthDate {
     pub year: i32,
@@ -9,37 +11,12 @@ pub struct BirthDate {
     pub day: u32,
 }
 
-fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 impl BirthDate {
     /// Accepts `AAAA-MM-JJ` (what `<input type="date">` sends) or `JJ/MM/AAAA` (typed by hand).
     /// `today` is (year, month, day).
     pub fn parse(input: &str, today: (i32, u32, u32)) -> Result<BirthDate, &'static str> {
-        let value = input.trim();
-        if value.is_empty() {
-            return Err("Indiquez votre date de naissance.");
-        }
-        let parts: Vec<&str> = if value.contains('/') {
-            value.split('/').rev().collect()
-        } else {
-            value.split('-').collect()
-        };
-        let invalid = "Cette date n'existe pas : indiquez-la sous la forme JJ/MM/AAAA, par exemple 14/07/1985.";
-        let [y, m, d] = parts.as_slice() else { return Err(invalid) };
-        let (Ok(year), Ok(month), Ok(day)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else {
-            return Err(invalid);
-        };
-        if y.len() != 4 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return Err(invalid);
-        }
+        let CalendarDate { year, month, day } = CalendarDate::parse(input, "Indiquez votre date de naissance.")
+            .map_err(|e| if e == INVALID_DATE { "Cette date n'existe pas : indiquez-la sous la forme JJ/MM/AAAA, par exemple 14/07/1985." } else { e })?;
         let date = BirthDate { year, month, day };
         let (ty, tm, td) = today;
         let age = ty - year - i32::from((tm, td) < (month, day));

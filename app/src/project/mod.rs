@@ -1,0 +1,327 @@
+//! The "projet de transition professionnelle": one per beneficiary, written in sections,
+//! saved as a draft as it is typed, then submitted, reviewed and decided by advisors.
+//!
+//! Every server function derives what it touches from the session: a beneficiary's functions
+//! take no project id (there is only theirs), and staff functions check the role.
+
+pub mod advisor_pages;
+pub mod autosave;
+pub mod fields;
+pub mod page;
+pub mod recap;
+#[cfg(feature = "ssr")]
+pub mod emails;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::account::Role;
+use crate::error::AppError;
+pub use fields::Draft;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectState {
+    Draft,
+    Submitted,
+    UnderReview,
+    Reopened,
+    Accepted,
+    Refused,
+}
+
+/// What can happen to a project. `Submit` is the beneficiary's; the others are staff's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Transition {
+    Submit,
+    StartReview,
+    Reopen,
+    Accept,
+    Refuse,
+}
+
+impl ProjectState {
+    pub const ALL: [ProjectState; 6] = [
+        ProjectState::Draft,
+        ProjectState::Submitted,
+        ProjectState::UnderReview,
+        ProjectState::Reopened,
+        ProjectState::Accepted,
+        ProjectState::Refused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectState::Draft => "brouillon",
+            ProjectState::Submitted => "soumis",
+            ProjectState::UnderReview => "en_instruction",
+            ProjectState::Reopened => "rouvert",
+            ProjectState::Accepted => "accepte",
+            ProjectState::Refused => "refuse",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ProjectState> {
+        ProjectState::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProjectState::Draft => "Brouillon",
+            ProjectState::Submitted => "Soumis",
+            ProjectState::UnderReview => "En instruction",
+            ProjectState::Reopened => "Rouvert",
+            ProjectState::Accepted => "Accepté",
+            ProjectState::Refused => "Refusé",
+        }
+    }
+
+    /// The beneficiary can change the text only in these states.
+    pub fn editable(self) -> bool {
+        matches!(self, ProjectState::Draft | ProjectState::Reopened)
+    }
+
+    /// The state after `transition`, or `None` when it is not allowed from this state.
+    pub fn after(self, transition: Transition) -> Option<ProjectState> {
+        use ProjectState::*;
+        match (self, transition) {
+            (Draft | Reopened, Transition::Submit) => Some(Submitted),
+            (Submitted, Transition::StartReview) => Some(UnderReview),
+            (Submitted | UnderReview, Transition::Reopen) => Some(Reopened),
+            (UnderReview, Transition::Accept) => Some(Accepted),
+            (UnderReview, Transition::Refuse) => Some(Refused),
+            _ => None,
+        }
+    }
+}
+
+impl Transition {
+    pub const ALL: [Transition; 5] =
+        [Transition::Submit, Transition::StartReview, Transition::Reopen, Transition::Accept, Transition::Refuse];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Submit => "soumettre",
+            Transition::StartReview => "instruire",
+            Transition::Reopen => "rouvrir",
+            Transition::Accept => "accepter",
+            Transition::Refuse => "refuser",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Transition> {
+        Transition::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+
+    /// Staff must say why they reopen or decide.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Transition::Reopen | Transition::Accept | Transition::Refuse)
+    }
+}
+
+/// One line of a project's history: who did what, when, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectEvent {
+    pub at: i64,
+    pub actor_name: String,
+    pub actor_role: Role,
+    /// A transition (`soumettre`, `instruire`…) or `reouverture_demandee`.
+    pub kind: String,
+    pub reason: Option<String>,
+}
+
+impl ProjectEvent {
+    pub fn describe(&self) -> String {
+        let who = match self.actor_role {
+            Role::Beneficiary => format!("{} (bénéficiaire)", self.actor_name),
+            _ => format!("{} (conseiller)", self.actor_name),
+        };
+        let what = match self.kind.as_str() {
+            "soumettre" => "Projet soumis",
+            "instruire" => "Instruction commencée",
+            "rouvrir" => "Projet rouvert",
+            "accepter" => "Décision : accepté",
+            "refuser" => "Décision : refusé",
+            "reouverture_demandee" => "Réouverture demandée",
+            _ => "Événement",
+        };
+        format!("{what} par {who}")
+    }
+}
+
+/// A project as its pages see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub id: String,
+    pub owner_id: String,
+    pub owner_name: String,
+    pub state: ProjectState,
+    /// Increases with every saved change of the text; a save names the version it started from.
+    pub version: i64,
+    pub draft: Draft,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+    pub reopen_requested_at: Option<i64>,
+    /// Oldest first.
+    pub events: Vec<ProjectEvent>,
+}
+
+impl ProjectView {
+    /// The reason given with the last event of this kind.
+    pub fn last_reason(&self, kind: &str) -> Option<String> {
+        self.events.iter().rev().find(|e| e.kind == kind).and_then(|e| e.reason.clone())
+    }
+}
+
+/// A line of the advisors' list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub owner_name: String,
+    pub state: ProjectState,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+    pub reopen_requested_at: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub version: i64,
+    pub saved_at: i64,
+}
+
+/// The message of a refused save when the project changed elsewhere since `version`.
+pub const STALE: &str = "Votre projet a été modifié depuis une autre fenêtre ou un autre appareil. Comparez les deux versions et choisissez celle à garder : rien n'a été écrasé.";
+
+/// The logged-in beneficiary's project (created empty on first visit).
+#[server(endpoint = "project/get")]
+pub async fn my_project() -> Result<ProjectView, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let user = crate::account::require_role(&[Role::Beneficiary])?;
+        service::mine(&state.db, &user).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Saves the text of the caller's project, if it is still at `version` and editable.
+#[server(endpoint = "project/save")]
+pub async fn save_project(version: i64, #[server(default)] draft: Draft) -> Result<Saved, AppError> {
+    let state = crate::state::app_state();
+    let values: Vec<(String, String)> = draft.iter().map(|(k, v)| (format!("draft[{k}]"), v.clone())).collect();
+    let result = async {
+        let user = crate::account::require_role(&[Role::Beneficiary])?;
+        service::save(&state.db, &user, version, draft).await
+    }
+    .await;
+    crate::forms::respond("project", values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(), Some("/projet"), result).await
+}
+
+/// Submits the caller's project as it was at `version` (what they reviewed).
+#[server(endpoint = "project/submit")]
+pub async fn submit_project(version: i64) -> Result<(), AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let user = crate::account::require_role(&[Role::Beneficiary])?;
+        service::submit(&state, &user, version).await
+    }
+    .await;
+    if result.is_ok() {
+        leptos_axum::redirect("/projet");
+    }
+    crate::forms::respond("project-submit", vec![], None, result).await
+}
+
+/// Asks the referent advisor to reopen the caller's submitted project.
+#[server(endpoint = "project/request-reopening")]
+pub async fn request_reopening(#[server(default)] message: String) -> Result<(), AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let user = crate::account::require_role(&[Role::Beneficiary])?;
+        service::request_reopening(&state, &user, &message).await
+    }
+    .await;
+    crate::forms::respond("project-reopen", vec![("message", message.clone())], Some("/projet"), result).await
+}
+
+/// Projects for advisors: submitted and under review first.
+#[server(endpoint = "staff/projects")]
+pub async fn staff_projects() -> Result<Vec<ProjectSummary>, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+        service::list(&state.db).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(endpoint = "staff/project")]
+pub async fn staff_project(id: String) -> Result<ProjectView, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+        service::view(&state.db, &id).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Starts the review, reopens, accepts or refuses a project (`action`: `instruire`,
+/// `rouvrir`, `accepter`, `refuser`), with the reason when one is needed.
+#[server(endpoint = "staff/project/transition")]
+pub async fn staff_transition(id: String, action: String, #[server(default)] reason: String) -> Result<(), AppError> {
+    let state = crate::state::app_state();
+    let back = format!("/conseiller/projets/{}", id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
+    let result = async {
+        let staff = crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+        let transition = Transition::parse(&action).filter(|t| *t != Transition::Submit).ok_or(AppError::BadRequest)?;
+        service::staff_transition(&state, &staff, &id, transition, &reason).await
+    }
+    .await;
+    crate::forms::respond("project-staff", vec![("reason", reason.clone())], Some(&back), result).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_transition_from_every_state_is_decided() {
+        use ProjectState::*;
+        use Transition::*;
+        let allowed = [
+            (Draft, Submit, Submitted),
+            (Reopened, Submit, Submitted),
+            (Submitted, StartReview, UnderReview),
+            (Submitted, Reopen, Reopened),
+            (UnderReview, Reopen, Reopened),
+            (UnderReview, Accept, Accepted),
+            (UnderReview, Refuse, Refused),
+        ];
+        for state in ProjectState::ALL {
+            for transition in Transition::ALL {
+                let expected = allowed.iter().find(|(s, t, _)| *s == state && *t == transition).map(|(_, _, to)| *to);
+                assert_eq!(state.after(transition), expected, "{state:?} --{transition:?}-->");
+            }
+        }
+    }
+
+    #[test]
+    fn only_draft_and_reopened_projects_are_editable() {
+        let editable: Vec<_> = ProjectState::ALL.into_iter().filter(|s| s.editable()).collect();
+        assert_eq!(editable, [ProjectState::Draft, ProjectState::Reopened]);
+    }
+
+    #[test]
+    fn states_and_transitions_round_trip_their_names() {
+        for s in ProjectState::ALL {
+            assert_eq!(ProjectState::parse(s.as_str()), Some(s));
+        }
+        for t in Transition::ALL {
+            assert_eq!(Transition::parse(t.as_str()), Some(t));
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Projects in the database. Every change of state is a conditional UPDATE on the state read,
+//! so two people acting at once cannot both succeed; every transition writes its event and its
+//! email in the same transaction.
+
+use sqlx::Row;
+
+use super::fields::{self, Draft};
+use super::{ProjectEvent, ProjectState, ProjectSummary, ProjectView, Saved, Transition, STALE};
+use crate::account::{Role, SessionUser};
+use crate::db::{new_id, now_ms, Db};
+use crate::error::AppError;
+use crate::mail::outbox;
+use crate::state::AppState;
+
+/// Longest reason or request text accepted.
+pub const REASON_MAX: usize = 2000;
+
+fn internal(e: sqlx::Error) -> AppError {
+    AppError::internal("projects: database", e)
+}
+
+fn parse_draft(json: &str) -> Draft {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn locked_message(state: ProjectState) -> String {
+    match state {
+        ProjectState::Accepted | ProjectState::Refused => {
+            "Une décision a été prise sur ce projet : il ne peut plus être modifié.".into()
+        }
+        _ => "Ce projet a été soumis : il est verrouillé pendant son examen. Demandez sa réouverture à votre conseiller pour le modifier.".into(),
+    }
+}
+
+/// Creates the beneficiary's empty project if it does not exist yet.
+async fn ensure(db: &Db, owner_id: &str) -> Result<(), AppError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO projects (id, beneficiary_id, state, version, draft, created_at, updated_at) \
+         VALUES ($1, $2, 'brouillon', 0, '{}', $3, $3) ON CONFLICT (beneficiary_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(owner_id)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+pub async fn mine(db: &Db, user: &SessionUser) -> Result<ProjectView, AppError> {
+    ensure(db, &user.user_id).await?;
+    let id: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
+        .bind(&user.user_id)
+        .fetch_one(db.pool())
+        .await
+        .map_err(internal)?;
+    view(db, &id).await
+}
+
+/// A project with its history; `NotFound` for an unknown id.
+pub async fn view(db: &Db, id: &str) -> Result<ProjectView, AppError> {
+    let row = sqlx::query(
+        "SELECT p.id, p.beneficiary_id, u.display_name, p.state, p.version, p.draft, p.updated_at, p.submitted_at, \
+         p.reopen_requested_at FROM projects p JOIN users u ON u.id = p.beneficiary_id WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?
+    .ok_or(AppError::NotFound)?;
+    let events = sqlx::query(
+        "SELECT e.created_at, e.kind, e.reason, u.display_name, u.role FROM project_events e \
+         JOIN users u ON u.id = e.actor_id WHERE e.project_id = $1 ORDER BY e.created_at, e.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?
+    .iter()
+    .map(|r| {
+        Ok(ProjectEvent {
+            at: r.try_get("created_at")?,
+            kind: r.try_get("kind")?,
+            reason: r.try_get("reason")?,
+            actor_name: r.try_get("display_name")?,
+            actor_role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Advisor),
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()
+    .map_err(internal)?;
+    let state: String = row.try_get("state").map_err(internal)?;
+    Ok(ProjectView {
+        id: row.try_get("id").map_err(internal)?,
+        owner_id: row.try_get("beneficiary_id").map_err(internal)?,
+        owner_name: row.try_get("display_name").map_err(internal)?,
+        state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
+        version: row.try_get("version").map_err(internal)?,
+        draft: parse_draft(&row.try_get::<String, _>("draft").map_err(internal)?),
+        updated_at: row.try_get("updated_at").map_err(internal)?,
+        submitted_at: row.try_get("submitted_at").map_err(internal)?,
+        reopen_requested_at: row.try_get("reopen_requested_at").map_err(internal)?,
+        events,
+    })
+}
+
+/// Refuses unknown fields and over-long answers (the page never sends them) and drops empty ones.
+fn checked(draft: Draft) -> Result<Draft, AppError> {
+    let mut errors = Vec::new();
+    for (key, value) in &draft {
+        match fields::find(key) {
+            None => return Err(AppError::BadRequest),
+            Some(field) if value.chars().count() > fields::max_len(field.kind) => errors.push((
+                key.clone(),
+                format!("Ce texte dépasse {} caractères : raccourcissez-le.", fields::max_len(field.kind)),
+            )),
+            Some(_) => {}
+        }
+    }
+    if errors.is_empty() { Ok(fields::normalized(draft)) } else { Err(AppError::Validation(errors)) }
+}
+
+/// Saves the text if the project is editable and still at `base_version`. Saving the text the
+/// project already holds succeeds whatever the version (a repeated save is harmless).
+pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) -> Result<Saved, AppError> {
+    let draft = checked(draft)?;
+    let json = serde_json::to_string(&draft).map_err(|e| AppError::internal("projects: draft", e))?;
+    for attempt in 0..2 {
+        let now = now_ms();
+        let updated = sqlx::query(
+            "UPDATE projects SET draft = $1, version = version + 1, updated_at = $2 \
+             WHERE beneficiary_id = $3 AND version = $4 AND state IN ('brouillon', 'rouvert')",
+        )
+        .bind(&json)
+        .bind(now)
+        .bind(&user.user_id)
+        .bind(base_version)
+        .execute(db.pool())
+        .await
+        .map_err(internal)?;
+        if updated.rows_affected() == 1 {
+            return Ok(Saved { version: base_version + 1, saved_at: now });
+        }
+        let row = sqlx::query("SELECT state, version, draft, updated_at FROM projects WHERE beneficiary_id = $1")
+            .bind(&user.user_id)
+            .fetch_optional(db.pool())
+            .await
+            .map_err(internal)?;
+        let Some(row) = row else {
+            if attempt == 0 {
+                ensure(db, &user.user_id).await?;
+                continue;
+            }
+            return Err(AppError::NotFound);
+        };
+        let state = ProjectState::parse(&row.try_get::<String, _>("state").map_err(internal)?).ok_or(AppError::Internal)?;
+        if !state.editable() {
+            return Err(AppError::Conflict(locked_message(state)));
+        }
+        let stored = parse_draft(&row.try_get::<String, _>("draft").map_err(internal)?);
+        if stored == draft {
+            return Ok(Saved {
+                version: row.try_get("version").map_err(internal)?,
+                saved_at: row.try_get("updated_at").map_err(internal)?,
+            });
+        }
+        return Err(AppError::Conflict(STALE.into()));
+    }
+    Err(AppError::Internal)
+}
+
+struct Locked {
+    id: String,
+    state: ProjectState,
+    version: i64,
+    draft: Draft,
+    owner_id: String,
+    owner_name: String,
+    owner_email: String,
+    referent_email: Option<String>,
+}
+
+async fn load(conn: &mut sqlx::AnyConnection, condition: &str, value: &str) -> Result<Option<Locked>, AppError> {
+    let row = sqlx::query(&format!(
+        "SELECT p.id, p.state, p.version, p.draft, p.beneficiary_id, u.display_name, u.email, r.email AS referent_email \
+         FROM projects p JOIN users u ON u.id = p.beneficiary_id LEFT JOIN users r ON r.id = u.referent_id \
+         WHERE {condition} = $1"
+    ))
+    .bind(value)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(internal)?;
+    let Some(row) = row else { return Ok(None) };
+    let state: String = row.try_get("state").map_err(internal)?;
+    Ok(Some(Locked {
+        id: row.try_get("id").map_err(internal)?,
+        state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
+        version: row.try_get("version").map_err(internal)?,
+        draft: parse_draft(&row.try_get::<String, _>("draft").map_err(internal)?),
+        owner_id: row.try_get("beneficiary_id").map_err(internal)?,
+        owner_name: row.try_get("display_name").map_err(internal)?,
+        owner_email: row.try_get("email").map_err(internal)?,
+        referent_email: row.try_get("referent_email").map_err(internal)?,
+    }))
+}
+
+async fn record_event(
+    conn: &mut sqlx::AnyConnection,
+    project: &Locked,
+    actor_id: &str,
+    kind: &str,
+    to: ProjectState,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO project_events (id, project_id, actor_id, kind, from_state, to_state, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(&project.id)
+    .bind(actor_id)
+    .bind(kind)
+    .bind(project.state.as_str())
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// Moves the project from `project.state` to `to`; `false` when someone changed it meanwhile.
+async fn move_state(conn: &mut sqlx::AnyConnection, project: &Locked, to: ProjectState, now: i64) -> Result<bool, AppError> {
+    let submitted = (to == ProjectState::Submitted).then_some(now);
+    let updated = sqlx::query(
+        "UPDATE projects SET state = $1, updated_at = $2, submitted_at = COALESCE($3, submitted_at), \
+         reopen_requested_at = NULL WHERE id = $4 AND state = $5",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(submitted)
+    .bind(&project.id)
+    .bind(project.state.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(internal)?;
+    Ok(updated.rows_affected() == 1)
+}
+
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict("Ce projet vient d'être modifié par quelqu'un d'autre : rechargez la page pour voir son état actuel.".into())
+}
+
+pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Result<(), AppError> {
+    ensure(&state.db, &user.user_id).await?;
+    let mut tx = state.db.pool().begin().await.map_err(internal)?;
+    let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
+    let Some(to) = project.state.after(Transition::Submit) else {
+        return Err(AppError::Conflict(locked_message(project.state)));
+    };
+    if project.version != version {
+        return Err(AppError::Conflict(
+            "Votre projet a changé depuis l'affichage de ce récapitulatif : relisez-le puis soumettez-le de nouveau.".into(),
+        ));
+    }
+    let problems = fields::problems(&project.draft);
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let now = now_ms();
+    let moved = sqlx::query(
+        "UPDATE projects SET state = $1, updated_at = $2, submitted_at = $2, reopen_requested_at = NULL \
+         WHERE id = $3 AND state = $4 AND version = $5",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(&project.id)
+    .bind(project.state.as_str())
+    .bind(version)
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if moved.rows_affected() != 1 {
+        return Err(changed_meanwhile());
+    }
+    record_event(&mut tx, &project, &user.user_id, Transition::Submit.as_str(), to, None, now).await?;
+    if let Some(referent) = &project.referent_email {
+        let email = super::emails::to_referent(&state.config.base_url, referent, &project.owner_name, "soumettre", &project.id);
+        outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+    }
+    tx.commit().await.map_err(internal)?;
+    tracing::info!(project = %project.id, "project submitted");
+    Ok(())
+}
+
+fn reason_of(text: &str, required: bool, missing: &str) -> Result<Option<String>, AppError> {
+    let reason = text.trim();
+    if reason.is_empty() {
+        return if required { Err(AppError::Validation(vec![("reason".into(), missing.into())])) } else { Ok(None) };
+    }
+    if reason.chars().count() > REASON_MAX {
+        return Err(AppError::Validation(vec![("reason".into(), format!("Ce texte dépasse {REASON_MAX} caractères : raccourcissez-le."))]));
+    }
+    Ok(Some(reason.to_string()))
+}
+
+pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &str) -> Result<(), AppError> {
+    let message = reason_of(message, false, "").map_err(|e| match e {
+        AppError::Validation(v) => AppError::Validation(v.into_iter().map(|(_, m)| ("message".into(), m)).collect()),
+        other => other,
+    })?;
+    let mut tx = state.db.pool().begin().await.map_err(internal)?;
+    let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
+    match project.state {
+        ProjectState::Submitted | ProjectState::UnderReview => {}
+        ProjectState::Draft | ProjectState::Reopened => {
+            return Err(AppError::Conflict("Votre projet n'est pas verrouillé : vous pouvez le modifier directement.".into()))
+        }
+        ProjectState::Accepted | ProjectState::Refused => {
+            return Err(AppError::Conflict("Une décision a été prise sur ce projet : écrivez à votre conseiller pour en parler.".into()))
+        }
+    }
+    let now = now_ms();
+    sqlx::query("UPDATE projects SET reopen_requested_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&project.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    record_event(&mut tx, &project, &user.user_id, "reouverture_demandee", project.state, message.as_deref(), now).await?;
+    if let Some(referent) = &project.referent_email {
+        let email = super::emails::to_referent(&state.config.base_url, referent, &project.owner_name, "reouverture_demandee", &project.id);
+        outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+    }
+    tx.commit().await.map_err(internal)?;
+    Ok(())
+}
+
+pub async fn staff_transition(
+    state: &AppState,
+    staff: &SessionUser,
+    id: &str,
+    transition: Transition,
+    reason: &str,
+) -> Result<(), AppError> {
+    let missing = match transition {
+        Transition::Reopen => "Indiquez la raison de la réouverture : elle sera montrée à la personne.",
+        _ => "Indiquez la raison de la décision : elle sera montrée à la personne.",
+    };
+    let reason = reason_of(reason, transition.needs_reason(), missing)?;
+    let mut tx = state.db.pool().begin().await.map_err(internal)?;
+    let project = load(&mut tx, "p.id", id).await?.ok_or(AppError::NotFound)?;
+    let Some(to) = project.state.after(transition) else {
+        return Err(AppError::Conflict(format!(
+            "Cette action n'est pas possible : le projet est « {} ».",
+            project.state.label()
+        )));
+    };
+    let now = now_ms();
+    if !move_state(&mut tx, &project, to, now).await? {
+        return Err(changed_meanwhile());
+    }
+    record_event(&mut tx, &project, &staff.user_id, transition.as_str(), to, reason.as_deref(), now).await?;
+    let email = super::emails::to_beneficiary(&state.config.base_url, &project.owner_email, transition.as_str());
+    outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    tracing::info!(project = %project.id, owner = %project.owner_id, transition = transition.as_str(), "project transition");
+    Ok(())
+}
+
+pub async fn list(db: &Db) -> Result<Vec<ProjectSummary>, AppError> {
+    let rows = sqlx::query(
+        "SELECT p.id, u.display_name, p.state, p.updated_at, p.submitted_at, p.reopen_requested_at \
+         FROM projects p JOIN users u ON u.id = p.beneficiary_id \
+         ORDER BY CASE p.state WHEN 'soumis' THEN 0 WHEN 'en_instruction' THEN 1 WHEN 'rouvert' THEN 2 \
+         WHEN 'brouillon' THEN 3 ELSE 4 END, p.updated_at DESC LIMIT 200",
+    )
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    rows.iter()
+        .map(|r| {
+            let state: String = r.try_get("state").map_err(internal)?;
+            Ok(ProjectSummary {
+                id: r.try_get("id").map_err(internal)?,
+                owner_name: r.try_get("display_name").map_err(internal)?,
+                state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
+                updated_at: r.try_get("updated_at").map_err(internal)?,
+                submitted_at: r.try_get("submitted_at").map_err(internal)?,
+                reopen_requested_at: r.try_get("reopen_requested_at").map_err(internal)?,
+            })
+        })
+        .collect()
+}
