@@ -99,6 +99,17 @@ impl Db {
         self.backend
     }
 
+    /// A transaction that will write after reading. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): two such transactions then wait for each other (busy timeout)
+    /// instead of one failing with "database is locked" when both try to upgrade their read
+    /// lock. PostgreSQL locks rows as they are updated and needs nothing more.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Brings the schema up to date (run at every start; already-applied steps are skipped).
     pub async fn migrate(&self) -> Result<(), DbError> {
         MIGRATIONS.run(&self.pool).await?;

@@ -81,7 +81,7 @@ pub mod service {
     }
 
     async fn send_link(state: &AppState, user_id: &str, to: &str, first_name: &str) -> Result<(), AppError> {
-        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await.map_err(internal)?;
         let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl_ms).await.map_err(internal)?;
         let email = emails::activation(&state.config.base_url, to, first_name, &token, state.config.activation_ttl_ms);
         enqueue(&mut tx, &email).await.map_err(internal)?;
@@ -151,7 +151,7 @@ pub mod service {
     }
 
     pub async fn activate(state: &AppState, token: &str) -> Result<(), AppError> {
-        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await.map_err(internal)?;
         let Some(user_id) = tokens::consume(&mut tx, token, Purpose::Activation).await.map_err(internal)? else {
             drop(tx);
             let problem = tokens::check(&state.db, token, Purpose::Activation).await.map_err(internal)?.err();

@@ -265,7 +265,7 @@ pub mod service {
         let hash = hashing::hash(&state.hashing, valid.password.clone()).await?;
         let id = new_id();
         let now = now_ms();
-        let mut tx = db.pool().begin().await.map_err(internal)?;
+        let mut tx = db.begin_write().await.map_err(internal)?;
         let display_name = format!("{} {}", valid.first_name, valid.usage_name.as_deref().unwrap_or(&valid.birth_name));
         let inserted = sqlx::query(
             "INSERT INTO users (id, email, email_normalized, password_hash, role, display_name, created_at, \

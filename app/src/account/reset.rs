@@ -62,7 +62,7 @@ pub mod service {
         if !rate_limit::allow(&state.db, &format!("reset:{user_id}"), 5, 3_600_000).await.map_err(internal)? {
             return Ok(answer);
         }
-        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await.map_err(internal)?;
         let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl_ms).await.map_err(internal)?;
         enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl_ms))
             .await
@@ -98,7 +98,7 @@ pub mod service {
             return Err(AppError::Validation(errors));
         }
         let hash = password::hash(&state.hashing, new_password).await?;
-        let mut tx = state.db.pool().begin().await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await.map_err(internal)?;
         let mut user_id = tokens::consume(&mut tx, token, Purpose::Reset).await.map_err(internal)?;
         if user_id.is_none() {
             user_id = tokens::consume(&mut tx, token, Purpose::StaffSetup).await.map_err(internal)?;

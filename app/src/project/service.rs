@@ -255,7 +255,7 @@ fn changed_meanwhile() -> AppError {
 
 pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Result<(), AppError> {
     ensure(&state.db, &user.user_id).await?;
-    let mut tx = state.db.pool().begin().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
     let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(Transition::Submit) else {
         return Err(AppError::Conflict(locked_message(project.state)));
@@ -311,7 +311,7 @@ pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &s
         AppError::Validation(v) => AppError::Validation(v.into_iter().map(|(_, m)| ("message".into(), m)).collect()),
         other => other,
     })?;
-    let mut tx = state.db.pool().begin().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
     let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
     match project.state {
         ProjectState::Submitted | ProjectState::UnderReview => {}
@@ -350,7 +350,7 @@ pub async fn staff_transition(
         _ => "Indiquez la raison de la décision : elle sera montrée à la personne.",
     };
     let reason = reason_of(reason, transition.needs_reason(), missing)?;
-    let mut tx = state.db.pool().begin().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
     let project = load(&mut tx, "p.id", id).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(transition) else {
         return Err(AppError::Conflict(format!(

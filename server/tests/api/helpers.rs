@@ -191,10 +191,15 @@ impl TestApp {
 }
 
 pub async fn create_user(db: &Db, email: &str, password_text: &str) -> String {
+    create_account(db, email, "Camille Martin", Role::Beneficiary, password_text).await
+}
+
+/// Creates an activated account with this role.
+pub async fn create_account(db: &Db, email: &str, name: &str, role: Role, password_text: &str) -> String {
     let hashing = tokio::sync::Semaphore::new(1);
     let hash = password::hash(&hashing, password_text.into()).await.expect("hashing works");
     let mut conn = db.pool().acquire().await.unwrap();
-    users::create(&mut conn, &Email::parse(email).unwrap(), "Camille Martin", Role::Beneficiary, &hash, true)
+    users::create(&mut conn, &Email::parse(email).unwrap(), name, role, &hash, true)
         .await
         .expect("the account is created")
 }
@@ -431,10 +436,7 @@ impl TestApp {
 
     /// Posts a server function with form fields and returns status and JSON body.
     pub async fn call(&self, endpoint: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
-        let response = self.client.post(self.url(&format!("/api/{endpoint}"))).form(fields).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        self.call_as(&self.client, endpoint, fields).await
     }
 
     /// The token of the last link to `/{path_prefix}/…` emailed to `to`.
@@ -457,6 +459,41 @@ impl TestApp {
         })
         .await;
         found.unwrap()
+    }
+
+    /// A new client logged in to a new account with this role (password [`GOOD_PASSWORD`]).
+    pub async fn logged_in(&self, email: &str, name: &str, role: Role) -> (String, reqwest::Client) {
+        let id = create_account(&self.db, email, name, role, GOOD_PASSWORD).await;
+        let c = client();
+        let response = login(&c, &self.base, email, GOOD_PASSWORD).await;
+        assert_eq!(response.status(), 200, "{email} logs in");
+        (id, c)
+    }
+
+    /// Posts a server function as `c`, with form fields; returns status and JSON body.
+    pub async fn call_as(&self, c: &reqwest::Client, endpoint: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let response = c.post(self.url(&format!("/api/{endpoint}"))).form(fields).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// Posts a form the way a browser without JavaScript does, from `page`, and follows the
+    /// redirect back with the same cookies.
+    pub async fn post_without_javascript(&self, page: &str, endpoint: &str, fields: &[(String, String)]) -> String {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", self.url(page))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "a plain form post is answered by a redirect, got {}", response.status());
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let target = if location.starts_with("http") { location } else { self.url(&location) };
+        self.client.get(target).send().await.unwrap().text().await.unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod health;
 mod mail;
+mod projects;
 mod roles_and_forms;
 mod sessions;
 mod shell;

@@ -1,17 +1,12 @@
 //! Role checks on staff and beneficiary server functions, and forms posted without JavaScript.
 
-use crate::helpers::{both_backends, client, login, nir_with_key, registration_form, spawn_app, Backend, GOOD_PASSWORD};
-use app::account::{password, users, Role};
-use app::domain::Email;
+use crate::helpers::{both_backends, client, create_account, login, nir_with_key, registration_form, spawn_app, Backend, GOOD_PASSWORD};
+use app::account::Role;
 
 async fn staff_and_beneficiary_server_functions_refuse_the_other_role_and_anonymous_callers(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_user("camille@exemple.fr", GOOD_PASSWORD).await;
-    let hashing = tokio::sync::Semaphore::new(1);
-    let hash = password::hash(&hashing, GOOD_PASSWORD.into()).await.unwrap();
-    let mut conn = app.db.pool().acquire().await.unwrap();
-    users::create(&mut conn, &Email::parse("alex@exemple.fr").unwrap(), "Alex Conseil", Role::Advisor, &hash, true).await.unwrap();
-    drop(conn);
+    create_account(&app.db, "alex@exemple.fr", "Alex Conseil", Role::Advisor, GOOD_PASSWORD).await;
     let anonymous = client();
     let beneficiary = client();
     let advisor = client();
@@ -47,23 +42,6 @@ async fn staff_land_on_the_advisor_page_and_beneficiaries_on_their_space(backend
 }
 both_backends!(staff_land_on_the_advisor_page_and_beneficiaries_on_their_space);
 
-/// Posts a form the way a browser without JavaScript does, from `page`, and follows the
-/// redirect back with the same cookies.
-async fn post_without_javascript(app: &crate::helpers::TestApp, page: &str, endpoint: &str, fields: &[(String, String)]) -> String {
-    let response = app
-        .client
-        .post(app.url(&format!("/api/{endpoint}")))
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", app.url(page))
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_redirection(), "a plain form post is answered by a redirect, got {}", response.status());
-    let location = response.headers()["location"].to_str().unwrap().to_string();
-    let target = if location.starts_with("http") { location } else { app.url(&location) };
-    app.client.get(target).send().await.unwrap().text().await.unwrap()
-}
 
 async fn without_javascript_a_refused_registration_comes_back_with_errors_and_values_but_no_password(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -71,7 +49,7 @@ async fn without_javascript_a_refused_registration_comes_back_with_errors_and_va
     form.push(("robot_solution".into(), app.robot_solution().await));
     let fields: Vec<(String, String)> = form.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
 
-    let page = post_without_javascript(&app, "/inscription", "account/register", &fields).await;
+    let page = app.post_without_javascript("/inscription", "account/register", &fields).await;
 
     assert!(page.contains("error-summary"), "the summary is on the page");
     assert!(page.contains("La clé (2 derniers chiffres)"), "the NIR key error is shown");
@@ -95,13 +73,12 @@ async fn without_javascript_registration_then_activation_then_login_work(backend
     form.push(("robot_answer".into(), answer.to_string()));
     let fields: Vec<(String, String)> = form.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
 
-    let sent = post_without_javascript(&app, "/inscription", "account/register", &fields).await;
+    let sent = app.post_without_javascript("/inscription", "account/register", &fields).await;
     assert!(sent.contains("h•••@exemple.fr"), "the page shows where the link went");
     let link = app.last_link_to("helene@exemple.fr", "/activation").await;
-    let activated = post_without_javascript(&app, &format!("/activation/{link}"), "account/activate", &[("token".into(), link.clone())]).await;
+    let activated = app.post_without_javascript(&format!("/activation/{link}"), "account/activate", &[("token".into(), link.clone())]).await;
     assert!(activated.contains("Votre compte est activé"));
-    let space = post_without_javascript(
-        &app,
+    let space = app.post_without_javascript(
         "/connexion",
         "session/login",
         &[("email".into(), "helene@exemple.fr".into()), ("password".into(), GOOD_PASSWORD.into())],

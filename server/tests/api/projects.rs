@@ -1,0 +1,272 @@
+//! The project: drafts with versions, the state machine, who may read and change what, and
+//! the form without JavaScript.
+
+use crate::helpers::{both_backends, client, spawn_app, Backend, TestApp};
+use app::account::Role;
+use app::project::STALE;
+
+/// A complete project, as the form posts it (`draft[key]`).
+fn complete() -> Vec<(String, String)> {
+    [
+        ("employeur", "Boulangerie Martin"),
+        ("siret", "732 829 320 00074"),
+        ("contrat", "cdi"),
+        ("date_entree", "01/09/2015"),
+        ("poste", "Vendeuse"),
+        ("metier_intitule", "Infirmière"),
+        ("metier_description", "Soins & accompagnement = 100 % [humain]\nDeuxième ligne ✓ «citation» 😀"),
+        ("organisme", "IFSI de Lyon"),
+        ("numero_declaration", "11751234575"),
+        ("certification", "Diplôme d'État d'infirmier"),
+        ("code_certification", "RNCP8940"),
+        ("date_debut", "01/09/2027"),
+        ("date_fin", "01/07/2030"),
+        ("heures_centre", "2100"),
+        ("modalite", "presentiel"),
+        ("cout_pedagogique", "24 000"),
+        ("motivation", "Depuis toujours…"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("draft[{k}]"), v.to_string()))
+    .collect()
+}
+
+fn with_version(version: i64, draft: &[(String, String)]) -> Vec<(String, String)> {
+    let mut fields = vec![("version".to_string(), version.to_string())];
+    fields.extend(draft.iter().cloned());
+    fields
+}
+
+async fn post(app: &TestApp, c: &reqwest::Client, endpoint: &str, fields: &[(String, String)]) -> (u16, serde_json::Value) {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.call_as(c, endpoint, &borrowed).await
+}
+
+async fn get(app: &TestApp, c: &reqwest::Client) -> serde_json::Value {
+    let (status, project) = app.call_as(c, "project/get", &[]).await;
+    assert_eq!(status, 200, "{project}");
+    project
+}
+
+async fn transition(app: &TestApp, c: &reqwest::Client, id: &str, action: &str, reason: &str) -> (u16, serde_json::Value) {
+    app.call_as(c, "staff/project/transition", &[("id", id), ("action", action), ("reason", reason)]).await
+}
+
+async fn a_save_names_its_version_and_a_stale_one_is_refused_without_overwriting(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let first = get(&app, &camille).await;
+    assert_eq!(first["version"], 0);
+    assert_eq!(first["state"], "Draft");
+
+    let (status, saved) = post(&app, &camille, "project/save", &with_version(0, &complete())).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["version"], 1);
+    let stored = get(&app, &camille).await;
+    assert_eq!(stored["draft"]["metier_description"], "Soins & accompagnement = 100 % [humain]\nDeuxième ligne ✓ «citation» 😀");
+
+    // Another tab still at version 0, with another text: refused, nothing overwritten.
+    let other_tab = with_version(0, &[("draft[motivation]".into(), "Texte de l'autre onglet".into())]);
+    let (status, refused) = post(&app, &camille, "project/save", &other_tab).await;
+    assert_eq!(status, 409);
+    assert_eq!(refused["Conflict"], STALE);
+    assert_eq!(get(&app, &camille).await["draft"]["motivation"], "Depuis toujours…");
+
+    // The same text again (a repeated save, a beacon after a save): accepted, no new version.
+    let (status, again) = post(&app, &camille, "project/save", &with_version(0, &complete())).await;
+    assert_eq!((status, again["version"].as_i64()), (200, Some(1)));
+
+    // Emptying a field removes it; the version moves on.
+    let mut emptied = complete();
+    emptied.retain(|(k, _)| k != "draft[poste]");
+    emptied.push(("draft[poste]".into(), String::new()));
+    let (status, saved) = post(&app, &camille, "project/save", &with_version(1, &emptied)).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(2)));
+    assert!(get(&app, &camille).await["draft"].get("poste").is_none());
+    app.stop().await;
+}
+both_backends!(a_save_names_its_version_and_a_stale_one_is_refused_without_overwriting);
+
+async fn a_hand_made_save_with_unknown_fields_or_too_long_text_is_refused_and_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    get(&app, &camille).await;
+
+    let (unknown, _) = post(&app, &camille, "project/save", &with_version(0, &[("draft[state]".into(), "accepte".into())])).await;
+    let (too_long, answer) =
+        post(&app, &camille, "project/save", &with_version(0, &[("draft[poste]".into(), "x".repeat(301))])).await;
+    let (no_version, _) = post(&app, &camille, "project/save", &[("draft[poste]".into(), "Vendeuse".into())]).await;
+    let (bad_version, _) = post(&app, &camille, "project/save", &[("version".into(), "un".into())]).await;
+
+    assert_eq!(unknown, 400);
+    assert_eq!(too_long, 422);
+    assert!(answer["Validation"][0][1].as_str().unwrap().contains("300 caractères"));
+    assert_eq!((no_version, bad_version), (400, 400));
+    let project = get(&app, &camille).await;
+    assert_eq!((project["version"].as_i64(), project["draft"].as_object().unwrap().len()), (Some(0), 0));
+    app.stop().await;
+}
+both_backends!(a_hand_made_save_with_unknown_fields_or_too_long_text_is_refused_and_changes_nothing);
+
+async fn nobody_but_the_beneficiary_reads_or_writes_the_project_and_advisors_never_change_its_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, other) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let anonymous = client();
+    let (_, saved) = post(&app, &camille, "project/save", &with_version(0, &complete())).await;
+    assert_eq!(saved["version"], 1);
+    let id = get(&app, &camille).await["id"].as_str().unwrap().to_string();
+
+    // Another beneficiary only ever reaches their own project.
+    let theirs = get(&app, &other).await;
+    assert_ne!(theirs["id"], id.as_str());
+    assert_eq!(theirs["draft"].as_object().unwrap().len(), 0);
+    let (status, _) = post(&app, &other, "project/save", &with_version(0, &[("draft[motivation]".into(), "le mien".into())])).await;
+    assert_eq!(status, 200, "saves their own project");
+    assert_eq!(app.call_as(&other, "staff/project", &[("id", &id)]).await.0, 403);
+    assert_eq!(app.call_as(&other, "staff/projects", &[]).await.0, 403);
+    assert_eq!(transition(&app, &other, &id, "rouvrir", "x").await.0, 403);
+
+    // Advisors read it but cannot write through the beneficiary's functions.
+    let (status, seen) = app.call_as(&advisor, "staff/project", &[("id", &id)]).await;
+    assert_eq!((status, seen["draft"]["motivation"].as_str()), (200, Some("Depuis toujours…")));
+    assert_eq!(post(&app, &advisor, "project/save", &with_version(1, &complete())).await.0, 403);
+    assert_eq!(app.call_as(&advisor, "project/submit", &[("version", "1")]).await.0, 403);
+    assert_eq!(app.call_as(&advisor, "project/get", &[]).await.0, 403);
+    assert_eq!(app.call_as(&advisor, "staff/project", &[("id", "inconnu")]).await.0, 404);
+
+    // Nobody anonymous.
+    for endpoint in ["project/get", "project/save", "project/submit", "project/request-reopening", "staff/projects", "staff/project", "staff/project/transition"] {
+        let (status, _) = app.call_as(&anonymous, endpoint, &[("version", "1"), ("id", &id), ("action", "rouvrir"), ("reason", "x")]).await;
+        assert_eq!(status, 401, "{endpoint}");
+    }
+    assert_eq!(get(&app, &camille).await["draft"]["motivation"], "Depuis toujours…");
+    app.stop().await;
+}
+both_backends!(nobody_but_the_beneficiary_reads_or_writes_the_project_and_advisors_never_change_its_text);
+
+async fn the_project_moves_through_its_states_and_refuses_every_other_transition(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let id = get(&app, &camille).await["id"].as_str().unwrap().to_string();
+    let state = |c: &reqwest::Client| {
+        let c = c.clone();
+        let app = &app;
+        async move { get(app, &c).await["state"].as_str().unwrap().to_string() }
+    };
+
+    // Draft: incomplete projects cannot be submitted; staff can do nothing yet.
+    post(&app, &camille, "project/save", &with_version(0, &complete()[..3])).await;
+    let (status, missing) = app.call_as(&camille, "project/submit", &[("version", "1")]).await;
+    assert_eq!(status, 422);
+    assert!(missing["Validation"].as_array().unwrap().iter().any(|p| p[0] == "motivation"));
+    for action in ["instruire", "rouvrir", "accepter", "refuser"] {
+        assert_eq!(transition(&app, &advisor, &id, action, "motif").await.0, 409, "{action} from draft");
+    }
+    assert_eq!(app.call_as(&camille, "project/request-reopening", &[("message", "x")]).await.0, 409);
+
+    // Submitted: what was reviewed (its version) is what is submitted; then it is locked.
+    post(&app, &camille, "project/save", &with_version(1, &complete())).await;
+    assert_eq!(app.call_as(&camille, "project/submit", &[("version", "1")]).await.0, 409, "an older version");
+    assert_eq!(app.call_as(&camille, "project/submit", &[("version", "2")]).await.0, 200);
+    assert_eq!(state(&camille).await, "Submitted");
+    let (status, locked) = post(&app, &camille, "project/save", &with_version(2, &complete())).await;
+    assert_eq!(status, 409);
+    assert!(locked["Conflict"].as_str().unwrap().contains("verrouillé"));
+    assert_eq!(post(&app, &camille, "project/save", &with_version(2, &[("draft[poste]".into(), "autre".into())])).await.0, 409);
+    assert_eq!(app.call_as(&camille, "project/submit", &[("version", "2")]).await.0, 409);
+    for action in ["accepter", "refuser"] {
+        assert_eq!(transition(&app, &advisor, &id, action, "motif").await.0, 409, "{action} before review");
+    }
+    assert_eq!(transition(&app, &advisor, &id, "soumettre", "").await.0, 400, "staff cannot submit");
+
+    // The beneficiary asks for a reopening; the advisor starts the review, then reopens it.
+    assert_eq!(app.call_as(&camille, "project/request-reopening", &[("message", "J'ai oublié mes heures de stage")]).await.0, 200);
+    assert_eq!(transition(&app, &advisor, &id, "instruire", "").await.0, 200);
+    assert_eq!(transition(&app, &advisor, &id, "instruire", "").await.0, 409);
+    let (status, no_reason) = transition(&app, &advisor, &id, "rouvrir", "  ").await;
+    assert_eq!(status, 422);
+    assert!(no_reason["Validation"][0][1].as_str().unwrap().contains("raison"));
+    assert_eq!(transition(&app, &advisor, &id, "rouvrir", "Ajoutez les heures de stage").await.0, 200);
+    assert_eq!(state(&camille).await, "Reopened");
+    app.smtp.wait_for(2, std::time::Duration::from_secs(10)).await;
+    let emails = app.smtp.received();
+    assert!(emails.iter().any(|e| e.subject() == "Votre projet est rouvert" && e.to.iter().any(|t| t == "camille@exemple.fr")));
+    assert!(emails.iter().all(|e| !e.text().contains("heures de stage")), "reasons stay in the app");
+
+    // Reopened: editable again, submitted again, then decided; a decision is final.
+    let (status, _) = post(&app, &camille, "project/save", &with_version(2, &[complete(), vec![("draft[heures_entreprise]".into(), "140".into())]].concat())).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.call_as(&camille, "project/submit", &[("version", "3")]).await.0, 200);
+    assert_eq!(transition(&app, &advisor, &id, "instruire", "").await.0, 200);
+    assert_eq!(transition(&app, &advisor, &id, "refuser", "").await.0, 422, "a decision needs its reason");
+    assert_eq!(transition(&app, &advisor, &id, "refuser", "Le coût dépasse le plafond").await.0, 200);
+    assert_eq!(state(&camille).await, "Refused");
+    for action in ["instruire", "rouvrir", "accepter", "refuser"] {
+        assert_eq!(transition(&app, &advisor, &id, action, "motif").await.0, 409, "{action} after the decision");
+    }
+    assert_eq!(post(&app, &camille, "project/save", &with_version(3, &complete())).await.0, 409);
+    assert_eq!(app.call_as(&camille, "project/request-reopening", &[("message", "")]).await.0, 409);
+    assert_eq!(transition(&app, &advisor, &id, "n'importe quoi", "").await.0, 400);
+
+    // Both sides see the whole history: who, what, why.
+    let project = get(&app, &camille).await;
+    let kinds: Vec<&str> = project["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["soumettre", "reouverture_demandee", "instruire", "rouvrir", "soumettre", "instruire", "refuser"]);
+    assert_eq!(project["events"][3]["reason"], "Ajoutez les heures de stage");
+    assert_eq!(project["events"][3]["actor_name"], "Alex Conseil");
+    let (_, seen) = app.call_as(&advisor, "staff/project", &[("id", &id)]).await;
+    assert_eq!(seen["events"], project["events"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM project_events").await, 7);
+    app.stop().await;
+}
+both_backends!(the_project_moves_through_its_states_and_refuses_every_other_transition);
+
+async fn two_advisors_acting_at_once_on_a_project_cannot_both_succeed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, first) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (_, second) = app.logged_in("sam@exemple.fr", "Sam Conseil", Role::Advisor).await;
+    post(&app, &camille, "project/save", &with_version(0, &complete())).await;
+    assert_eq!(app.call_as(&camille, "project/submit", &[("version", "1")]).await.0, 200);
+    let id = get(&app, &camille).await["id"].as_str().unwrap().to_string();
+
+    let (a, b) = tokio::join!(transition(&app, &first, &id, "instruire", ""), transition(&app, &second, &id, "rouvrir", "Motif"));
+
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses[0], 200);
+    assert!(statuses[1] == 409 || statuses[1] == 200, "{statuses:?}");
+    // Whatever the order, the history holds exactly the transitions that happened.
+    let successes = [a.0, b.0].iter().filter(|s| **s == 200).count() as i64;
+    assert_eq!(app.count("SELECT COUNT(*) FROM project_events WHERE kind <> 'soumettre'").await, successes);
+    app.stop().await;
+}
+both_backends!(two_advisors_acting_at_once_on_a_project_cannot_both_succeed);
+
+async fn without_javascript_the_form_saves_and_a_stale_post_shows_both_texts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user("camille@exemple.fr", crate::helpers::GOOD_PASSWORD).await;
+    app.login("camille@exemple.fr", crate::helpers::GOOD_PASSWORD).await;
+    let empty_page = app.get("/projet").await.text().await.unwrap();
+    assert!(empty_page.contains("action=\"/api/project/save\""), "a real form");
+    assert!(empty_page.contains("Situation actuelle") && empty_page.contains("Motivation"));
+
+    let saved_page = app
+        .post_without_javascript("/projet", "project/save", &with_version(0, &[("draft[motivation]".into(), "Première version".into())]))
+        .await;
+    assert!(saved_page.contains("Première version"));
+    assert!(saved_page.contains("Enregistré le"));
+
+    let stale_page = app
+        .post_without_javascript("/projet", "project/save", &with_version(0, &[("draft[motivation]".into(), "Version de l'autre onglet".into())]))
+        .await
+        .replace("<!>", "");
+    assert!(stale_page.contains("Votre projet a été modifié ailleurs"));
+    assert!(stale_page.contains("Première version") && stale_page.contains("Version de l&#x27;autre onglet") || stale_page.contains("Version de l'autre onglet"));
+    assert!(stale_page.contains("name=\"version\" value=\"1\""), "saving again is a deliberate choice over version 1");
+    app.stop().await;
+}
+both_backends!(without_javascript_the_form_saves_and_a_stale_post_shows_both_texts);
