@@ -68,15 +68,17 @@ fi
 if [ "${outcome[build]}" = passed ]; then
   workdir=$(mktemp -d)
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-  PASSERELLE_CONFIG=/dev/null \
-  PASSERELLE_SERVER_LISTEN="127.0.0.1:$port" \
-  PASSERELLE_SERVER_BASE_URL="http://127.0.0.1:$port" \
-  PASSERELLE_DATABASE_URL="sqlite://$workdir/passerelle.db" \
-  PASSERELLE_STORAGE_FILES_DIR="$workdir/files" \
-  PASSERELLE_ACCOUNTS_REGISTRATIONS_PER_IP_PER_HOUR=100000 \
-  PASSERELLE_SESSION_IDLE_TIMEOUT_MINUTES=3 \
-  LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=passerelle \
-    target/release/passerelle serve >"$workdir/server.log" 2>&1 &
+  app_env=(
+    PASSERELLE_CONFIG=/dev/null
+    PASSERELLE_SERVER_LISTEN="127.0.0.1:$port"
+    PASSERELLE_SERVER_BASE_URL="http://127.0.0.1:$port"
+    PASSERELLE_DATABASE_URL="sqlite://$workdir/passerelle.db"
+    PASSERELLE_STORAGE_FILES_DIR="$workdir/files"
+    PASSERELLE_ACCOUNTS_REGISTRATIONS_PER_IP_PER_HOUR=100000
+    PASSERELLE_SESSION_IDLE_TIMEOUT_MINUTES=3
+    LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=passerelle
+  )
+  env "${app_env[@]}" target/release/passerelle serve >"$workdir/server.log" 2>&1 &
   server_pid=$!
   trap 'kill $server_pid 2>/dev/null; rm -rf "$workdir"' EXIT
   for _ in $(seq 1 300); do
@@ -90,6 +92,12 @@ if [ "${outcome[build]}" = passed ]; then
   else
     bold "== Page weight (home page, brotli) =="
     if node scripts/page-weight.mjs "http://127.0.0.1:$port" 250; then outcome[weight]=passed; else outcome[weight]=FAILED; status=1; fi
+
+    # The advisor the project specs act as: its password set-up link, from the real command.
+    export E2E_ADVISOR_EMAIL="conseiller-e2e@exemple.fr"
+    E2E_ADVISOR_SETUP_LINK=$(env "${app_env[@]}" target/release/passerelle admin create \
+      --email "$E2E_ADVISOR_EMAIL" --name "Alex Conseil" --role advisor | grep -o 'http[^ ]*/mot-de-passe/nouveau/[^ ]*' || true)
+    export E2E_ADVISOR_SETUP_LINK
 
     bold "== Browser tests =="
     engines="${E2E_ENGINES:-chromium,firefox,webkit,chromium-nojs,firefox-nojs}"

@@ -270,3 +270,62 @@ async fn without_javascript_the_form_saves_and_a_stale_post_shows_both_texts(bac
     app.stop().await;
 }
 both_backends!(without_javascript_the_form_saves_and_a_stale_post_shows_both_texts);
+
+async fn the_recap_lists_what_is_missing_with_links_and_offers_submission_only_when_complete(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user("camille@exemple.fr", crate::helpers::GOOD_PASSWORD).await;
+    app.login("camille@exemple.fr", crate::helpers::GOOD_PASSWORD).await;
+    app.post_without_javascript("/projet", "project/save", &with_version(0, &complete()[..5])).await;
+
+    let incomplete = app.get("/projet/recapitulatif").await.text().await.unwrap().replace("<!>", "");
+    assert!(incomplete.contains("href=\"/projet#champ-motivation\""), "each missing answer links to its field");
+    assert!(incomplete.contains("réponses manquent ou sont à corriger"));
+    assert!(!incomplete.contains("Soumettre mon projet"));
+
+    app.post_without_javascript("/projet", "project/save", &with_version(1, &complete())).await;
+    let complete_page = app.get("/projet/recapitulatif").await.text().await.unwrap().replace("<!>", "");
+    assert!(complete_page.contains("Votre projet est complet") && complete_page.contains("Soumettre mon projet"));
+    assert!(complete_page.contains("732 829 320 00074") && complete_page.contains("24\u{202f}000 €"), "answers shown as typed, amounts in euros");
+
+    // Submitted without JavaScript: back on the project page, locked, with the printable recap one click away.
+    let locked = app.post_without_javascript("/projet/recapitulatif", "project/submit", &[("version".into(), "2".into())]).await.replace("<!>", "");
+    assert!(locked.contains("État : Soumis"));
+    assert!(!locked.contains("action=\"/api/project/save\""), "no form once submitted");
+    assert!(locked.contains("href=\"/projet/recapitulatif\""));
+    assert!(locked.contains("Demander la réouverture"));
+    let printable = app.get("/projet/recapitulatif").await.text().await.unwrap().replace("<!>", "");
+    assert!(printable.contains("Imprimer ce récapitulatif") && printable.contains("Projet soumis par Camille Martin"));
+    app.stop().await;
+}
+both_backends!(the_recap_lists_what_is_missing_with_links_and_offers_submission_only_when_complete);
+
+async fn advisors_see_the_projects_and_the_actions_the_state_allows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    post(&app, &camille, "project/save", &with_version(0, &complete())).await;
+    app.call_as(&camille, "project/submit", &[("version", "1")]).await;
+    let id = get(&app, &camille).await["id"].as_str().unwrap().to_string();
+    app.create_user("autre@exemple.fr", crate::helpers::GOOD_PASSWORD).await;
+    crate::helpers::create_account(&app.db, "alex@exemple.fr", "Alex Conseil", Role::Advisor, crate::helpers::GOOD_PASSWORD).await;
+    app.login("alex@exemple.fr", crate::helpers::GOOD_PASSWORD).await;
+
+    let list = app.get("/conseiller/projets").await.text().await.unwrap().replace("<!>", "");
+    let page = app.get(&format!("/conseiller/projets/{id}")).await.text().await.unwrap().replace("<!>", "");
+    let after = app
+        .post_without_javascript(
+            &format!("/conseiller/projets/{id}"),
+            "staff/project/transition",
+            &[("id".into(), id.clone()), ("action".into(), "instruire".into()), ("reason".into(), String::new())],
+        )
+        .await
+        .replace("<!>", "");
+
+    assert!(list.contains(&format!("href=\"/conseiller/projets/{id}\"")) && list.contains("Soumis"));
+    assert!(page.contains("Commencer l&#x27;instruction") || page.contains("Commencer l'instruction"));
+    assert!(page.contains("Rouvrir le projet") && !page.contains("Accepter le projet"));
+    assert!(page.contains("Depuis toujours…"), "the advisor reads the text");
+    assert!(after.contains("État : En instruction") && after.contains("Accepter le projet") && after.contains("Refuser le projet"));
+    assert!(after.contains("Instruction commencée par Alex Conseil (conseiller)"));
+    app.stop().await;
+}
+both_backends!(advisors_see_the_projects_and_the_actions_the_state_allows);

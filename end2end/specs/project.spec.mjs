@@ -1,0 +1,327 @@
+// Project specs: nothing typed is ever lost (network cut, page closed, session ended, two
+// tabs), and the life of a project (submitted and locked, reopened by the advisor, editable
+// again). Each spec registers its own account.
+//
+// The network is cut with a proxy in front of the app (lib/proxy.mjs): connections are reset
+// while the browser believes it is online, as in a real drop; the "offline" signal the browser
+// gives when it knows is added on top. The server's copy is read with Node's fetch, using the
+// browser's session cookie, to prove what the server did and did not receive.
+//
+// The advisor's actions are server calls made from Node with an advisor account that
+// scripts/test.sh creates (`passerelle admin create`), whose set-up link it passes in
+// E2E_ADVISOR_SETUP_LINK.
+
+import assert from 'node:assert/strict';
+
+import {
+  ANSWER_TIMEOUT,
+  button,
+  loginAs,
+  newActiveAccount,
+  open,
+  textOf,
+  waitForPath,
+  waitForText,
+} from '../lib/app.mjs';
+import { startProxy } from '../lib/proxy.mjs';
+import { waitFor } from '../lib/wait.mjs';
+
+const SESSION_COOKIE = 'passerelle_session';
+const ADVISOR_PASSWORD = 'conseiller des chemins de traverse';
+
+const field = (browser, key) => browser.$(`#champ-${key.replace(/_/g, '-')}`);
+const valueOf = async (browser, key) => (await field(browser, key)).getProperty('value');
+
+/** The autosave status (`data-status`) and its visible text. */
+async function saveStatus(browser) {
+  const element = await browser.$('.save-status');
+  return { name: await element.getAttribute('data-status'), text: await textOf(await browser.$('.save-status p')) };
+}
+
+/** Waits for the autosave status to be one of `names`; returns its visible text. */
+async function waitForStatus(browser, names, { timeout = ANSWER_TIMEOUT } = {}) {
+  let seen = {};
+  await waitFor(
+    async () => {
+      try {
+        seen = await saveStatus(browser);
+        return names.includes(seen.name);
+      } catch {
+        return false;
+      }
+    },
+    { timeout, message: () => `the save status to be ${names.join(' or ')} (now ${JSON.stringify(seen)})` },
+  );
+  return seen.text;
+}
+
+/** Calls a server function from Node with the browser's session cookie. */
+async function asBrowser(browser, baseUrl, endpoint, fields = {}) {
+  const cookies = await browser.getCookies([SESSION_COOKIE]);
+  const cookie = cookies.length ? `${SESSION_COOKIE}=${cookies[0].value}` : '';
+  const response = await fetch(`${baseUrl}/api/${endpoint}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams(fields),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** The project as the server holds it. */
+async function serverProject(browser, baseUrl) {
+  const { status, body } = await asBrowser(browser, baseUrl, 'project/get');
+  assert.equal(status, 200, 'project/get');
+  return body;
+}
+
+/** Waits until the server holds `text` in field `key`. */
+async function waitForServerText(browser, baseUrl, key, text) {
+  let held = '';
+  await waitFor(
+    async () => {
+      held = (await serverProject(browser, baseUrl)).draft[key] ?? '';
+      return held === text;
+    },
+    { timeout: ANSWER_TIMEOUT, interval: 250, message: () => `the server to hold ${key}="${text}" (holds "${held}")` },
+  );
+}
+
+/** A new beneficiary, logged in, on the project page (through `url`, the app or a proxy). */
+async function onProjectPage(browser, baseUrl, js, url = baseUrl) {
+  const person = await newActiveAccount(browser, baseUrl, js);
+  await loginAs(browser, baseUrl, js, person);
+  await open(browser, js, `${url}/projet`);
+  await waitForText(browser, 'h1', 'Mon projet de transition professionnelle');
+  return person;
+}
+
+/** Leaves the field being typed in (the page saves when a field is left). */
+const leaveField = (browser) => browser.$('h1').click();
+
+/** "Closes the page": a new window takes over and the old one is closed (pagehide runs). */
+async function closeThePage(browser) {
+  const old = await browser.getWindowHandle();
+  try {
+    await browser.newWindow('about:blank');
+    const fresh = await browser.getWindowHandle();
+    await browser.switchToWindow(old);
+    await browser.closeWindow();
+    await browser.switchToWindow(fresh);
+  } catch {
+    await browser.url('about:blank');
+  }
+}
+
+/** An advisor session (cookie header), set up on first use from E2E_ADVISOR_SETUP_LINK. */
+async function advisorCookie(baseUrl) {
+  const link = process.env.E2E_ADVISOR_SETUP_LINK;
+  const email = process.env.E2E_ADVISOR_EMAIL;
+  assert.ok(link && email, 'E2E_ADVISOR_SETUP_LINK and E2E_ADVISOR_EMAIL (set by scripts/test.sh)');
+  const post = (endpoint, fields, cookie = '') =>
+    fetch(`${baseUrl}/api/${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams(fields),
+    });
+  const login = () => post('session/login', { email, password: ADVISOR_PASSWORD });
+  let response = await login();
+  if (response.status !== 200) {
+    // First use: choose the password with the set-up link (single use), then log in.
+    const token = link.split('/').pop();
+    const setup = await post('account/reset-password', { token, password: ADVISOR_PASSWORD, password_confirm: ADVISOR_PASSWORD });
+    assert.equal(setup.status, 200, `the advisor set-up link works (${await setup.text()})`);
+    response = await login();
+  }
+  assert.equal(response.status, 200, 'the advisor logs in');
+  const cookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  assert.ok(cookie, 'the advisor gets a session cookie');
+  const header = cookie.split(';')[0];
+  return (endpoint, fields) => post(endpoint, fields, header);
+}
+
+const COMPLETE = {
+  employeur: 'Boulangerie Martin',
+  siret: '732 829 320 00074',
+  date_entree: '01/09/2015',
+  poste: 'Vendeuse',
+  metier_intitule: 'Infirmière',
+  metier_description: 'Soins et accompagnement des patients.',
+  organisme: 'IFSI de Lyon',
+  numero_declaration: '11751234575',
+  certification: "Diplôme d'État d'infirmier",
+  code_certification: 'RNCP8940',
+  date_debut: '01/09/2027',
+  date_fin: '01/07/2030',
+  heures_centre: '2100',
+  cout_pedagogique: '24 000',
+  motivation: 'Depuis toujours je veux soigner.',
+};
+const CHOICES = { contrat: 'cdi', modalite: 'presentiel' };
+
+const jsOnly = ({ js }) => (js ? null : 'saving as you type needs JavaScript; the plain form is covered by the submission spec');
+
+export default [
+  {
+    name: 'text typed while the network is cut, then the page closed, is all there when the project is opened again, and reaches the server',
+    skip: jsOnly,
+    timeout: 180_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const proxy = await startProxy(baseUrl);
+      try {
+        // Arrange: a saved first paragraph.
+        await onProjectPage(browser, baseUrl, js, proxy.url);
+        const first = 'Je veux devenir infirmière.';
+        await (await field(browser, 'motivation')).setValue(first);
+        await leaveField(browser);
+        assert.match(await waitForStatus(browser, ['saved']), /^Enregistré à \d\d:\d\d$/);
+        await waitForServerText(browser, baseUrl, 'motivation', first);
+
+        // Act: the network drops while typing goes on.
+        proxy.cut();
+        const offlineText = ' Écrit sans réseau : « accents », 100 % & ✓.';
+        await (await field(browser, 'motivation')).addValue(offlineText);
+        await (await field(browser, 'poste')).setValue('Vendeuse en boulangerie');
+        await leaveField(browser);
+        assert.match(await waitForStatus(browser, ['retry']), /^Non enregistré — nouvel essai dans \d+ s$/);
+        // The browser then notices it is offline.
+        await browser.execute(() => {
+          Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });
+          window.dispatchEvent(new Event('offline'));
+        });
+        assert.equal(await waitForStatus(browser, ['offline']), 'Hors ligne — vos saisies sont conservées sur cet appareil');
+        await closeThePage(browser);
+        proxy.restore();
+        const before = await serverProject(browser, baseUrl);
+        assert.equal(before.draft.motivation, first, 'the server never received the offline text');
+
+        // Assert: every character is back, then saved.
+        await open(browser, js, `${proxy.url}/projet`);
+        await waitForText(browser, 'h1', 'Mon projet de transition professionnelle');
+        await waitFor(async () => (await valueOf(browser, 'motivation')) === first + offlineText, {
+          timeout: ANSWER_TIMEOUT,
+          message: async () => `the offline text back in the form (has "${await valueOf(browser, 'motivation')}")`,
+        });
+        assert.equal(await valueOf(browser, 'poste'), 'Vendeuse en boulangerie');
+        await waitForStatus(browser, ['saved']);
+        await waitForServerText(browser, baseUrl, 'motivation', first + offlineText);
+        await waitForServerText(browser, baseUrl, 'poste', 'Vendeuse en boulangerie');
+        const local = await browser.execute(() => Object.keys(localStorage).filter((k) => k.startsWith('passerelle:projet:')));
+        assert.deepEqual(local, [], 'the local copy is dropped once the server holds the text');
+      } finally {
+        await proxy.close();
+      }
+    },
+  },
+  {
+    name: 'text typed after the session ended is kept and saved once the person logs in again',
+    skip: jsOnly,
+    timeout: 180_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const person = await onProjectPage(browser, baseUrl, js);
+      await (await field(browser, 'motivation')).setValue('Avant la fin de session.');
+      await leaveField(browser);
+      await waitForStatus(browser, ['saved']);
+
+      // The session ends on the server (as after 30 minutes idle) while the page stays open.
+      const cookies = await browser.getCookies([SESSION_COOKIE]);
+      const ended = await fetch(`${baseUrl}/api/session/logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${SESSION_COOKIE}=${cookies[0].value}` },
+      });
+      assert.ok(ended.status < 400, `the session is ended on the server (${ended.status})`);
+      const more = ' Et après, sans session.';
+      await (await field(browser, 'motivation')).addValue(more);
+      await leaveField(browser);
+      assert.match(await waitForStatus(browser, ['session-expired']), /^Session expirée — vos saisies sont conservées sur cet appareil/);
+
+      await loginAs(browser, baseUrl, js, person);
+      await open(browser, js, `${baseUrl}/projet`);
+      await waitFor(async () => (await valueOf(browser, 'motivation')) === `Avant la fin de session.${more}`, {
+        timeout: ANSWER_TIMEOUT,
+        message: async () => `the text typed without session back in the form (has "${await valueOf(browser, 'motivation')}")`,
+      });
+      await waitForStatus(browser, ['saved']);
+      await waitForServerText(browser, baseUrl, 'motivation', `Avant la fin de session.${more}`);
+    },
+  },
+  {
+    name: 'two tabs saving different texts get both texts side by side, and nothing is overwritten until the person chooses',
+    skip: jsOnly,
+    timeout: 180_000,
+    run: async ({ browser, baseUrl, js }) => {
+      await onProjectPage(browser, baseUrl, js);
+      const first = await browser.getWindowHandle();
+      await browser.newWindow(`${baseUrl}/projet`);
+      const second = await browser.getWindowHandle();
+      await waitForText(browser, 'h1', 'Mon projet de transition professionnelle');
+      await waitFor(() => browser.execute(() => document.documentElement.dataset.hydrated === 'true'), { timeout: 20_000, message: 'the second tab hydrates' });
+
+      await browser.switchToWindow(first);
+      await (await field(browser, 'motivation')).setValue("Texte de l'onglet 1");
+      await leaveField(browser);
+      await waitForStatus(browser, ['saved']);
+
+      await browser.switchToWindow(second);
+      await (await field(browser, 'motivation')).setValue("Texte de l'onglet 2");
+      await leaveField(browser);
+      await waitForStatus(browser, ['conflict']);
+      assert.equal(await textOf(await browser.$('.conflict-mine')), "Texte de l'onglet 2");
+      assert.equal(await textOf(await browser.$('.conflict-server')), "Texte de l'onglet 1");
+      assert.equal((await serverProject(browser, baseUrl)).draft.motivation, "Texte de l'onglet 1", 'nothing overwritten');
+
+      await button(browser, 'Garder la version de cet appareil').click();
+      await waitForStatus(browser, ['saved']);
+      await waitForServerText(browser, baseUrl, 'motivation', "Texte de l'onglet 2");
+    },
+  },
+  {
+    name: 'a complete project is submitted and locked, the advisor reopens it with a reason, and it is editable again',
+    timeout: 240_000,
+    run: async ({ browser, baseUrl, js }) => {
+      await onProjectPage(browser, baseUrl, js);
+      for (const [key, value] of Object.entries(COMPLETE)) await (await field(browser, key)).setValue(value);
+      for (const [key, value] of Object.entries(CHOICES)) await (await field(browser, key)).selectByAttribute('value', value);
+      if (js) {
+        await leaveField(browser);
+        await waitForStatus(browser, ['saved']);
+      } else {
+        await button(browser, 'Enregistrer maintenant').click();
+        await waitForText(browser, '[role="status"]', 'Enregistré le');
+      }
+      await waitForServerText(browser, baseUrl, 'motivation', COMPLETE.motivation);
+
+      await (await browser.$('//a[normalize-space()="Vérifier et soumettre"]')).click();
+      await waitForPath(browser, '/projet/recapitulatif');
+      await waitForText(browser, 'h2', 'Votre projet est complet');
+      await waitForText(browser, '.recap dd', 'Infirmière');
+      await button(browser, 'Soumettre mon projet').click();
+      await waitForPath(browser, '/projet');
+      await waitForText(browser, '.panel-locked', 'État : Soumis');
+      assert.equal(await (await field(browser, 'motivation')).isExisting(), false, 'no form once submitted');
+      const saveAttempt = await asBrowser(browser, baseUrl, 'project/save', { version: '99', 'draft[motivation]': 'x' });
+      assert.equal(saveAttempt.status, 409, 'the server refuses changes to a submitted project');
+
+      await browser.$('#champ-message').setValue('J’ai oublié mes heures de stage.');
+      await button(browser, 'Demander la réouverture').click();
+      await waitForText(browser, '.panel', /transmise à votre conseiller|Vous avez demandé la réouverture/);
+
+      const advisor = await advisorCookie(baseUrl);
+      const { id } = await serverProject(browser, baseUrl);
+      const reopened = await advisor('staff/project/transition', { id, action: 'rouvrir', reason: 'Ajoutez vos heures de stage.' });
+      assert.equal(reopened.status, 200, `the advisor reopens the project (${await reopened.text()})`);
+
+      await open(browser, js, `${baseUrl}/projet`);
+      await waitForText(browser, '.panel-warning', 'Ajoutez vos heures de stage.');
+      await waitForText(browser, '.history', 'Projet rouvert par');
+      await (await field(browser, 'heures_entreprise')).setValue('140');
+      if (js) {
+        await leaveField(browser);
+        await waitForStatus(browser, ['saved']);
+      } else {
+        await button(browser, 'Enregistrer maintenant').click();
+        await waitForText(browser, '[role="status"]', 'Enregistré le');
+      }
+      await waitForServerText(browser, baseUrl, 'heures_entreprise', '140');
+    },
+  },
+];
