@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 
 import {
   ANSWER_TIMEOUT,
+  assertNoConsoleErrors,
   button,
   loginAs,
   newActiveAccount,
@@ -22,7 +23,9 @@ import {
   textOf,
   waitForPath,
   waitForText,
+  watchConsole,
 } from '../lib/app.mjs';
+import { axeAudit, formatViolations } from '../lib/axe.mjs';
 import { startProxy } from '../lib/proxy.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -278,7 +281,12 @@ export default [
     name: 'a complete project is submitted and locked, the advisor reopens it with a reason, and it is editable again',
     timeout: 240_000,
     run: async ({ browser, baseUrl, js }) => {
+      const consoleErrors = await watchConsole(browser, js);
       await onProjectPage(browser, baseUrl, js);
+      if (js) {
+        const violations = await axeAudit(browser);
+        assert.equal(violations.length, 0, `the project form passes axe-core:\n${formatViolations(violations)}`);
+      }
       for (const [key, value] of Object.entries(COMPLETE)) await (await field(browser, key)).setValue(value);
       for (const [key, value] of Object.entries(CHOICES)) await (await field(browser, key)).selectByAttribute('value', value);
       if (js) {
@@ -297,6 +305,10 @@ export default [
       await button(browser, 'Soumettre mon projet').click();
       await waitForPath(browser, '/projet');
       await waitForText(browser, '.panel-locked', 'État : Soumis');
+      if (js) {
+        const violations = await axeAudit(browser);
+        assert.equal(violations.length, 0, `the locked project passes axe-core:\n${formatViolations(violations)}`);
+      }
       assert.equal(await (await field(browser, 'motivation')).isExisting(), false, 'no form once submitted');
       const saveAttempt = await asBrowser(browser, baseUrl, 'project/save', { version: '99', 'draft[motivation]': 'x' });
       assert.equal(saveAttempt.status, 409, 'the server refuses changes to a submitted project');
@@ -322,6 +334,7 @@ export default [
         await waitForText(browser, '[role="status"]', 'Enregistré le');
       }
       await waitForServerText(browser, baseUrl, 'heures_entreprise', '140');
+      assertNoConsoleErrors(consoleErrors);
     },
   },
 ];
