@@ -58,10 +58,18 @@ async function waitForStatus(browser, names, { timeout = ANSWER_TIMEOUT } = {}) 
   return seen.text;
 }
 
+/** The session cookie each browser got at its last login (pages behind the proxy have another origin). */
+const sessionOf = new WeakMap();
+
+async function rememberSession(browser) {
+  const [cookie] = await browser.getCookies([SESSION_COOKIE]);
+  assert.ok(cookie, 'a session cookie after login');
+  sessionOf.set(browser, cookie.value);
+}
+
 /** Calls a server function from Node with the browser's session cookie. */
 async function asBrowser(browser, baseUrl, endpoint, fields = {}) {
-  const cookies = await browser.getCookies([SESSION_COOKIE]);
-  const cookie = cookies.length ? `${SESSION_COOKIE}=${cookies[0].value}` : '';
+  const cookie = `${SESSION_COOKIE}=${sessionOf.get(browser)}`;
   const response = await fetch(`${baseUrl}/api/${endpoint}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
@@ -93,6 +101,7 @@ async function waitForServerText(browser, baseUrl, key, text) {
 async function onProjectPage(browser, baseUrl, js, url = baseUrl) {
   const person = await newActiveAccount(browser, baseUrl, js);
   await loginAs(browser, baseUrl, js, person);
+  await rememberSession(browser);
   await open(browser, js, `${url}/projet`);
   await waitForText(browser, 'h1', 'Mon projet de transition professionnelle');
   return person;
@@ -226,10 +235,9 @@ export default [
       await waitForStatus(browser, ['saved']);
 
       // The session ends on the server (as after 30 minutes idle) while the page stays open.
-      const cookies = await browser.getCookies([SESSION_COOKIE]);
       const ended = await fetch(`${baseUrl}/api/session/logout`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${SESSION_COOKIE}=${cookies[0].value}` },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${SESSION_COOKIE}=${sessionOf.get(browser)}` },
       });
       assert.ok(ended.status < 400, `the session is ended on the server (${ended.status})`);
       const more = ' Et après, sans session.';
@@ -238,6 +246,7 @@ export default [
       assert.match(await waitForStatus(browser, ['session-expired']), /^Session expirée — vos saisies sont conservées sur cet appareil/);
 
       await loginAs(browser, baseUrl, js, person);
+      await rememberSession(browser);
       await open(browser, js, `${baseUrl}/projet`);
       await waitFor(async () => (await valueOf(browser, 'motivation')) === `Avant la fin de session.${more}`, {
         timeout: ANSWER_TIMEOUT,

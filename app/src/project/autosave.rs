@@ -132,6 +132,12 @@ impl Autosave {
         }
     }
 
+    /// False once the form has left the page (its signals are gone). Browsers still send it
+    /// events then (a focused control removed by navigation loses focus): they are ignored.
+    fn alive(&self) -> bool {
+        !self.version.is_disposed()
+    }
+
     pub fn signal(&self, key: &str) -> RwSignal<String> {
         self.fields.with_value(|f| f.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)).expect("a known field")
     }
@@ -146,16 +152,23 @@ impl Autosave {
         fields::normalized(self.fields.with_value(|f| f.iter().map(|(k, s)| (k.to_string(), s.get_untracked())).collect()))
     }
 
+    /// Shows `draft` in the form. The form's controls are written here and only here: they are
+    /// not bound to the signals, so hydration never rewrites what was typed before it.
     fn apply(&self, draft: &Draft) {
         self.fields.with_value(|f| {
             for (key, signal) in f {
-                signal.set(draft.get(*key).cloned().unwrap_or_default());
+                let value = draft.get(*key).cloned().unwrap_or_default();
+                Self::set_control(key, &value);
+                signal.set(value);
             }
         });
     }
 
     /// A field changed: keep it on the device now, send it soon.
     pub fn edited(&self) {
+        if !self.alive() {
+            return;
+        }
         self.mirror();
         if matches!(self.status.get_untracked(), Status::Idle | Status::Saved(_) | Status::Saving | Status::Dirty | Status::Refused(_)) {
             self.status.set(Status::Dirty);
@@ -192,6 +205,7 @@ impl Autosave {
 
 #[cfg(not(feature = "hydrate"))]
 impl Autosave {
+    fn set_control(_key: &str, _value: &str) {}
     pub fn start(&self) {}
     pub fn save_now(&self) {}
     fn mirror(&self) {}
@@ -204,6 +218,30 @@ impl Autosave {
 
 #[cfg(feature = "hydrate")]
 impl Autosave {
+    fn control(key: &str) -> Option<web_sys::Element> {
+        document().get_element_by_id(&crate::forms::fields::field_id(key))
+    }
+
+    fn set_control(key: &str, value: &str) {
+        if let Some(element) = Self::control(key) {
+            let _ = js_sys::Reflect::set(&element, &"value".into(), &value.into());
+        }
+    }
+
+    /// What the form's controls hold now: text typed before the page became interactive is
+    /// there and nowhere else.
+    fn typed_before_start(&self) -> Vec<(&'static str, String)> {
+        self.fields.with_value(|f| {
+            f.iter()
+                .filter_map(|(key, signal)| {
+                    let element = Self::control(key)?;
+                    let value = js_sys::Reflect::get(&element, &"value".into()).ok()?.as_string()?;
+                    (value != signal.get_untracked()).then(|| (*key, value))
+                })
+                .collect()
+        })
+    }
+
     pub fn local_copy(key: &str) -> Option<LocalCopy> {
         use gloo_storage::Storage;
         gloo_storage::LocalStorage::get::<LocalCopy>(key).ok()
@@ -246,6 +284,9 @@ impl Autosave {
         self.clear_timer();
         let this = *self;
         let callback = Closure::once_into_js(move || {
+            if !this.alive() {
+                return;
+            }
             this.timer.set_value(None);
             this.save_now();
         });
@@ -264,6 +305,7 @@ impl Autosave {
     pub fn start(&self) {
         let this = *self;
         let key = self.key.get_value();
+        let typed_early = self.typed_before_start();
         if self.conflict.get_untracked().is_none() {
             if let Some(local) = Self::local_copy(&key) {
                 let server = self.confirmed.get_value();
@@ -282,8 +324,16 @@ impl Autosave {
                 }
             }
         }
+        // The newest text of all: what was typed while the page was loading.
+        for (field, value) in &typed_early {
+            let signal = self.signal(field);
+            signal.set(value.clone());
+        }
+        if !typed_early.is_empty() {
+            self.edited();
+        }
         self.now.set(js_sys::Date::now() as i64);
-        let _ = set_interval_with_handle(move || this.now.set(js_sys::Date::now() as i64), std::time::Duration::from_secs(1));
+        let ticking = set_interval_with_handle(move || this.now.set(js_sys::Date::now() as i64), std::time::Duration::from_secs(1)).ok();
         let online = window_event_listener(leptos::ev::online, move |_| {
             if matches!(this.status.get_untracked(), Status::Offline | Status::Retry { .. } | Status::SessionExpired) {
                 this.failures.set_value(0);
@@ -302,6 +352,9 @@ impl Autosave {
         });
         let closing = window_event_listener(leptos::ev::pagehide, move |_| this.beacon());
         on_cleanup(move || {
+            if let Some(ticking) = ticking {
+                ticking.clear();
+            }
             this.clear_timer();
             online.remove();
             offline.remove();
@@ -313,6 +366,9 @@ impl Autosave {
     /// The page is going away: hand the text to the browser to send even after it is closed.
     /// (The local copy stays until a later visit sees the server holds the same text.)
     fn beacon(&self) {
+        if !self.alive() {
+            return;
+        }
         let draft = self.draft_untracked();
         if draft == self.confirmed.get_value() || self.conflict.get_untracked().is_some() {
             return;
@@ -329,6 +385,9 @@ impl Autosave {
 
     /// Sends the text now, unless the server already holds it.
     pub fn save_now(&self) {
+        if !self.alive() {
+            return;
+        }
         self.clear_timer();
         if self.conflict.get_untracked().is_some() {
             return;
@@ -350,6 +409,10 @@ impl Autosave {
         let base = self.version.get_untracked();
         leptos::task::spawn_local(async move {
             let result = super::save_project(base, snapshot.clone()).await;
+            if !this.alive() {
+                // The page was left meanwhile; the local copy keeps anything unsaved.
+                return;
+            }
             this.in_flight.set_value(false);
             this.after_save(snapshot, result).await;
         });
@@ -375,6 +438,7 @@ impl Autosave {
                 }
             }
             Err(AppError::Conflict(_)) => match super::my_project().await {
+                _ if !self.alive() => {}
                 Ok(project) if project.state.editable() => {
                     let mine = self.draft_untracked();
                     if project.draft == mine {

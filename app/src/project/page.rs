@@ -127,7 +127,7 @@ fn Editor(project: ProjectView, flash: Option<Flash>) -> impl IntoView {
                     on:submit=move |ev| { ev.prevent_default(); autosave.save_now(); }
                     on:focusout=move |_| autosave.save_now()
                 >
-                    <input type="hidden" name="version" value=project.version.to_string() prop:value=move || autosave.version.get().to_string()/>
+                    <input type="hidden" name="version" value=project.version.to_string()/>
                     {SECTIONS.iter().map(|section| view! {
                         <fieldset class="project-section" id=format!("section-{}", section.id)>
                             <legend><h2>{section.title}</h2></legend>
@@ -210,7 +210,10 @@ fn ProjectField(field: &'static FieldDef, autosave: Autosave) -> impl IntoView {
         value.set(event_target_value(&ev));
         autosave.edited();
     };
-    let on_blur = move |_: ev::FocusEvent| touched.set(true);
+    let on_blur = move |_: ev::FocusEvent| {
+        // Also sent when navigation removes the focused control: the field may be gone.
+        let _ = touched.try_set(true);
+    };
     let required = field.required;
     let invalid = move || error.get().is_some().then_some("true");
     let max = fields::max_len(field.kind);
@@ -219,7 +222,7 @@ fn ProjectField(field: &'static FieldDef, autosave: Autosave) -> impl IntoView {
             <textarea
                 id=id.clone() name=name rows="8" maxlength=max.to_string()
                 aria-required=required.then_some("true") aria-invalid=invalid aria-describedby=described_by
-                on:input=on_input on:blur=on_blur prop:value=move || value.get()
+                on:input=on_input on:blur=on_blur
             >{initial.clone()}</textarea>
         }
         .into_any(),
@@ -227,7 +230,7 @@ fn ProjectField(field: &'static FieldDef, autosave: Autosave) -> impl IntoView {
             <select
                 id=id.clone() name=name
                 aria-required=required.then_some("true") aria-invalid=invalid aria-describedby=described_by
-                on:change=on_input on:blur=on_blur prop:value=move || value.get()
+                on:change=on_input on:blur=on_blur
             >
                 <option value="" selected=initial.is_empty()>"Choisissez…"</option>
                 {options.iter().map(|(v, l)| view! { <option value=*v selected=initial == *v>{*l}</option> }).collect_view()}
@@ -247,7 +250,7 @@ fn ProjectField(field: &'static FieldDef, autosave: Autosave) -> impl IntoView {
                     type="text" id=id.clone() name=name class=width value=initial.clone() maxlength=max.to_string()
                     inputmode=inputmode placeholder=placeholder autocomplete="off"
                     aria-required=required.then_some("true") aria-invalid=invalid aria-describedby=described_by
-                    on:input=on_input on:blur=on_blur prop:value=move || value.get()
+                    on:input=on_input on:blur=on_blur
                 />
             }
             .into_any()
