@@ -45,7 +45,7 @@ pub async fn take_flash(form: String) -> Result<Option<Flash>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::respond;
+pub use server::{plain_form_post, respond};
 
 #[cfg(feature = "ssr")]
 mod server {
@@ -58,7 +58,7 @@ mod server {
     const LIFETIME_MS: i64 = 10 * 60 * 1000;
 
     /// True when the browser posted the form itself (no JavaScript): it wants a page back.
-    fn plain_form_post() -> bool {
+    pub fn plain_form_post() -> bool {
         use_context::<http::request::Parts>()
             .and_then(|p| p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
             .unwrap_or(false)

@@ -75,7 +75,8 @@ fn StaffProject(project: ProjectView, flash: Option<Flash>, on_done: impl Fn() +
     let answer = Signal::derive(move || action.value().get().or_else(|| from_flash.clone()));
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            on_done();
+            // After the action has finished: reloading the project replaces this component.
+            set_timeout(on_done, std::time::Duration::ZERO);
         }
     });
     let id = project.id.clone();

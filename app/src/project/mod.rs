@@ -228,7 +228,9 @@ pub async fn submit_project(version: i64) -> Result<(), AppError> {
         service::submit(&state, &user, version).await
     }
     .await;
-    if result.is_ok() {
+    // Without JavaScript the browser is sent to the locked project; with it, the page goes
+    // there itself once it has the answer (a redirect would remove the page under its form).
+    if result.is_ok() && crate::forms::plain_form_post() {
         leptos_axum::redirect("/projet");
     }
     crate::forms::respond("project-submit", vec![], None, result).await

@@ -119,6 +119,15 @@ fn RecapBody(project: ProjectView, flash: Option<Flash>) -> impl IntoView {
             unsynced.set(Autosave::local_copy(&key).is_some_and(|c| c.draft != server));
         });
     }
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = submit.value().get() {
+            // Once the action has finished with this page: leaving it now would dispose the
+            // action while it still updates its state.
+            let navigate = navigate.clone();
+            set_timeout(move || navigate("/projet", Default::default()), std::time::Duration::ZERO);
+        }
+    });
     let print = move |_| {
         #[cfg(feature = "hydrate")]
         let _ = window().print();
