@@ -338,11 +338,6 @@ export default [
   {
     name: 'a complete project is submitted and locked, the advisor reopens it with a reason, and it is editable again',
     timeout: 240_000,
-    skip: ({ engine }) =>
-      ({
-        firefox:
-          'open bug: in Firefox a "reactive value already disposed" panic follows the move from the recap to the locked project (see issue 4)',
-      })[engine] ?? null,
     run: async ({ browser, baseUrl, js, engine }) => {
       const consoleErrors = await watchConsole(browser, js);
       await onProjectPage(browser, baseUrl, js);

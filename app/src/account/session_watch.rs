@@ -63,30 +63,35 @@ pub fn SessionWatch() -> impl IntoView {
         if started.is_some() {
             return;
         }
-        leptos::task::spawn_local(async move {
-            match get_session_time().await {
-                Ok(Some(time)) => left.set(Some(time.idle_left_secs.min(time.absolute_left_secs))),
-                Ok(None) => ended.set(true),
-                Err(_) => {}
+        // The header (and this watch with it) is rebuilt on navigation: answers arriving for
+        // a watch that is gone are dropped, and its countdown stops with it.
+        let learn = move |answer: Result<Option<SessionTime>, AppError>| match answer {
+            Ok(Some(time)) => {
+                let _ = left.try_set(Some(time.idle_left_secs.min(time.absolute_left_secs)));
             }
-        });
-        let _ = set_interval_with_handle(
+            Ok(None) => {
+                let _ = ended.try_set(true);
+            }
+            Err(_) => {}
+        };
+        leptos::task::spawn_local(async move { learn(get_session_time().await) });
+        let ticking = set_interval_with_handle(
             move || {
-                let Some(secs) = left.get_untracked() else { return };
+                let Some(Some(secs)) = left.try_get_untracked() else { return };
                 let next = secs - 1;
                 left.set(Some(next));
                 if next == WARN_BEFORE_SECS || next == 5 || next <= 0 {
-                    leptos::task::spawn_local(async move {
-                        match get_session_time().await {
-                            Ok(Some(time)) => left.set(Some(time.idle_left_secs.min(time.absolute_left_secs))),
-                            Ok(None) => ended.set(true),
-                            Err(_) => {}
-                        }
-                    });
+                    leptos::task::spawn_local(async move { learn(get_session_time().await) });
                 }
             },
             std::time::Duration::from_secs(1),
-        );
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(ticking) = ticking {
+                ticking.clear();
+            }
+        });
     });
 
     move || {
