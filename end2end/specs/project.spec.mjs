@@ -104,8 +104,16 @@ async function onProjectPage(browser, baseUrl, js, url = baseUrl) {
   await rememberSession(browser);
   await open(browser, js, `${url}/projet`);
   await waitForText(browser, 'h1', 'Mon projet de transition professionnelle');
+  if (js) await autosaveStarted(browser);
   return person;
 }
+
+/** Waits until the page's code watches the form (it then saves what is typed). */
+const autosaveStarted = (browser) =>
+  waitFor(async () => (await browser.$('#projet').getAttribute('data-autosave')) === 'on', {
+    timeout: 20_000,
+    message: 'the project form to be watched (form[data-autosave="on"])',
+  });
 
 /** Leaves the field being typed in (the page saves when a field is left). */
 const leaveField = (browser) => browser.$('h1').click();
@@ -306,7 +314,7 @@ export default [
     skip: ({ js, engine }) =>
       jsOnly({ js }) ??
       (engine === 'webkit'
-        ? 'with WebKitWebDriver, text typed after switching to the second window did not reach that window (the other-device spec covers WebKit)'
+        ? 'open bug: in WebKit the second window’s save is accepted instead of refused (not understood yet; the other-device spec proves the conflict in WebKit)'
         : null),
     timeout: 180_000,
     run: async ({ browser, baseUrl, js }) => {
@@ -315,7 +323,7 @@ export default [
       await browser.newWindow(`${baseUrl}/projet`);
       const second = await browser.getWindowHandle();
       await waitForText(browser, 'h1', 'Mon projet de transition professionnelle');
-      await waitFor(() => browser.execute(() => document.documentElement.dataset.hydrated === 'true'), { timeout: 20_000, message: 'the second tab hydrates' });
+      await autosaveStarted(browser);
 
       await browser.switchToWindow(first);
       await (await field(browser, 'motivation')).setValue("Texte de l'onglet 1");

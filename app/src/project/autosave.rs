@@ -102,6 +102,8 @@ pub struct Autosave {
     pub conflict: RwSignal<Option<Conflict>>,
     /// The browser clock, ticking each second (countdowns).
     pub now: RwSignal<i64>,
+    /// True once the page's code watches the form (after hydration; tests wait for it).
+    pub started: RwSignal<bool>,
     /// The text the server holds at `version`.
     confirmed: StoredValue<Draft>,
     key: StoredValue<String>,
@@ -123,6 +125,7 @@ impl Autosave {
             status: RwSignal::new(if conflict.is_some() { Status::Conflict } else { Status::Idle }),
             conflict: RwSignal::new(conflict),
             now: RwSignal::new(0),
+            started: RwSignal::new(false),
             confirmed: StoredValue::new(project.draft.clone()),
             key: StoredValue::new(storage_key(&project.owner_id, &project.id)),
             in_flight: StoredValue::new(false),
@@ -351,6 +354,7 @@ impl Autosave {
             }
         });
         let closing = window_event_listener(leptos::ev::pagehide, move |_| this.beacon());
+        self.started.set(true);
         on_cleanup(move || {
             if let Some(ticking) = ticking {
                 ticking.clear();

@@ -124,6 +124,7 @@ fn Editor(project: ProjectView, flash: Option<Flash>) -> impl IntoView {
                     method="post"
                     action="/api/project/save"
                     novalidate=true
+                    data-autosave=move || if autosave.started.get() { "on" } else { "off" }
                     on:submit=move |ev| { ev.prevent_default(); autosave.save_now(); }
                     on:focusout=move |_| autosave.save_now()
                 >
