@@ -154,17 +154,22 @@ pub fn ErrorSummary(#[prop(into)] errors: Signal<Vec<FieldError>>, labels: fn(&s
     }
 }
 
-/// "Afficher le mot de passe": a real checkbox, shown once the page is interactive.
+/// "Afficher le mot de passe": a real checkbox, shown once the page is interactive. Its place
+/// is kept from the start (invisible until then), so nothing below it moves when it appears:
+/// a click aimed at the button under it never lands on it.
 #[component]
 pub fn RevealToggle(shown: RwSignal<bool>, id: &'static str) -> impl IntoView {
     let interactive = RwSignal::new(false);
     Effect::new(move |_| interactive.set(true));
-    move || {
-        interactive.get().then(|| view! {
-            <div class="checkbox reveal">
-                <input type="checkbox" id=id on:change=move |ev| shown.set(event_target_checked(&ev))/>
-                <label for=id>"Afficher le mot de passe"</label>
-            </div>
-        })
+    view! {
+        <div class="checkbox reveal" class:reveal-pending=move || !interactive.get() aria-hidden=move || (!interactive.get()).then_some("true")>
+            <input
+                type="checkbox"
+                id=id
+                disabled=move || !interactive.get()
+                on:change=move |ev| shown.set(event_target_checked(&ev))
+            />
+            <label for=id>"Afficher le mot de passe"</label>
+        </div>
     }
 }
