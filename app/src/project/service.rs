@@ -231,18 +231,20 @@ async fn record_event(
     Ok(())
 }
 
-/// Moves the project from `project.state` to `to`; `false` when someone changed it meanwhile.
+/// Moves the project from `project.state` to `to`, if neither its state nor its text changed
+/// since it was read; `false` when someone changed it meanwhile. A submission records its time.
 async fn move_state(conn: &mut sqlx::AnyConnection, project: &Locked, to: ProjectState, now: i64) -> Result<bool, AppError> {
     let submitted = (to == ProjectState::Submitted).then_some(now);
     let updated = sqlx::query(
         "UPDATE projects SET state = $1, updated_at = $2, submitted_at = COALESCE($3, submitted_at), \
-         reopen_requested_at = NULL WHERE id = $4 AND state = $5",
+         reopen_requested_at = NULL WHERE id = $4 AND state = $5 AND version = $6",
     )
     .bind(to.as_str())
     .bind(now)
     .bind(submitted)
     .bind(&project.id)
     .bind(project.state.as_str())
+    .bind(project.version)
     .execute(&mut *conn)
     .await
     .map_err(internal)?;
@@ -270,19 +272,7 @@ pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Resul
         return Err(AppError::Validation(problems));
     }
     let now = now_ms();
-    let moved = sqlx::query(
-        "UPDATE projects SET state = $1, updated_at = $2, submitted_at = $2, reopen_requested_at = NULL \
-         WHERE id = $3 AND state = $4 AND version = $5",
-    )
-    .bind(to.as_str())
-    .bind(now)
-    .bind(&project.id)
-    .bind(project.state.as_str())
-    .bind(version)
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    if moved.rows_affected() != 1 {
+    if !move_state(&mut tx, &project, to, now).await? {
         return Err(changed_meanwhile());
     }
     record_event(&mut tx, &project, &user.user_id, Transition::Submit.as_str(), to, None, now).await?;
@@ -295,22 +285,20 @@ pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Resul
     Ok(())
 }
 
-fn reason_of(text: &str, required: bool, missing: &str) -> Result<Option<String>, AppError> {
+/// The trimmed text of form field `field` (a reason, a request), `None` when empty and optional.
+fn reason_of(field: &str, text: &str, required: bool, missing: &str) -> Result<Option<String>, AppError> {
     let reason = text.trim();
     if reason.is_empty() {
-        return if required { Err(AppError::Validation(vec![("reason".into(), missing.into())])) } else { Ok(None) };
+        return if required { Err(AppError::Validation(vec![(field.into(), missing.into())])) } else { Ok(None) };
     }
     if reason.chars().count() > REASON_MAX {
-        return Err(AppError::Validation(vec![("reason".into(), format!("Ce texte dépasse {REASON_MAX} caractères : raccourcissez-le."))]));
+        return Err(AppError::Validation(vec![(field.into(), format!("Ce texte dépasse {REASON_MAX} caractères : raccourcissez-le."))]));
     }
     Ok(Some(reason.to_string()))
 }
 
 pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &str) -> Result<(), AppError> {
-    let message = reason_of(message, false, "").map_err(|e| match e {
-        AppError::Validation(v) => AppError::Validation(v.into_iter().map(|(_, m)| ("message".into(), m)).collect()),
-        other => other,
-    })?;
+    let message = reason_of("message", message, false, "")?;
     let mut tx = state.db.begin_write().await.map_err(internal)?;
     let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
     match project.state {
@@ -349,7 +337,7 @@ pub async fn staff_transition(
         Transition::Reopen => "Indiquez la raison de la réouverture : elle sera montrée à la personne.",
         _ => "Indiquez la raison de la décision : elle sera montrée à la personne.",
     };
-    let reason = reason_of(reason, transition.needs_reason(), missing)?;
+    let reason = reason_of("reason", reason, transition.needs_reason(), missing)?;
     let mut tx = state.db.begin_write().await.map_err(internal)?;
     let project = load(&mut tx, "p.id", id).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(transition) else {
