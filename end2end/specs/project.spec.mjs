@@ -144,6 +144,41 @@ async function choose(browser, engine, key, value) {
   );
 }
 
+/**
+ * Types `mine` in the motivation while the server holds `theirs`, saved elsewhere from the same
+ * version: both texts are shown, nothing is overwritten, and "keep mine" saves it.
+ */
+async function typeThenKeepMine(browser, baseUrl, mine, theirs) {
+  await (await field(browser, 'motivation')).setValue(mine);
+  await leaveField(browser);
+  await waitForStatus(browser, ['conflict']);
+  assert.equal(await textOf(await browser.$('.conflict-mine')), mine);
+  assert.equal(await textOf(await browser.$('.conflict-server')), theirs);
+  assert.equal((await serverProject(browser, baseUrl)).draft.motivation, theirs, 'nothing overwritten');
+
+  await button(browser, 'Garder la version de cet appareil').click();
+  await waitForStatus(browser, ['saved']);
+  await waitForServerText(browser, baseUrl, 'motivation', mine);
+}
+
+/** Saves what was typed: by leaving the field with JavaScript, with the form's button without. */
+async function saveForm(browser, js) {
+  if (js) {
+    await leaveField(browser);
+    await waitForStatus(browser, ['saved']);
+  } else {
+    await button(browser, 'Enregistrer maintenant').click();
+    await waitForText(browser, '[role="status"]', 'Enregistré le');
+  }
+}
+
+/** The axe-core audit of a project page, once its title is back (set again after hydration). */
+async function auditProjectPage(browser, what) {
+  await waitFor(async () => (await browser.getTitle()) === 'Mon projet — Passerelle', { timeout: ANSWER_TIMEOUT, message: 'the page title' });
+  const violations = await axeAudit(browser);
+  assert.equal(violations.length, 0, `${what} passes axe-core:\n${formatViolations(violations)}`);
+}
+
 /** An advisor session (cookie header), set up on first use from E2E_ADVISOR_SETUP_LINK. */
 async function advisorCookie(baseUrl) {
   const link = process.env.E2E_ADVISOR_SETUP_LINK;
@@ -277,6 +312,72 @@ export default [
     },
   },
   {
+    name: 'text is saved when typing stops, again as soon as the network is back, and when the page is left',
+    skip: jsOnly,
+    timeout: 180_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const proxy = await startProxy(baseUrl);
+      try {
+        await onProjectPage(browser, baseUrl, js, proxy.url);
+
+        // Typing stops, the field is not left: saved about 2 s later.
+        await (await field(browser, 'motivation')).setValue('Sans quitter le champ.');
+        await waitForStatus(browser, ['saved']);
+        await waitForServerText(browser, baseUrl, 'motivation', 'Sans quitter le champ.');
+
+        // A drop, then the network comes back: the page retries by itself.
+        proxy.cut();
+        await (await field(browser, 'motivation')).addValue(' Réseau revenu.');
+        await leaveField(browser);
+        await waitForStatus(browser, ['retry']);
+        proxy.restore();
+        await waitForStatus(browser, ['saved']);
+        await waitForServerText(browser, baseUrl, 'motivation', 'Sans quitter le champ. Réseau revenu.');
+
+        // Typing, then leaving the page at once: the page hands the text over as it goes.
+        await (await field(browser, 'motivation')).addValue(' Page quittée.');
+        await browser.url('about:blank');
+        await waitForServerText(browser, baseUrl, 'motivation', 'Sans quitter le champ. Réseau revenu. Page quittée.');
+      } finally {
+        await proxy.close();
+      }
+    },
+  },
+  {
+    name: 'text kept on this browser for one account is never shown to another account logging in on it',
+    skip: jsOnly,
+    timeout: 240_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const proxy = await startProxy(baseUrl);
+      try {
+        // The first person types while the network is cut, then leaves: the text stays here.
+        await onProjectPage(browser, baseUrl, js, proxy.url);
+        proxy.cut();
+        await (await field(browser, 'motivation')).setValue('Texte privé de la première personne');
+        await leaveField(browser);
+        await waitForStatus(browser, ['retry', 'offline']);
+        await closeThePage(browser);
+        proxy.restore();
+        const ended = await asBrowser(browser, baseUrl, 'session/logout');
+        assert.ok(ended.status < 400, 'the first person logs out');
+
+        // The next person on the same browser.
+        await onProjectPage(browser, baseUrl, js, proxy.url);
+        assert.equal(await valueOf(browser, 'motivation'), '', "the other person's text is not shown");
+        assert.equal((await saveStatus(browser)).name, 'idle', 'nothing of the other person is saved');
+        assert.deepEqual((await serverProject(browser, baseUrl)).draft, {}, "nothing reached this person's project");
+        const kept = await browser.execute(() =>
+          Object.keys(localStorage)
+            .filter((k) => k.startsWith('passerelle:projet:'))
+            .map((k) => JSON.parse(localStorage.getItem(k)).draft.motivation),
+        );
+        assert.deepEqual(kept, ['Texte privé de la première personne'], "the first person's copy is still kept for them");
+      } finally {
+        await proxy.close();
+      }
+    },
+  },
+  {
     name: 'another device saving a different text meanwhile: both texts side by side, nothing overwritten until the person chooses',
     skip: jsOnly,
     timeout: 180_000,
@@ -297,16 +398,7 @@ export default [
       });
       assert.equal(saved.status, 200, 'the other device saves');
 
-      await (await field(browser, 'motivation')).setValue('Texte de cet appareil');
-      await leaveField(browser);
-      await waitForStatus(browser, ['conflict']);
-      assert.equal(await textOf(await browser.$('.conflict-mine')), 'Texte de cet appareil');
-      assert.equal(await textOf(await browser.$('.conflict-server')), "Texte de l'autre appareil");
-      assert.equal((await serverProject(browser, baseUrl)).draft.motivation, "Texte de l'autre appareil", 'nothing overwritten');
-
-      await button(browser, 'Garder la version de cet appareil').click();
-      await waitForStatus(browser, ['saved']);
-      await waitForServerText(browser, baseUrl, 'motivation', 'Texte de cet appareil');
+      await typeThenKeepMine(browser, baseUrl, 'Texte de cet appareil', "Texte de l'autre appareil");
     },
   },
   {
@@ -330,16 +422,7 @@ export default [
       await waitForStatus(browser, ['saved']);
 
       await browser.switchToWindow(second);
-      await (await field(browser, 'motivation')).setValue("Texte de l'onglet 2");
-      await leaveField(browser);
-      await waitForStatus(browser, ['conflict']);
-      assert.equal(await textOf(await browser.$('.conflict-mine')), "Texte de l'onglet 2");
-      assert.equal(await textOf(await browser.$('.conflict-server')), "Texte de l'onglet 1");
-      assert.equal((await serverProject(browser, baseUrl)).draft.motivation, "Texte de l'onglet 1", 'nothing overwritten');
-
-      await button(browser, 'Garder la version de cet appareil').click();
-      await waitForStatus(browser, ['saved']);
-      await waitForServerText(browser, baseUrl, 'motivation', "Texte de l'onglet 2");
+      await typeThenKeepMine(browser, baseUrl, "Texte de l'onglet 2", "Texte de l'onglet 1");
     },
   },
   {
@@ -348,21 +431,10 @@ export default [
     run: async ({ browser, baseUrl, js, engine }) => {
       const consoleErrors = await watchConsole(browser, js);
       await onProjectPage(browser, baseUrl, js);
-      if (js) {
-        // The title is set again once the page's code has loaded (WebKit takes longer).
-        await waitFor(async () => (await browser.getTitle()) === 'Mon projet — Passerelle', { timeout: ANSWER_TIMEOUT, message: 'the page title' });
-        const violations = await axeAudit(browser);
-        assert.equal(violations.length, 0, `the project form passes axe-core:\n${formatViolations(violations)}`);
-      }
+      if (js) await auditProjectPage(browser, 'the project form');
       for (const [key, value] of Object.entries(COMPLETE)) await (await field(browser, key)).setValue(value);
       for (const [key, value] of Object.entries(CHOICES)) await choose(browser, engine, key, value);
-      if (js) {
-        await leaveField(browser);
-        await waitForStatus(browser, ['saved']);
-      } else {
-        await button(browser, 'Enregistrer maintenant').click();
-        await waitForText(browser, '[role="status"]', 'Enregistré le');
-      }
+      await saveForm(browser, js);
       await waitForServerText(browser, baseUrl, 'motivation', COMPLETE.motivation);
 
       await (await browser.$('//a[normalize-space()="Vérifier et soumettre"]')).click();
@@ -372,11 +444,7 @@ export default [
       await button(browser, 'Soumettre mon projet').click();
       await waitForPath(browser, '/projet');
       await waitForText(browser, '.panel-locked', 'État : Soumis');
-      if (js) {
-        await waitFor(async () => (await browser.getTitle()) === 'Mon projet — Passerelle', { timeout: ANSWER_TIMEOUT, message: 'the page title' });
-        const violations = await axeAudit(browser);
-        assert.equal(violations.length, 0, `the locked project passes axe-core:\n${formatViolations(violations)}`);
-      }
+      if (js) await auditProjectPage(browser, 'the locked project');
       assert.equal(await (await field(browser, 'motivation')).isExisting(), false, 'no form once submitted');
       const saveAttempt = await asBrowser(browser, baseUrl, 'project/save', { version: '99', 'draft[motivation]': 'x' });
       assert.equal(saveAttempt.status, 409, 'the server refuses changes to a submitted project');
@@ -394,13 +462,7 @@ export default [
       await waitForText(browser, '.panel-warning', 'Ajoutez vos heures de stage.');
       await waitForText(browser, '.history', 'Projet rouvert par');
       await (await field(browser, 'heures_entreprise')).setValue('140');
-      if (js) {
-        await leaveField(browser);
-        await waitForStatus(browser, ['saved']);
-      } else {
-        await button(browser, 'Enregistrer maintenant').click();
-        await waitForText(browser, '[role="status"]', 'Enregistré le');
-      }
+      await saveForm(browser, js);
       await waitForServerText(browser, baseUrl, 'heures_entreprise', '140');
       assertNoConsoleErrors(consoleErrors);
     },

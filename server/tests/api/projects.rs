@@ -329,3 +329,21 @@ async fn advisors_see_the_projects_and_the_actions_the_state_allows(backend: Bac
     app.stop().await;
 }
 both_backends!(advisors_see_the_projects_and_the_actions_the_state_allows);
+
+async fn the_referent_advisor_is_emailed_when_the_project_is_submitted_and_when_a_reopening_is_asked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (alex_id, _) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
+    post(&app, &camille, "project/save", &with_version(0, &complete())).await;
+
+    assert_eq!(app.call_as(&camille, "project/submit", &[("version", "1")]).await.0, 200);
+    assert_eq!(app.call_as(&camille, "project/request-reopening", &[("message", "Mes heures de stage")]).await.0, 200);
+
+    let emails = app.smtp.wait_for(2, std::time::Duration::from_secs(10)).await;
+    let to_alex: Vec<String> = emails.iter().filter(|e| e.to.iter().any(|t| t == "alex@exemple.fr")).map(|e| e.subject()).collect();
+    assert_eq!(to_alex, ["Un projet vous a été soumis", "Une réouverture de projet est demandée"]);
+    assert!(emails.iter().all(|e| !e.text().contains("Mes heures de stage")), "the request's text stays in the app");
+    app.stop().await;
+}
+both_backends!(the_referent_advisor_is_emailed_when_the_project_is_submitted_and_when_a_reopening_is_asked);
