@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 
 import { axeAudit, formatViolations } from '../lib/axe.mjs';
+import { HYDRATION_TIMEOUT, clean, isHydrated, textOf } from '../lib/app.mjs';
 import { consoleErrors } from '../lib/console.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -16,17 +17,6 @@ const FOOTER_PAGES = [
   { href: '/accessibilite', h1: "Déclaration d'accessibilité" },
   { href: '/contact', h1: 'Contact' },
 ];
-
-const HYDRATION_TIMEOUT = 20_000;
-
-/** Text as a reader sees it: typographic apostrophes and runs of white space normalised. */
-const clean = (text) => String(text ?? '').replace(/[’ʼ]/g, "'").replace(/\s+/g, ' ').trim();
-
-/** The `textContent` of an element: unlike WebDriver's visible text, also for hidden elements. */
-const textOf = async (element) => clean(await element.getProperty('textContent'));
-
-const isHydrated = (browser) =>
-  browser.execute(() => document.documentElement.dataset.hydrated === 'true');
 
 // Sessions in which the app did not hydrate: no point waiting for it again there.
 const neverHydrated = new WeakSet();
