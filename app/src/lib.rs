@@ -6,10 +6,13 @@
 
 pub mod account;
 pub mod components;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod forms;
+pub mod messages;
 pub mod pages;
+pub mod profile;
 pub mod project;
 
 #[cfg(feature = "ssr")]
@@ -98,6 +101,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRecapRoute>::new()}/>
                     <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffProjectsRoute>::new()}/>
                     <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffProjectRoute>::new()}/>
+                    <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<MessagesRoute>::new()}/>
+                    <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<ThreadRoute>::new()}/>
+                    <Route path=path!("/conseiller/messages") ssr=SsrMode::Async view={Lazy::<StaffMessagesRoute>::new()}/>
+                    <Route path=path!("/conseiller/messages/:id") ssr=SsrMode::Async view={Lazy::<StaffThreadRoute>::new()}/>
+                    <Route path=path!("/profil") ssr=SsrMode::Async view={Lazy::<ProfileRoute>::new()}/>
+                    <Route path=path!("/profil/courriel/:token") ssr=SsrMode::Async view={Lazy::<ConfirmEmailRoute>::new()}/>
+                    <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<DocumentsRoute>::new()}/>
+                    <Route path=path!("/conseiller/documents/:id") ssr=SsrMode::Async view={Lazy::<StaffDocumentsRoute>::new()}/>
                 </Routes>
                 </ErrorBoundary>
             </Layout>
@@ -138,3 +149,11 @@ lazy_page!(ProjectRoute, project::page::ProjectPage);
 lazy_page!(ProjectRecapRoute, project::recap::RecapPage);
 lazy_page!(StaffProjectsRoute, project::advisor_pages::StaffProjectsPage);
 lazy_page!(StaffProjectRoute, project::advisor_pages::StaffProjectPage);
+lazy_page!(MessagesRoute, messages::page::MessagesPage);
+lazy_page!(ThreadRoute, messages::page::ThreadPage);
+lazy_page!(StaffMessagesRoute, messages::page::StaffMessagesPage);
+lazy_page!(StaffThreadRoute, messages::page::StaffThreadPage);
+lazy_page!(ProfileRoute, profile::page::ProfilePage);
+lazy_page!(ConfirmEmailRoute, profile::page::ConfirmEmailPage);
+lazy_page!(DocumentsRoute, documents::page::DocumentsPage);
+lazy_page!(StaffDocumentsRoute, documents::page::StaffDocumentsPage);

@@ -41,6 +41,8 @@ pub struct AppState {
     pub config: Arc<AppConfig>,
     /// At most this many argon2 computations run at once (each takes 19 MiB and a core).
     pub hashing: Arc<Semaphore>,
+    /// Uploaded files (documents and message attachments).
+    pub storage: crate::documents::storage::Storage,
 }
 
 impl FromRef<AppState> for LeptosOptions {

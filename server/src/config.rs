@@ -74,7 +74,13 @@ pub struct MailSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
+    pub backend: String,
     pub files_dir: String,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,7 +116,13 @@ impl Default for Settings {
                 max_attempts: 12,
             },
             storage: StorageSettings {
+                backend: "local".into(),
                 files_dir: "data/files".into(),
+                s3_endpoint: String::new(),
+                s3_bucket: String::new(),
+                s3_region: "us-east-1".into(),
+                s3_access_key_id: String::new(),
+                s3_secret_access_key: String::new(),
             },
             session: SessionSettings {
                 idle_timeout_minutes: 30,
@@ -198,6 +210,15 @@ pub enum MailTransportKind {
     Smtp,
 }
 
+/// Where uploaded files are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageBackend {
+    /// `storage.files_dir` on this machine: one server.
+    Local,
+    /// A bucket of an S3-compatible object store: several servers.
+    S3,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SmtpTls {
     None,
@@ -275,6 +296,29 @@ impl Settings {
         if self.storage.files_dir.trim().is_empty() {
             return Err(error("storage.files_dir", "must name a folder"));
         }
+        if self.storage_backend()? == StorageBackend::S3 {
+            let endpoint = &self.storage.s3_endpoint;
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(error(
+                    "storage.s3_endpoint",
+                    "with backend \"s3\", set the store's address, starting with http:// or https://",
+                ));
+            }
+            if self.storage.s3_bucket.trim().is_empty() {
+                return Err(error("storage.s3_bucket", "with backend \"s3\", name the bucket"));
+            }
+            if self.storage.s3_region.trim().is_empty() {
+                return Err(error("storage.s3_region", "with backend \"s3\", name the region (e.g. \"us-east-1\")"));
+            }
+            if self.storage.s3_access_key_id.is_empty() != self.storage.s3_secret_access_key.is_empty() {
+                let missing = if self.storage.s3_access_key_id.is_empty() {
+                    "storage.s3_access_key_id"
+                } else {
+                    "storage.s3_secret_access_key"
+                };
+                return Err(error(missing, "the access key id and the secret access key go together"));
+            }
+        }
         if self.session.idle_timeout_minutes < 1 {
             return Err(error("session.idle_timeout_minutes", "must be at least 1"));
         }
@@ -313,6 +357,30 @@ impl Settings {
             "mailbox" => Ok(MailTransportKind::Mailbox),
             "smtp" => Ok(MailTransportKind::Smtp),
             other => Err(error("mail.transport", format!("{other:?} is not \"mailbox\" or \"smtp\""))),
+        }
+    }
+
+    pub fn storage_backend(&self) -> Result<StorageBackend, ConfigError> {
+        match self.storage.backend.as_str() {
+            "local" => Ok(StorageBackend::Local),
+            "s3" => Ok(StorageBackend::S3),
+            other => Err(error("storage.backend", format!("{other:?} is not \"local\" or \"s3\""))),
+        }
+    }
+
+    /// The file store these settings describe (nothing is contacted yet); the error is one line.
+    pub fn storage(&self) -> Result<app::documents::storage::Storage, String> {
+        use app::documents::storage::{S3Config, Storage};
+        match self.storage_backend().map_err(|e| e.to_string())? {
+            StorageBackend::Local => Ok(Storage::local(&self.storage.files_dir)),
+            StorageBackend::S3 => Storage::s3(S3Config {
+                endpoint: self.storage.s3_endpoint.clone(),
+                bucket: self.storage.s3_bucket.clone(),
+                region: self.storage.s3_region.clone(),
+                access_key_id: self.storage.s3_access_key_id.clone(),
+                secret_access_key: self.storage.s3_secret_access_key.clone(),
+            })
+            .map_err(|e| format!("cannot use the object store (storage.s3_endpoint): {e}")),
         }
     }
 
@@ -442,5 +510,64 @@ mod tests {
         )
         .unwrap();
         assert!(settings.secure_cookies());
+    }
+
+    #[test]
+    fn files_stay_in_the_local_folder_unless_the_s3_backend_is_chosen() {
+        let settings = Settings::from_toml("", no_env).unwrap();
+
+        let storage = settings.storage().unwrap();
+
+        assert_eq!(settings.storage_backend().unwrap(), StorageBackend::Local);
+        assert_eq!(settings.storage.s3_region, "us-east-1");
+        assert!(matches!(storage, app::documents::storage::Storage::Local { .. }));
+    }
+
+    #[test]
+    fn the_s3_backend_needs_an_endpoint_and_a_bucket_named_by_key() {
+        let no_endpoint = "[storage]\nbackend = \"s3\"\ns3_bucket = \"passerelle\"\n";
+        let no_bucket = "[storage]\nbackend = \"s3\"\ns3_endpoint = \"https://s3.example\"\n";
+        let half_credentials = "[storage]\nbackend = \"s3\"\ns3_endpoint = \"https://s3.example\"\ns3_bucket = \"b\"\ns3_access_key_id = \"AKID\"\n";
+
+        let no_endpoint = Settings::from_toml(no_endpoint, no_env).unwrap_err();
+        let no_bucket = Settings::from_toml(no_bucket, no_env).unwrap_err();
+        let half_credentials = Settings::from_toml(half_credentials, no_env).unwrap_err();
+
+        assert_eq!(no_endpoint.key, "storage.s3_endpoint");
+        assert!(no_endpoint.to_string().contains("PASSERELLE_STORAGE_S3_ENDPOINT"), "{no_endpoint}");
+        assert!(!no_endpoint.to_string().contains('\n'));
+        assert_eq!(no_bucket.key, "storage.s3_bucket");
+        assert_eq!(half_credentials.key, "storage.s3_secret_access_key");
+    }
+
+    #[test]
+    fn an_unknown_storage_backend_is_refused() {
+        let err = Settings::from_toml("[storage]\nbackend = \"ftp\"\n", no_env).unwrap_err();
+
+        assert_eq!(err.key, "storage.backend");
+        assert!(err.to_string().contains("PASSERELLE_STORAGE_BACKEND"), "{err}");
+    }
+
+    #[test]
+    fn the_s3_backend_is_set_from_the_environment_and_builds_a_store() {
+        let env = |name: &str| {
+            Some(match name {
+                "PASSERELLE_STORAGE_BACKEND" => "s3",
+                "PASSERELLE_STORAGE_S3_ENDPOINT" => "http://127.0.0.1:9000",
+                "PASSERELLE_STORAGE_S3_BUCKET" => "passerelle",
+                "PASSERELLE_STORAGE_S3_ACCESS_KEY_ID" => "AKID",
+                "PASSERELLE_STORAGE_S3_SECRET_ACCESS_KEY" => "not-in-messages",
+                _ => return None,
+            }
+            .to_string())
+        };
+
+        let settings = Settings::from_toml("", env).unwrap();
+        let storage = settings.storage().unwrap();
+
+        assert_eq!(settings.storage_backend().unwrap(), StorageBackend::S3);
+        assert_eq!(settings.storage.s3_region, "us-east-1");
+        assert!(matches!(storage, app::documents::storage::Storage::S3(_)));
+        assert!(!format!("{storage:?}").contains("not-in-messages"));
     }
 }

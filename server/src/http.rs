@@ -20,7 +20,10 @@ use app::{shell, App};
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    let mut router = Router::new().route("/healthz", get(healthz));
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/fichiers/{id}", get(app::documents::download::download))
+        .route(app::profile::page::EXPORT_PATH, get(app::profile::export::export));
     if state.config.dev_mode {
         router = router.merge(crate::mailbox::routes());
     }
@@ -29,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_nonce, shell))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn(bad_requests_are_400))
+        .layer(middleware::from_fn(uploads_are_multipart))
         .with_state(state);
     with_security_headers(router).layer(CompressionLayer::new())
 }
@@ -88,6 +92,20 @@ async fn bad_requests_are_400(request: Request<Body>, next: Next) -> Response {
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// An upload endpoint called without a multipart body (a hand-made call) is refused with 400
+/// before the server function machinery, which cannot read it, sees it.
+async fn uploads_are_multipart(request: Request<Body>, next: Next) -> Response {
+    let path = request.uri().path();
+    if app::documents::files::MULTIPART_ENDPOINTS.contains(&path) {
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        if !app::documents::files::is_multipart_form(content_type) {
+            let body = serde_json::to_string(&app::error::AppError::BadRequest).unwrap_or_default();
+            return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Headers on every response. Pages rendered by Leptos set their own CSP with a nonce; the

@@ -83,7 +83,10 @@ pub async fn start(
         .await
         .map_err(StartError::Database)?;
     db.migrate().await.map_err(StartError::Migration)?;
-    std::fs::create_dir_all(&settings.storage.files_dir).map_err(StartError::Storage)?;
+    let storage = settings.storage().map_err(StartError::Config)?;
+    if let app::documents::storage::Storage::Local { root } = &storage {
+        std::fs::create_dir_all(root).map_err(StartError::Storage)?;
+    }
     let worker = MailWorker::new(db.clone(), &settings).map_err(StartError::Config)?;
 
     let mut config = settings.app_config();
@@ -97,6 +100,7 @@ pub async fn start(
         db: db.clone(),
         config: Arc::new(config),
         hashing: Arc::new(Semaphore::new(hashing_slots())),
+        storage,
     };
     let listener = tokio::net::TcpListener::bind(addr)
         .await

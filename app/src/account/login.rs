@@ -214,10 +214,21 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Who is logged in, as the header shows them: name, role, and messages waiting to be read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeaderUser {
+    pub user: SessionUser,
+    pub unread_messages: i64,
+}
+
 /// Who is logged in on this request, if anyone.
 #[server(endpoint = "session/current")]
-pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
-    Ok(crate::account::session::current().map(|s| s.user))
+pub async fn current_user() -> Result<Option<HeaderUser>, AppError> {
+    let Some(current) = crate::account::session::current() else { return Ok(None) };
+    let state = crate::state::app_state();
+    // The header must not fail because of a count: it shows none when the count cannot be read.
+    let unread_messages = crate::messages::service::unread_count(&state.db, &current.user).await.unwrap_or(0);
+    Ok(Some(HeaderUser { user: current.user, unread_messages }))
 }
 
 #[cfg(feature = "ssr")]

@@ -48,8 +48,19 @@ pub fn SpacePage() -> impl IntoView {
                             <a href="/projet">"Mon projet de transition professionnelle"</a>
                             <p class="hint">"Écrivez-le à votre rythme : chaque saisie est conservée, même sans connexion."</p>
                         </li>
+                        <li>
+                            <a href="/messages">"Mes messages"</a>
+                            <p class="hint">"Écrivez à votre conseiller référent ou à un service, avec des pièces jointes."</p>
+                        </li>
+                        <li>
+                            <a href="/documents">"Mes documents"</a>
+                            <p class="hint">"Déposez vos justificatifs et répondez aux documents demandés."</p>
+                        </li>
+                        <li>
+                            <a href="/profil">"Mon profil et mes données"</a>
+                            <p class="hint">"Adresse, situation, adresse électronique ; téléchargez ou supprimez vos données."</p>
+                        </li>
                     </ul>
-                    <p>"Vos messages et vos documents arrivent ici très bientôt."</p>
                 }.into_any(),
                 Err(e) => view! { <h1>"Mon espace"</h1><Refused error=e/> }.into_any(),
             })}
@@ -70,14 +81,34 @@ pub fn StaffPage() -> impl IntoView {
                     <p class="lead">{format!("Connecté en tant que {}", user.display_name)}</p>
                     <p>{match user.role { Role::Admin => "Rôle : administrateur", _ => "Rôle : conseiller" }}</p>
                     <ul class="space-links">
+                        <li><a href="/conseiller/messages">"Messages"</a></li>
                         <li><a href="/conseiller/projets">"Projets de transition professionnelle"</a></li>
                     </ul>
+                    <DeletionRequests/>
                     <p>"Le tableau de bord (recherche, actions d'assistance) arrive avec la prochaine version."</p>
                     <ActionForm action=logout attr:class="inline-form">
                         <button type="submit" class="button button-secondary">"Se déconnecter"</button>
                     </ActionForm>
                 }.into_any(),
                 Err(e) => view! { <h1>"Espace conseiller"</h1><Refused error=e/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// Open account-deletion requests, for advisors to handle.
+#[component]
+fn DeletionRequests() -> impl IntoView {
+    let requests = Resource::new(|| (), |_| crate::profile::deletion_requests());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || requests.get().and_then(|r| r.ok()).filter(|r| !r.is_empty()).map(|r| view! {
+                <section aria-labelledby="suppressions" class="panel panel-warning">
+                    <h2 id="suppressions">"Demandes de suppression de compte"</h2>
+                    <ul>{r.into_iter().map(|d| view! {
+                        <li>{format!("{} — demandée le {}", d.name, crate::domain::date::paris_date_time(d.requested_at))}</li>
+                    }).collect_view()}</ul>
+                </section>
             })}
         </Suspense>
     }

@@ -14,6 +14,8 @@ pub enum Purpose {
     Activation,
     Reset,
     StaffSetup,
+    /// Confirms a new email address; the address is the link's payload.
+    EmailChange,
 }
 
 impl Purpose {
@@ -22,6 +24,7 @@ impl Purpose {
             Purpose::Activation => "activation",
             Purpose::Reset => "reset",
             Purpose::StaffSetup => "staff_setup",
+            Purpose::EmailChange => "email_change",
         }
     }
 }
@@ -91,4 +94,17 @@ pub async fn consume(conn: &mut AnyConnection, token: &str, purpose: Purpose) ->
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| r.try_get("user_id")).transpose()
+}
+
+/// Attaches what the link stands for (the new address of an email change) to a link just issued.
+pub async fn set_payload(conn: &mut AnyConnection, token: &str, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_tokens SET payload = $1 WHERE id_hash = $2").bind(payload).bind(token_hash(token)).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The payload of a link (whatever its state).
+pub async fn payload(conn: &mut AnyConnection, token: &str) -> Result<Option<String>, sqlx::Error> {
+    let payload: Option<Option<String>> =
+        sqlx::query_scalar("SELECT payload FROM account_tokens WHERE id_hash = $1").bind(token_hash(token)).fetch_optional(&mut *conn).await?;
+    Ok(payload.flatten())
 }

@@ -51,10 +51,16 @@ fn AccountLinks() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || {
                 user.get().map(|result| match result {
-                    Ok(Some(user)) => view! {
+                    Ok(Some(header)) => view! {
                         <crate::account::session_watch::SessionWatch/>
                         <div class="account-links">
-                            <span class="account-name">{user.display_name}</span>
+                            <A href=if header.user.role == crate::account::Role::Beneficiary { "/messages" } else { "/conseiller/messages" }>
+                                "Messages"
+                                {(header.unread_messages > 0).then(|| view! {
+                                    " "<span class="badge">{header.unread_messages}<span class="visually-hidden">" non lus"</span></span>
+                                })}
+                            </A>
+                            <span class="account-name">{header.user.display_name}</span>
                             <ActionForm action=logout attr:class="inline-form">
                                 <button type="submit" class="link-button">"Se déconnecter"</button>
                             </ActionForm>

@@ -47,6 +47,24 @@ pub async fn take_flash(form: String) -> Result<Option<Flash>, AppError> {
 #[cfg(feature = "ssr")]
 pub use server::{plain_form_post, respond};
 
+/// The trimmed text of form field `field` (a reason, a note, a message), `None` when empty and
+/// not `required`; `missing` is the message when it is required and empty.
+pub fn text_of(field: &str, text: &str, required: bool, missing: &str, max_chars: usize) -> Result<Option<String>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return if required { Err(AppError::Validation(vec![(field.into(), missing.into())])) } else { Ok(None) };
+    }
+    if text.chars().count() > max_chars {
+        return Err(AppError::Validation(vec![(field.into(), format!("Ce texte dépasse {max_chars} caractères : raccourcissez-le."))]));
+    }
+    Ok(Some(text.to_string()))
+}
+
+/// An id sent by a caller, reduced to what ids are made of, for a path to send them back to.
+pub fn path_segment(id: &str) -> String {
+    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect()
+}
+
 #[cfg(feature = "ssr")]
 mod server {
     use super::*;

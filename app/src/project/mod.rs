@@ -276,7 +276,7 @@ pub async fn staff_project(id: String) -> Result<ProjectView, AppError> {
 #[server(endpoint = "staff/project/transition")]
 pub async fn staff_transition(id: String, action: String, #[server(default)] reason: String) -> Result<(), AppError> {
     let state = crate::state::app_state();
-    let back = format!("/conseiller/projets/{}", id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
+    let back = format!("/conseiller/projets/{}", crate::forms::path_segment(&id));
     let result = async {
         let staff = crate::account::require_role(&[Role::Advisor, Role::Admin])?;
         let transition = Transition::parse(&action).filter(|t| *t != Transition::Submit).ok_or(AppError::BadRequest)?;

@@ -285,16 +285,8 @@ pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Resul
     Ok(())
 }
 
-/// The trimmed text of form field `field` (a reason, a request), `None` when empty and optional.
 fn reason_of(field: &str, text: &str, required: bool, missing: &str) -> Result<Option<String>, AppError> {
-    let reason = text.trim();
-    if reason.is_empty() {
-        return if required { Err(AppError::Validation(vec![(field.into(), missing.into())])) } else { Ok(None) };
-    }
-    if reason.chars().count() > REASON_MAX {
-        return Err(AppError::Validation(vec![(field.into(), format!("Ce texte dépasse {REASON_MAX} caractères : raccourcissez-le."))]));
-    }
-    Ok(Some(reason.to_string()))
+    crate::forms::text_of(field, text, required, missing, REASON_MAX)
 }
 
 pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &str) -> Result<(), AppError> {

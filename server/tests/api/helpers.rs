@@ -128,6 +128,8 @@ pub struct TestApp {
     pub smtp: SmtpCapture,
     pub db: Db,
     pub database: TestDatabase,
+    /// The folder of the local file store.
+    pub files_dir: std::path::PathBuf,
     running: Option<Running>,
 }
 
@@ -141,6 +143,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let database = TestDatabase::new(backend).await;
     let mut settings = test_settings(&database.url, smtp.addr.port());
     adjust(&mut settings);
+    let files_dir = std::path::PathBuf::from(&settings.storage.files_dir);
     let running = passerelle_server::start(settings, None).await.expect("the server starts");
     TestApp {
         base: format!("http://{}", running.addr),
@@ -148,6 +151,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         smtp,
         db: running.db.clone(),
         database,
+        files_dir,
         running: Some(running),
     }
 }
@@ -496,7 +500,62 @@ impl TestApp {
         self.client.get(target).send().await.unwrap().text().await.unwrap()
     }
 
+    /// Posts a multipart form as the page's script does: text `fields`, then `files` as
+    /// (field, file name, bytes).
+    pub async fn upload_as(
+        &self,
+        c: &reqwest::Client,
+        endpoint: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> (u16, serde_json::Value) {
+        let response = c.post(self.url(&format!("/api/{endpoint}"))).multipart(multipart(fields, files)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// Logs in again as `email` and answers the `Cookie` header of that session, for raw requests.
+    pub async fn session_cookie(&self, email: &str) -> String {
+        session_cookie(self, email).await
+    }
+
+    /// Every file in the store, partial writes included.
+    pub async fn stored_files(&self) -> Vec<String> {
+        app::documents::storage::Storage::local(&self.files_dir).keys().await.unwrap()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.unwrap()
     }
+}
+
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    for (name, file_name, bytes) in files {
+        form = form.part(name.to_string(), reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string()));
+    }
+    form
+}
+
+/// A small valid-looking PDF of `size` bytes.
+pub fn pdf(size: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.resize(size.max(bytes.len()), b'a');
+    bytes
+}
+
+pub fn png() -> Vec<u8> {
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()
+}
+
+pub async fn session_cookie(app: &TestApp, email: &str) -> String {
+    use reqwest::cookie::CookieStore;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let c = reqwest::Client::builder().cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
+    jar.cookies(&app.base.parse().unwrap()).unwrap().to_str().unwrap().to_string()
 }

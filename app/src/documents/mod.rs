@@ -1,0 +1,182 @@
+//! Documents: files a beneficiary and staff exchange. Uploads are checked by content (PDF,
+//! JPEG, PNG, 10 Mo at most) and stored whole or not at all; downloads are for the owner and
+//! staff only, always as attachments. Staff can ask for a document ("pièce demandée").
+
+pub mod files;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod download;
+#[cfg(feature = "ssr")]
+pub mod emails;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::account::Role;
+use crate::error::AppError;
+
+/// What a document is, as the beneficiary files it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Category {
+    Identity,
+    TrainingQuote,
+    Payslips,
+    LeaveAuthorisation,
+    Cv,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::Identity,
+        Category::TrainingQuote,
+        Category::Payslips,
+        Category::LeaveAuthorisation,
+        Category::Cv,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Identity => "piece_identite",
+            Category::TrainingQuote => "devis_formation",
+            Category::Payslips => "bulletins_salaire",
+            Category::LeaveAuthorisation => "autorisation_absence",
+            Category::Cv => "cv",
+            Category::Other => "autre",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Identity => "Pièce d'identité",
+            Category::TrainingQuote => "Devis de formation",
+            Category::Payslips => "Bulletins de salaire",
+            Category::LeaveAuthorisation => "Autorisation d'absence",
+            Category::Cv => "CV",
+            Category::Other => "Autre",
+        }
+    }
+}
+
+/// A stored file, as lists show it. `download` is its address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentItem {
+    pub id: String,
+    pub category: Category,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_by_name: String,
+    /// Posted by staff for the beneficiary.
+    pub from_staff: bool,
+    pub created_at: i64,
+}
+
+impl DocumentItem {
+    pub fn download(&self) -> String {
+        download_path(&self.id)
+    }
+}
+
+pub fn download_path(id: &str) -> String {
+    format!("/fichiers/{id}")
+}
+
+/// A document staff asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestItem {
+    pub id: String,
+    pub category: Category,
+    pub note: String,
+    /// YYYY-MM-DD
+    pub due_date: Option<String>,
+    pub received: bool,
+    pub requested_by_name: String,
+    pub created_at: i64,
+}
+
+/// Everything a documents page shows for one beneficiary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentsView {
+    pub beneficiary_id: String,
+    pub beneficiary_name: String,
+    /// Newest first; message attachments are not listed here (they are in their message).
+    pub documents: Vec<DocumentItem>,
+    /// Open requests first, then the received ones.
+    pub requests: Vec<RequestItem>,
+}
+
+/// The logged-in beneficiary's documents and the documents asked of them.
+#[server(endpoint = "documents/list")]
+pub async fn my_documents() -> Result<DocumentsView, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let user = crate::account::require_role(&[Role::Beneficiary])?;
+        service::view(&state.db, &user.user_id).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// A beneficiary's documents, for staff.
+#[server(endpoint = "staff/documents")]
+pub async fn staff_documents(beneficiary_id: String) -> Result<DocumentsView, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+        service::view(&state.db, &beneficiary_id).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Uploads one document (multipart: `category`, `file`, and `request_id` when it answers a
+/// request). A beneficiary files it in their own file; staff post it to `beneficiary_id`.
+#[server(endpoint = "documents/upload", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn upload_document(data: leptos::server_fn::codec::MultipartData) -> Result<String, AppError> {
+    let state = crate::state::app_state();
+    let mut back = "/documents".to_string();
+    let result = async {
+        let user = crate::account::require_role(&[Role::Beneficiary, Role::Advisor, Role::Admin])?;
+        let received = files::receive(data, 1).await?;
+        let beneficiary_id = if user.role == Role::Beneficiary {
+            user.user_id.clone()
+        } else {
+            let id = received.field("beneficiary_id");
+            back = format!("/conseiller/documents/{}", crate::forms::path_segment(&id));
+            id
+        };
+        service::upload(&state, &user, &beneficiary_id, received).await
+    }
+    .await;
+    crate::forms::respond("documents-upload", vec![], Some(&back), result).await
+}
+
+/// Asks a beneficiary for a document, with what it should be and by when; they are told by email.
+#[server(endpoint = "staff/documents/request")]
+pub async fn request_document(
+    beneficiary_id: String,
+    category: String,
+    #[server(default)] note: String,
+    #[server(default)] due_date: String,
+) -> Result<String, AppError> {
+    let state = crate::state::app_state();
+    let back = format!("/conseiller/documents/{}", crate::forms::path_segment(&beneficiary_id));
+    let values = vec![("category", category.clone()), ("note", note.clone()), ("due_date", due_date.clone())];
+    let result = async {
+        let staff = crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+        service::request(&state, &staff, &beneficiary_id, &category, &note, &due_date).await
+    }
+    .await;
+    crate::forms::respond("documents-request", values, Some(&back), result).await
+}

@@ -1,0 +1,289 @@
+//! Documents in the database and the file store. A file is put in the store first, then its row
+//! is written; if the row cannot be written the file is removed, so neither an orphan file nor a
+//! row without its file is left.
+
+use sqlx::Row;
+
+use super::files::{Received, Upload};
+use super::{Category, DocumentItem, DocumentsView, RequestItem};
+use crate::account::{Role, SessionUser};
+use crate::db::{new_id, now_ms, Db};
+use crate::domain::date::CalendarDate;
+use crate::error::AppError;
+use crate::mail::outbox;
+use crate::state::AppState;
+
+/// Longest note of a document request.
+pub const NOTE_MAX: usize = 1000;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("documents", e)
+}
+
+/// A beneficiary as staff actions need them: refused (not found) for any other kind of account.
+pub struct Beneficiary {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+pub async fn beneficiary(db: &Db, id: &str) -> Result<Beneficiary, AppError> {
+    let row = sqlx::query("SELECT id, display_name, email FROM users WHERE id = $1 AND role = 'beneficiary'")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    Ok(Beneficiary {
+        id: row.try_get("id").map_err(internal)?,
+        name: row.try_get("display_name").map_err(internal)?,
+        email: row.try_get("email").map_err(internal)?,
+    })
+}
+
+pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppError> {
+    let owner = beneficiary(db, beneficiary_id).await?;
+    let rows = sqlx::query(
+        "SELECT d.id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, u.display_name, u.role \
+         FROM documents d JOIN users u ON u.id = d.uploaded_by \
+         WHERE d.beneficiary_id = $1 AND d.message_id IS NULL ORDER BY d.created_at DESC, d.id",
+    )
+    .bind(beneficiary_id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    let documents = rows.iter().map(item).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+    let rows = sqlx::query(
+        "SELECT r.id, r.category, r.note, r.due_date, r.status, r.created_at, u.display_name \
+         FROM document_requests r JOIN users u ON u.id = r.requested_by \
+         WHERE r.beneficiary_id = $1 ORDER BY CASE WHEN r.status = 'demandee' THEN 0 ELSE 1 END, r.created_at DESC",
+    )
+    .bind(beneficiary_id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    let requests = rows
+        .iter()
+        .map(|r| -> Result<RequestItem, sqlx::Error> {
+            Ok(RequestItem {
+                id: r.try_get("id")?,
+                category: Category::parse(&r.try_get::<String, _>("category")?).unwrap_or(Category::Other),
+                note: r.try_get("note")?,
+                due_date: r.try_get("due_date")?,
+                received: r.try_get::<String, _>("status")? == "recue",
+                requested_by_name: r.try_get("display_name")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(internal)?;
+    Ok(DocumentsView { beneficiary_id: owner.id, beneficiary_name: owner.name, documents, requests })
+}
+
+/// A document row joined with its uploader (`display_name`, `role`).
+pub fn item(r: &sqlx::any::AnyRow) -> Result<DocumentItem, sqlx::Error> {
+    Ok(DocumentItem {
+        id: r.try_get("id")?,
+        category: Category::parse(&r.try_get::<String, _>("category")?).unwrap_or(Category::Other),
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        size_bytes: r.try_get("size_bytes")?,
+        uploaded_by_name: r.try_get("display_name")?,
+        from_staff: r.try_get::<String, _>("role")? != Role::Beneficiary.as_str(),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Puts every upload in the file store; if one fails, removes those already put. The keys, in
+/// the order of `uploads`.
+pub async fn put_all(state: &AppState, uploads: &[&Upload]) -> Result<Vec<String>, AppError> {
+    let mut keys = Vec::new();
+    for upload in uploads {
+        let key = format!("documents/{}", uuid::Uuid::new_v4());
+        if let Err(e) = state.storage.put(&key, upload.bytes.clone()).await {
+            remove_all(state, &keys).await;
+            return Err(internal(e));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// Removes files whose rows could not be written.
+pub async fn remove_all(state: &AppState, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = state.storage.delete(key).await {
+            tracing::error!(error = %e, %key, "cannot remove a file whose row was not written");
+        }
+    }
+}
+
+/// What a document row says besides its file.
+pub struct NewDocument<'a> {
+    pub beneficiary_id: &'a str,
+    pub uploaded_by: &'a str,
+    pub category: Category,
+    pub message_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut sqlx::AnyConnection, doc: &NewDocument<'_>, upload: &Upload, key: &str, now: i64) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO documents (id, beneficiary_id, uploaded_by, category, file_name, content_type, size_bytes, storage_key, message_id, request_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(doc.beneficiary_id)
+    .bind(doc.uploaded_by)
+    .bind(doc.category.as_str())
+    .bind(&upload.file_name)
+    .bind(upload.kind.content_type())
+    .bind(upload.bytes.len() as i64)
+    .bind(key)
+    .bind(doc.message_id)
+    .bind(doc.request_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Files one uploaded document for `beneficiary_id` (the caller's own file, or staff posting
+/// to a beneficiary); answers a request when `request_id` names an open one of theirs.
+pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str, received: Received) -> Result<String, AppError> {
+    let owner = beneficiary(&state.db, beneficiary_id).await?;
+    let mut errors = Vec::new();
+    let category = Category::parse(&received.field("category"));
+    if category.is_none() {
+        errors.push(("category".to_string(), "Choisissez le type de document.".to_string()));
+    }
+    for problem in &received.problems {
+        errors.push(("file".to_string(), problem.clone()));
+    }
+    if received.files.is_empty() && received.problems.is_empty() {
+        errors.push(("file".to_string(), "Choisissez un fichier PDF, JPEG ou PNG de 10 Mo au plus.".to_string()));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let (category, upload) = (category.unwrap_or(Category::Other), &received.files[0].1);
+    let request_id = Some(received.field("request_id")).filter(|r| !r.is_empty());
+    let keys = put_all(state, &[upload]).await?;
+    let result = async {
+        let mut tx = state.db.begin_write().await.map_err(internal)?;
+        let now = now_ms();
+        if let Some(request_id) = &request_id {
+            let answered = sqlx::query(
+                "UPDATE document_requests SET status = 'recue', fulfilled_at = $1 WHERE id = $2 AND beneficiary_id = $3 AND status = 'demandee'",
+            )
+            .bind(now)
+            .bind(request_id)
+            .bind(&owner.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+            if answered.rows_affected() != 1 {
+                return Err(AppError::Conflict("Cette demande de document n'existe pas ou a déjà reçu sa réponse : rechargez la page.".into()));
+            }
+        }
+        let doc = NewDocument {
+            beneficiary_id: &owner.id,
+            uploaded_by: &actor.user_id,
+            category,
+            message_id: None,
+            request_id: request_id.as_deref(),
+        };
+        let id = insert(&mut tx, &doc, upload, &keys[0], now).await.map_err(internal)?;
+        if actor.role != Role::Beneficiary {
+            let email = super::emails::posted(&state.config.base_url, &owner.email);
+            outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(id)
+    }
+    .await;
+    if result.is_err() {
+        remove_all(state, &keys).await;
+    }
+    result
+}
+
+/// Staff ask a beneficiary for a document; the beneficiary is told by email.
+pub async fn request(state: &AppState, staff: &SessionUser, beneficiary_id: &str, category: &str, note: &str, due_date: &str) -> Result<String, AppError> {
+    let owner = beneficiary(&state.db, beneficiary_id).await?;
+    let mut errors = Vec::new();
+    let category = Category::parse(category);
+    if category.is_none() {
+        errors.push(("category".to_string(), "Choisissez le type de document demandé.".to_string()));
+    }
+    let note = match crate::forms::text_of("note", note, false, "", NOTE_MAX) {
+        Ok(note) => note.unwrap_or_default(),
+        Err(AppError::Validation(mut e)) => {
+            errors.append(&mut e);
+            String::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let due = if due_date.trim().is_empty() {
+        None
+    } else {
+        match CalendarDate::parse(due_date, "") {
+            Ok(date) => Some(date.iso()),
+            Err(message) => {
+                errors.push(("due_date".to_string(), message.to_string()));
+                None
+            }
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let category = category.unwrap_or(Category::Other);
+    let id = new_id();
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    sqlx::query(
+        "INSERT INTO document_requests (id, beneficiary_id, requested_by, category, note, due_date, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'demandee', $7)",
+    )
+    .bind(&id)
+    .bind(&owner.id)
+    .bind(&staff.user_id)
+    .bind(category.as_str())
+    .bind(&note)
+    .bind(&due)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    let email = super::emails::requested(&state.config.base_url, &owner.email, category, due.as_deref());
+    outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(id)
+}
+
+/// A stored file and who may have it.
+pub struct StoredFile {
+    pub beneficiary_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub storage_key: String,
+}
+
+pub async fn stored_file(db: &Db, id: &str) -> Result<Option<StoredFile>, AppError> {
+    let row = sqlx::query("SELECT beneficiary_id, file_name, content_type, storage_key FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(internal)?;
+    row.map(|r| -> Result<StoredFile, sqlx::Error> {
+        Ok(StoredFile {
+            beneficiary_id: r.try_get("beneficiary_id")?,
+            file_name: r.try_get("file_name")?,
+            content_type: r.try_get("content_type")?,
+            storage_key: r.try_get("storage_key")?,
+        })
+    })
+    .transpose()
+    .map_err(internal)
+}

@@ -1,0 +1,306 @@
+//! Threads and messages in the database. A message and its attachments are written in one
+//! transaction, after the files were stored; if it fails, the files are removed.
+
+use sqlx::Row;
+
+use super::{Inbox, MessageItem, ServiceItem, ThreadSummary, ThreadView, BODY_MAX, REFERENT_LABEL, SUBJECT_MAX};
+use crate::account::{Role, SessionUser};
+use crate::db::{new_id, now_ms, Db};
+use crate::documents::files::Received;
+use crate::documents::service::{insert, put_all, remove_all, NewDocument};
+use crate::documents::Category;
+use crate::error::AppError;
+use crate::mail::outbox;
+use crate::state::AppState;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("messages", e)
+}
+
+/// Unread messages of a thread for `$1` (the reader): written by someone else after their last read.
+const UNREAD: &str = "(SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_id <> $1 \
+     AND m.created_at > COALESCE((SELECT r.last_read_at FROM thread_reads r WHERE r.thread_id = t.id AND r.user_id = $1), 0))";
+
+fn summary(r: &sqlx::any::AnyRow) -> Result<ThreadSummary, sqlx::Error> {
+    Ok(ThreadSummary {
+        id: r.try_get("id")?,
+        beneficiary_name: r.try_get("beneficiary_name")?,
+        with_label: r.try_get::<Option<String>, _>("service_name")?.unwrap_or_else(|| REFERENT_LABEL.to_string()),
+        subject: r.try_get("subject")?,
+        last_message_at: r.try_get("last_message_at")?,
+        unread: r.try_get("unread")?,
+    })
+}
+
+fn threads_query(filter: &str, order: &str) -> String {
+    format!(
+        "SELECT t.id, t.subject, t.last_message_at, u.display_name AS beneficiary_name, s.name AS service_name, {UNREAD} AS unread \
+         FROM threads t JOIN users u ON u.id = t.beneficiary_id LEFT JOIN services s ON s.id = t.service_id \
+         WHERE {filter} ORDER BY {order}"
+    )
+}
+
+pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
+    let rows = sqlx::query(&threads_query("t.beneficiary_id = $1", "t.last_message_at DESC, t.id"))
+        .bind(&user.user_id)
+        .fetch_all(db.pool())
+        .await
+        .map_err(internal)?;
+    let threads = rows.iter().map(summary).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+    let services = sqlx::query("SELECT slug, name FROM services WHERE active = 1 ORDER BY name")
+        .fetch_all(db.pool())
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(|r| Ok(ServiceItem { slug: r.try_get("slug")?, name: r.try_get("name")? }))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(internal)?;
+    Ok(Inbox { viewer_id: user.user_id.clone(), threads, services })
+}
+
+/// Every thread for staff (the dashboard narrows this to their own and their services'), unread
+/// first, then the most recent.
+pub async fn staff_inbox(db: &Db, staff: &SessionUser) -> Result<Vec<ThreadSummary>, AppError> {
+    let query = threads_query("1 = 1", &format!("CASE WHEN {UNREAD} > 0 THEN 0 ELSE 1 END, t.last_message_at DESC, t.id"));
+    let rows = sqlx::query(&query).bind(&staff.user_id).fetch_all(db.pool()).await.map_err(internal)?;
+    rows.iter().map(summary).collect::<Result<Vec<_>, _>>().map_err(internal)
+}
+
+/// Unread messages for the header: in the beneficiary's threads, or in every thread for staff.
+pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> {
+    let filter = if user.role == Role::Beneficiary { "t.beneficiary_id = $1" } else { "1 = 1" };
+    let query = format!("SELECT COALESCE(SUM({UNREAD}), 0) FROM threads t WHERE {filter}");
+    let count: i64 = sqlx::query_scalar(&query).bind(&user.user_id).fetch_one(db.pool()).await.map_err(internal)?;
+    Ok(count)
+}
+
+/// The thread if the caller may see it: its beneficiary, or staff. Anyone else gets the same
+/// "not found" as for a thread that does not exist.
+async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(String, String, String, String, Option<String>), AppError> {
+    let row = sqlx::query(
+        "SELECT t.beneficiary_id, u.display_name, u.email, t.subject, s.name AS service_name, t.service_id \
+         FROM threads t JOIN users u ON u.id = t.beneficiary_id LEFT JOIN services s ON s.id = t.service_id WHERE t.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?
+    .ok_or(AppError::NotFound)?;
+    let beneficiary_id: String = row.try_get("beneficiary_id").map_err(internal)?;
+    if user.role == Role::Beneficiary && beneficiary_id != user.user_id {
+        return Err(AppError::NotFound);
+    }
+    Ok((
+        beneficiary_id,
+        row.try_get("display_name").map_err(internal)?,
+        row.try_get("email").map_err(internal)?,
+        row.try_get("subject").map_err(internal)?,
+        row.try_get("service_name").map_err(internal)?,
+    ))
+}
+
+pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, AppError> {
+    let (beneficiary_id, beneficiary_name, _, subject, service_name) = visible(db, user, id).await?;
+    let rows = sqlx::query(
+        "SELECT m.id, m.author_id, m.body, m.created_at, u.display_name, u.role FROM messages m JOIN users u ON u.id = m.author_id \
+         WHERE m.thread_id = $1 ORDER BY m.created_at, m.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    let attachments = sqlx::query(
+        "SELECT d.id, d.message_id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, u.display_name, u.role \
+         FROM documents d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.uploaded_by \
+         WHERE m.thread_id = $1 ORDER BY d.created_at, d.file_name",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    let mut messages = Vec::new();
+    let mut last = 0;
+    for r in &rows {
+        let message_id: String = r.try_get("id").map_err(internal)?;
+        let author: String = r.try_get("author_id").map_err(internal)?;
+        let created_at: i64 = r.try_get("created_at").map_err(internal)?;
+        last = last.max(created_at);
+        let files = attachments
+            .iter()
+            .filter(|a| a.try_get::<Option<String>, _>("message_id").ok().flatten().as_deref() == Some(message_id.as_str()))
+            .map(crate::documents::service::item)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        messages.push(MessageItem {
+            id: message_id,
+            mine: author == user.user_id,
+            author_name: r.try_get("display_name").map_err(internal)?,
+            from_staff: r.try_get::<String, _>("role").map_err(internal)? != Role::Beneficiary.as_str(),
+            body: r.try_get("body").map_err(internal)?,
+            created_at,
+            attachments: files,
+        });
+    }
+    sqlx::query(
+        "INSERT INTO thread_reads (thread_id, user_id, last_read_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (thread_id, user_id) DO UPDATE SET last_read_at = excluded.last_read_at",
+    )
+    .bind(id)
+    .bind(&user.user_id)
+    .bind(last)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(ThreadView {
+        viewer_id: user.user_id.clone(),
+        id: id.to_string(),
+        beneficiary_id,
+        beneficiary_name,
+        with_label: service_name.unwrap_or_else(|| REFERENT_LABEL.to_string()),
+        subject,
+        messages,
+    })
+}
+
+/// Who is told by email that a message is waiting.
+enum Notify {
+    Beneficiary(String),
+    Referent(String),
+    Nobody,
+}
+
+pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> Result<String, AppError> {
+    let db = &state.db;
+    let mut errors: Vec<(String, String)> = received.problems.iter().map(|p| ("file".to_string(), p.clone())).collect();
+    let body = match crate::forms::text_of("body", &received.field("body"), true, "Écrivez votre message.", BODY_MAX) {
+        Ok(body) => body.unwrap_or_default(),
+        Err(AppError::Validation(mut e)) => {
+            errors.append(&mut e);
+            String::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let thread_id = received.field("thread_id");
+    // An existing thread, or the counterpart and subject of a new one.
+    let (thread, new_thread) = if !thread_id.is_empty() {
+        let (beneficiary_id, _, email, _, service_name) = visible(db, user, &thread_id).await?;
+        (Some((beneficiary_id, email, service_name.is_some())), None)
+    } else if user.role != Role::Beneficiary {
+        return Err(AppError::BadRequest);
+    } else {
+        let to = received.field("to");
+        let service_id: Option<String> = if to == "referent" {
+            None
+        } else {
+            match sqlx::query_scalar::<_, String>("SELECT id FROM services WHERE slug = $1 AND active = 1").bind(&to).fetch_optional(db.pool()).await.map_err(internal)? {
+                Some(id) => Some(id),
+                None => {
+                    errors.push(("to".into(), "Choisissez à qui écrire.".into()));
+                    None
+                }
+            }
+        };
+        let subject = match crate::forms::text_of("subject", &received.field("subject"), true, "Donnez un objet à votre message.", SUBJECT_MAX) {
+            Ok(s) => s.unwrap_or_default(),
+            Err(AppError::Validation(mut e)) => {
+                errors.append(&mut e);
+                String::new()
+            }
+            Err(e) => return Err(e),
+        };
+        (None, Some((service_id, subject)))
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let uploads: Vec<_> = received.files.iter().map(|(_, u)| u).collect();
+    let keys = put_all(state, &uploads).await?;
+    let result = async {
+        let now = now_ms();
+        let mut tx = db.begin_write().await.map_err(internal)?;
+        let (thread_id, beneficiary_id, notify) = match (&thread, new_thread) {
+            (Some((beneficiary_id, email, is_service)), _) => {
+                sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread_id).execute(&mut *tx).await.map_err(internal)?;
+                let notify = if user.role != Role::Beneficiary {
+                    Notify::Beneficiary(email.clone())
+                } else if *is_service {
+                    Notify::Nobody
+                } else {
+                    referent_of(&mut tx, beneficiary_id).await?
+                };
+                (thread_id.clone(), beneficiary_id.clone(), notify)
+            }
+            (None, Some((service_id, subject))) => {
+                let id = new_id();
+                sqlx::query("INSERT INTO threads (id, beneficiary_id, service_id, subject, created_at, last_message_at) VALUES ($1, $2, $3, $4, $5, $5)")
+                    .bind(&id)
+                    .bind(&user.user_id)
+                    .bind(&service_id)
+                    .bind(&subject)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(internal)?;
+                let notify = if service_id.is_some() { Notify::Nobody } else { referent_of(&mut tx, &user.user_id).await? };
+                (id, user.user_id.clone(), notify)
+            }
+            (None, None) => return Err(AppError::BadRequest),
+        };
+        let message_id = new_id();
+        sqlx::query("INSERT INTO messages (id, thread_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&message_id)
+            .bind(&thread_id)
+            .bind(&user.user_id)
+            .bind(&body)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        let doc = NewDocument {
+            beneficiary_id: &beneficiary_id,
+            uploaded_by: &user.user_id,
+            category: Category::Other,
+            message_id: Some(&message_id),
+            request_id: None,
+        };
+        for (upload, key) in uploads.iter().zip(&keys) {
+            insert(&mut tx, &doc, upload, key, now).await.map_err(internal)?;
+        }
+        // The sender has read what they wrote.
+        sqlx::query(
+            "INSERT INTO thread_reads (thread_id, user_id, last_read_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (thread_id, user_id) DO UPDATE SET last_read_at = excluded.last_read_at",
+        )
+        .bind(&thread_id)
+        .bind(&user.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        let base = &state.config.base_url;
+        let email = match notify {
+            Notify::Beneficiary(to) => Some(super::emails::waiting(&to, &format!("{base}/messages/{thread_id}"), false)),
+            Notify::Referent(to) => Some(super::emails::waiting(&to, &format!("{base}/conseiller/messages/{thread_id}"), true)),
+            Notify::Nobody => None,
+        };
+        if let Some(email) = email {
+            outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(thread_id)
+    }
+    .await;
+    if result.is_err() {
+        remove_all(state, &keys).await;
+    }
+    result
+}
+
+async fn referent_of(tx: &mut sqlx::AnyConnection, beneficiary_id: &str) -> Result<Notify, AppError> {
+    let email: Option<String> = sqlx::query_scalar("SELECT r.email FROM users b JOIN users r ON r.id = b.referent_id WHERE b.id = $1")
+        .bind(beneficiary_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(internal)?;
+    Ok(email.map(Notify::Referent).unwrap_or(Notify::Nobody))
+}

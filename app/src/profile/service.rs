@@ -1,0 +1,245 @@
+//! The profile in the database, the email change and the deletion request.
+
+use sqlx::Row;
+
+use super::{ProfileView, CONTRACTS, DIPLOMAS, FIELDS};
+use crate::account::tokens::{self, Purpose};
+use crate::account::{emails::build, password};
+use crate::db::{new_id, now_ms, Db};
+use crate::domain::{Email, Phone};
+use crate::error::AppError;
+use crate::mail::outbox;
+use crate::state::AppState;
+
+/// An email-change link works this long.
+pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("profile", e)
+}
+
+pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
+    let row = sqlx::query(
+        "SELECT display_name, email, address_line, postal_code, city, phone, current_job, employer, contract_type, \
+         seniority_years, highest_diploma FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?
+    .ok_or(AppError::NotFound)?;
+    let mut values = Vec::new();
+    for (name, _, _) in FIELDS {
+        let value = if *name == "seniority_years" {
+            row.try_get::<Option<i64>, _>(*name).map_err(internal)?.map(|v| v.to_string())
+        } else {
+            row.try_get::<Option<String>, _>(*name).map_err(internal)?
+        };
+        values.push((name.to_string(), value.unwrap_or_default()));
+    }
+    let now = now_ms();
+    let pending_email: Option<String> = sqlx::query_scalar(
+        "SELECT payload FROM account_tokens WHERE user_id = $1 AND purpose = 'email_change' AND used_at IS NULL \
+         AND superseded_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?
+    .flatten();
+    let deletion_requested_at: Option<i64> =
+        sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte' ORDER BY created_at DESC LIMIT 1")
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await
+            .map_err(internal)?;
+    Ok(ProfileView {
+        display_name: row.try_get("display_name").map_err(internal)?,
+        email: row.try_get("email").map_err(internal)?,
+        values,
+        pending_email,
+        deletion_requested_at,
+    })
+}
+
+/// Checks every field (all optional) and saves them; answers the completion percentage.
+pub async fn save(db: &Db, user_id: &str, values: &[(&str, String)]) -> Result<u32, AppError> {
+    let mut errors = Vec::new();
+    let mut clean: Vec<(String, Option<String>)> = Vec::new();
+    for (name, value) in values {
+        let value = value.trim();
+        let checked: Result<Option<String>, String> = if value.is_empty() {
+            Ok(None)
+        } else {
+            match *name {
+                "postal_code" if !(value.len() == 5 && value.chars().all(|c| c.is_ascii_digit())) => {
+                    Err("Le code postal compte 5 chiffres, par exemple 69003.".into())
+                }
+                "phone" => Phone::parse(value).map(|p| Some(p.as_str().to_string())).map_err(str::to_string),
+                "contract_type" if !CONTRACTS.iter().any(|(k, _)| *k == value) => Err("Choisissez un type de contrat dans la liste.".into()),
+                "highest_diploma" if !DIPLOMAS.iter().any(|(k, _)| *k == value) => Err("Choisissez un diplôme dans la liste.".into()),
+                "seniority_years" => match value.parse::<i64>() {
+                    Ok(years) if (0..=60).contains(&years) => Ok(Some(years.to_string())),
+                    _ => Err("Indiquez un nombre d'années entre 0 et 60.".into()),
+                },
+                _ if value.chars().count() > 200 => Err("Ce texte dépasse 200 caractères.".into()),
+                _ => Ok(Some(value.to_string())),
+            }
+        };
+        match checked {
+            Ok(v) => clean.push((name.to_string(), v)),
+            Err(message) => errors.push((name.to_string(), message)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let field = |name: &str| clean.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.clone());
+    sqlx::query(
+        "UPDATE users SET address_line = $1, postal_code = $2, city = $3, phone = $4, current_job = $5, employer = $6, \
+         contract_type = $7, seniority_years = $8, highest_diploma = $9 WHERE id = $10",
+    )
+    .bind(field("address_line"))
+    .bind(field("postal_code"))
+    .bind(field("city"))
+    .bind(field("phone"))
+    .bind(field("current_job"))
+    .bind(field("employer"))
+    .bind(field("contract_type"))
+    .bind(field("seniority_years").and_then(|v| v.parse::<i64>().ok()))
+    .bind(field("highest_diploma"))
+    .bind(user_id)
+    .execute(db.pool())
+    .await
+    .map_err(internal)?;
+    Ok(get(db, user_id).await?.completion())
+}
+
+const FOOTER: &str = "Vous recevez ce courriel parce que cette adresse est liée à un compte Passerelle.";
+
+/// Checks the password, then sends a link to the new address (the account keeps its address
+/// until the link is used). Answers the new address.
+pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str, password_text: String) -> Result<String, AppError> {
+    let email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("new_email".into(), m.into())]))?;
+    if password_text.is_empty() {
+        return Err(AppError::Validation(vec![("password".into(), "Saisissez votre mot de passe actuel.".into())]));
+    }
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(state.db.pool()).await.map_err(internal)?;
+    if !password::verify(&state.hashing, stored, password_text).await? {
+        return Err(AppError::Validation(vec![("password".into(), "Ce mot de passe n'est pas le bon.".into())]));
+    }
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
+        .bind(email.normalized())
+        .fetch_optional(state.db.pool())
+        .await
+        .map_err(internal)?;
+    match taken {
+        Some(id) if id == user_id => {
+            return Err(AppError::Validation(vec![("new_email".into(), "C'est déjà l'adresse de votre compte.".into())]))
+        }
+        Some(_) => {
+            return Err(AppError::Validation(vec![(
+                "new_email".into(),
+                "Cette adresse est déjà celle d'un autre compte. Si c'est aussi le vôtre, écrivez à votre conseiller pour réunir les deux comptes.".into(),
+            )]))
+        }
+        None => {}
+    }
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let token = tokens::issue(&mut tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL_MS).await.map_err(internal)?;
+    tokens::set_payload(&mut tx, &token, email.as_str()).await.map_err(internal)?;
+    let link = format!("{}/profil/courriel/{token}", state.config.base_url);
+    let message = build(
+        email.as_str(),
+        "Confirmez votre nouvelle adresse électronique",
+        &[
+            "Vous avez demandé à utiliser cette adresse pour votre compte Passerelle. Confirmez-la avec ce lien, valable 24 heures :".to_string(),
+            "Tant que vous ne l'avez pas confirmée, votre compte garde son ancienne adresse.".to_string(),
+        ],
+        Some(("Confirmer cette adresse", &link)),
+        FOOTER,
+    );
+    outbox::enqueue(&mut tx, &message).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(email.as_str().to_string())
+}
+
+/// Uses an email-change link: the account takes the new address, the old one is told.
+pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<String, AppError> {
+    let problem = tokens::check(&state.db, token, Purpose::EmailChange).await.map_err(internal)?;
+    if let Err(problem) = problem {
+        return Err(AppError::Conflict(match problem {
+            tokens::LinkProblem::Used => "Ce lien a déjà servi : votre nouvelle adresse est enregistrée.".to_string(),
+            tokens::LinkProblem::Expired => "Ce lien a expiré (il fonctionne 24 heures). Refaites la demande depuis votre profil.".to_string(),
+            tokens::LinkProblem::Superseded => "Un lien plus récent vous a été envoyé : utilisez le dernier courriel reçu.".to_string(),
+            tokens::LinkProblem::Unknown => "Ce lien n'est pas reconnu : copiez-le en entier depuis le courriel.".to_string(),
+        }));
+    }
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let new_email = tokens::payload(&mut tx, token).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let user_id = tokens::consume(&mut tx, token, Purpose::EmailChange).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let email = Email::parse(&new_email).map_err(|_| AppError::Internal)?;
+    let old: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await.map_err(internal)?;
+    let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3")
+        .bind(email.as_str())
+        .bind(email.normalized())
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await;
+    if updated.is_err() {
+        return Err(AppError::Conflict("Cette adresse est entre-temps devenue celle d'un autre compte : elle ne peut pas être utilisée.".into()));
+    }
+    let notice = build(
+        &old,
+        "L'adresse de votre compte Passerelle a changé",
+        &[
+            format!("Votre compte Passerelle utilise désormais l'adresse {}.", email.masked()),
+            "Si vous n'êtes pas à l'origine de ce changement, contactez immédiatement votre conseiller ou la plateforme téléphonique.".to_string(),
+        ],
+        None,
+        FOOTER,
+    );
+    outbox::enqueue(&mut tx, &notice).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(email.as_str().to_string())
+}
+
+/// Files a deletion request, once: a second request while one is open answers the first's date.
+pub async fn request_deletion(db: &Db, user_id: &str) -> Result<i64, AppError> {
+    let mut tx = db.begin_write().await.map_err(internal)?;
+    let open: Option<i64> = sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte'")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(internal)?;
+    if let Some(at) = open {
+        return Ok(at);
+    }
+    let now = now_ms();
+    sqlx::query("INSERT INTO deletion_requests (id, user_id, created_at, status) VALUES ($1, $2, $3, 'ouverte')")
+        .bind(new_id())
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(now)
+}
+
+/// Open deletion requests, for staff: (user id, name, when).
+pub async fn open_deletion_requests(db: &Db) -> Result<Vec<(String, String, i64)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT d.user_id, u.display_name, d.created_at FROM deletion_requests d JOIN users u ON u.id = d.user_id \
+         WHERE d.status = 'ouverte' ORDER BY d.created_at",
+    )
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("display_name")?, r.try_get("created_at")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(internal)
+}

@@ -1,0 +1,139 @@
+//! The profile, the change of email address, the personal-data export and the deletion request.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::helpers::{both_backends, client, login, pdf, spawn_app, Backend, GOOD_PASSWORD};
+use app::account::Role;
+
+async fn the_profile_checks_each_field_and_reports_its_completion(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+
+    let refused = app
+        .call_as(&camille, "profile/save", &[("postal_code", "6900"), ("phone", "12"), ("seniority_years", "-3"), ("contract_type", "esclave"), ("city", "Lyon")])
+        .await;
+    let unchanged = app.call_as(&camille, "profile/get", &[]).await.1;
+    let saved = app
+        .call_as(&camille, "profile/save", &[("address_line", "3 rue Paul Bert"), ("postal_code", "69003"), ("city", "Lyon"), ("phone", "06 12 34 56 78"), ("contract_type", "cdi"), ("seniority_years", "7")])
+        .await;
+    let profile = app.call_as(&camille, "profile/get", &[]).await.1;
+    let advisor = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await.1;
+    let as_advisor = app.call_as(&advisor, "profile/save", &[("city", "Paris")]).await;
+    let anonymous = app.call_as(&client(), "profile/get", &[]).await;
+
+    assert_eq!(refused.0, 422);
+    for field in ["postal_code", "phone", "seniority_years", "contract_type"] {
+        assert!(refused.1.to_string().contains(field), "{field} is refused: {}", refused.1);
+    }
+    assert!(!refused.1.to_string().contains("\"city\""));
+    assert_eq!(unchanged["values"].to_string().contains("Lyon"), false, "a refused form changes nothing");
+    assert_eq!(saved, (200, serde_json::json!(66)));
+    assert!(profile["values"].to_string().contains("\"69003\"") && profile["values"].to_string().contains("\"7\""));
+    assert_eq!(as_advisor.0, 403);
+    assert_eq!(anonymous.0, 401);
+    app.stop().await;
+}
+both_backends!(the_profile_checks_each_field_and_reports_its_completion);
+
+async fn a_new_email_needs_the_password_then_its_link_and_the_old_address_is_told(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    app.logged_in("pris@exemple.fr", "Autre Personne", Role::Beneficiary).await;
+
+    let wrong_password = app.call_as(&camille, "profile/change-email", &[("new_email", "camille.m@exemple.fr"), ("password", "pas le bon")]).await;
+    let taken = app.call_as(&camille, "profile/change-email", &[("new_email", "PRIS@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let started = app.call_as(&camille, "profile/change-email", &[("new_email", "camille.m@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let token = app.last_link_to("camille.m@exemple.fr", "/profil/courriel").await;
+    let pending = app.call_as(&camille, "profile/get", &[]).await.1;
+    let old_still_works = login(&client(), &app.base, "camille@exemple.fr", GOOD_PASSWORD).await.status();
+    let confirmed = app.call("profile/confirm-email", &[("token", &token)]).await;
+    let again = app.call("profile/confirm-email", &[("token", &token)]).await;
+    let notice = {
+        let emails = app.smtp.wait_for(2, Duration::from_secs(10)).await;
+        emails.into_iter().find(|e| e.to.iter().any(|t| t == "camille@exemple.fr")).unwrap()
+    };
+    let new_login = login(&client(), &app.base, "camille.m@exemple.fr", GOOD_PASSWORD).await.status();
+    let old_login = login(&client(), &app.base, "camille@exemple.fr", GOOD_PASSWORD).await.status();
+
+    assert_eq!(wrong_password.0, 422);
+    assert!(wrong_password.1.to_string().contains("password"));
+    assert_eq!(taken.0, 422);
+    assert_eq!(started, (200, serde_json::json!("camille.m@exemple.fr")));
+    assert_eq!(pending["pending_email"], "camille.m@exemple.fr");
+    assert_eq!(pending["email"], "camille@exemple.fr", "the address changes only with the link");
+    assert_eq!(old_still_works, 200);
+    assert_eq!(confirmed, (200, serde_json::json!("camille.m@exemple.fr")));
+    assert_eq!(again.0, 409);
+    assert_eq!(notice.subject(), "L'adresse de votre compte Passerelle a changé");
+    assert!(notice.text().contains("c•••@exemple.fr"), "the old address sees the new one masked");
+    assert_eq!(new_login, 200);
+    assert_ne!(old_login, 200);
+    app.stop().await;
+}
+both_backends!(a_new_email_needs_the_password_then_its_link_and_the_old_address_is_told);
+
+async fn the_export_zip_holds_everything_held_about_the_person_and_their_documents_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, dominique) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    app.call_as(&camille, "profile/save", &[("city", "Lyon")]).await;
+    app.call_as(&camille, "project/save", &[("version", "0"), ("draft[motivation]", "Devenir infirmière")]).await;
+    let cv = pdf(4000);
+    app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", cv.clone())]).await;
+    app.upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Question"), ("body", "Mon message à moi")], &[("file", "joint.pdf", pdf(300))]).await;
+    app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv"), ("note", "")]).await;
+    app.upload_as(&dominique, "messages/send", &[("to", "referent"), ("subject", "Autre"), ("body", "Message de Dominique")], &[]).await;
+    app.smtp.wait_for(1, Duration::from_secs(10)).await;
+
+    let response = camille.get(app.url("/mes-donnees/export.zip")).send().await.unwrap();
+    let anonymous = client().get(app.url("/mes-donnees/export.zip")).send().await.unwrap().status();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(response.bytes().await.unwrap().to_vec())).unwrap();
+    let mut json = String::new();
+    archive.by_name("mes-donnees.json").unwrap().read_to_string(&mut json).unwrap();
+    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(data["profil"]["email"], "camille@exemple.fr");
+    assert_eq!(data["profil"]["city"], "Lyon");
+    assert!(data["profil"].get("password_hash").is_none());
+    assert!(data["projet"][0]["draft"].as_str().unwrap().contains("Devenir infirmière"));
+    assert_eq!(data["messages"][0]["body"], "Mon message à moi");
+    assert_eq!(data["documents"].as_array().unwrap().len(), 2, "the document and the attachment");
+    assert_eq!(data["documents_demandes"].as_array().unwrap().len(), 1);
+    assert!(data["courriels_envoyes"].as_array().unwrap().iter().any(|e| e["subject"] == "Un document vous est demandé"));
+    assert!(data.get("consentements").is_some() && data.get("connexions").is_some());
+    assert!(!json.contains("Message de Dominique") && !json.contains("dominique@exemple.fr"), "nobody else's data");
+    let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let cv_entry = names.iter().find(|n| n.starts_with("documents/") && n.ends_with("-cv.pdf")).unwrap().clone();
+    let mut stored = Vec::new();
+    archive.by_name(&cv_entry).unwrap().read_to_end(&mut stored).unwrap();
+    assert_eq!(stored, cv);
+    assert_eq!(anonymous, 401);
+    app.stop().await;
+}
+both_backends!(the_export_zip_holds_everything_held_about_the_person_and_their_documents_only);
+
+async fn a_deletion_request_is_filed_once_and_advisors_see_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    let first = app.call_as(&camille, "profile/request-deletion", &[]).await;
+    let second = app.call_as(&camille, "profile/request-deletion", &[]).await;
+    let listed = app.call_as(&alex, "staff/deletion-requests", &[]).await;
+    let as_beneficiary = app.call_as(&camille, "staff/deletion-requests", &[]).await;
+
+    assert_eq!(first.0, 200);
+    assert_eq!(second, first, "the same open request");
+    assert_eq!(app.count("SELECT COUNT(*) FROM deletion_requests").await, 1);
+    assert_eq!(listed.1[0]["name"], "Camille Martin");
+    assert_eq!(as_beneficiary.0, 403);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'camille@exemple.fr'").await, 1, "nothing is deleted by the request itself");
+    app.stop().await;
+}
+both_backends!(a_deletion_request_is_filed_once_and_advisors_see_it);

@@ -1,0 +1,310 @@
+//! The beneficiary's space: documents (content checks, limits, downloads, requests) and messages
+//! (threads, attachments, unread counts, emails), and that nobody reaches another person's.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{both_backends, client, multipart, pdf, png, spawn_app, Backend, TestApp};
+use app::account::Role;
+
+const TEN_MB: usize = 10 * 1024 * 1024;
+
+async fn header_unread(app: &TestApp, c: &reqwest::Client) -> i64 {
+    app.call_as(c, "session/current", &[]).await.1["unread_messages"].as_i64().unwrap()
+}
+
+async fn uploads_are_checked_by_content_and_size_and_refused_ones_leave_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let upload = |name: &'static str, bytes: Vec<u8>| {
+        let (app, camille) = (&app, &camille);
+        async move { app.upload_as(camille, "documents/upload", &[("category", "devis_formation")], &[("file", name, bytes)]).await }
+    };
+
+    let empty = upload("vide.pdf", Vec::new()).await;
+    let too_big = upload("gros.pdf", pdf(TEN_MB + 1)).await;
+    let exe = upload("devis.pdf", b"MZ\x90\x00\x03\x00\x00\x00 program".to_vec()).await;
+    let no_category = app.upload_as(&camille, "documents/upload", &[], &[("file", "a.pdf", pdf(100))]).await;
+    let at_limit = upload("juste.pdf", pdf(TEN_MB)).await;
+    let double = upload("scan.pdf.exe", png()).await;
+    let unicode = upload("Relevé d'activité — été 2026 ✓.pdf", pdf(2048)).await;
+
+    assert_eq!(empty.0, 422);
+    assert!(empty.1.to_string().contains("est vide"), "{}", empty.1);
+    assert_eq!(too_big.0, 422);
+    assert!(too_big.1.to_string().contains("10 Mo"), "{}", too_big.1);
+    assert_eq!(exe.0, 422);
+    assert!(exe.1.to_string().contains("ni un PDF, ni une image JPEG ou PNG"), "{}", exe.1);
+    assert_eq!(no_category.0, 422);
+    assert_eq!((at_limit.0, double.0, unicode.0), (200, 200, 200));
+    let names: Vec<String> = sqlx::query_scalar("SELECT file_name FROM documents ORDER BY file_name").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(names, ["Relevé d'activité — été 2026 ✓.pdf", "juste.pdf", "scan.pdf.exe.png"]);
+    let types: Vec<String> = sqlx::query_scalar("SELECT content_type FROM documents ORDER BY file_name").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(types, ["application/pdf", "application/pdf", "image/png"]);
+    assert_eq!(app.stored_files().await.len(), 3, "one file per row, none for the refused uploads");
+    app.stop().await;
+}
+both_backends!(uploads_are_checked_by_content_and_size_and_refused_ones_leave_nothing);
+
+async fn downloads_are_attachments_for_the_owner_and_staff_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, dominique) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let bytes = pdf(5000);
+    let (_, id) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "Mon CV été.pdf", bytes.clone())]).await;
+    let url = app.url(&format!("/fichiers/{}", id.as_str().unwrap()));
+
+    let own = camille.get(&url).send().await.unwrap();
+    let staff = alex.get(&url).send().await.unwrap();
+    let other = dominique.get(&url).send().await.unwrap();
+    let anonymous = client().get(&url).send().await.unwrap();
+    let unknown = camille.get(app.url("/fichiers/00000000-0000-0000-0000-000000000000")).send().await.unwrap();
+    let traversal = camille.get(app.url("/fichiers/..%2F..%2Fetc%2Fpasswd")).send().await.unwrap();
+
+    assert_eq!(own.status(), 200);
+    assert_eq!(own.headers()["content-type"], "application/pdf");
+    assert_eq!(own.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(own.headers()["content-disposition"], "attachment; filename=\"Mon CV _t_.pdf\"; filename*=UTF-8''Mon%20CV%20%C3%A9t%C3%A9.pdf");
+    assert_eq!(own.bytes().await.unwrap().to_vec(), bytes);
+    assert_eq!(staff.status(), 200);
+    assert_eq!(other.status(), 404, "another beneficiary learns nothing, not even that it exists");
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(traversal.status(), 404);
+    app.stop().await;
+}
+both_backends!(downloads_are_attachments_for_the_owner_and_staff_only);
+
+async fn an_upload_cut_halfway_leaves_no_file_and_no_row(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let cookie = crate::helpers::session_cookie(&app, "camille@exemple.fr").await;
+    let boundary = "----passerelle-cut";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ncv\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cv.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(pdf(2 * 1024 * 1024));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let half = &body[..body.len() / 2];
+
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(half).await.unwrap();
+    stream.shutdown().await.unwrap();
+    // The server answers (or closes) once it has given up on the body: then it is done with it.
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await.expect("the server gives up on the cut upload");
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
+    assert!(app.stored_files().await.is_empty(), "no orphan file: {:?}", app.stored_files().await);
+    let after = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
+    assert_eq!(after.0, 200, "the next upload works");
+    app.stop().await;
+}
+both_backends!(an_upload_cut_halfway_leaves_no_file_and_no_row);
+
+async fn hand_made_calls_to_the_upload_endpoints_get_a_clear_400(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+
+    let form = app.call_as(&camille, "documents/upload", &[("category", "cv")]).await;
+    let message = app.call_as(&camille, "messages/send", &[("body", "Bonjour")]).await;
+    let no_boundary = camille
+        .post(app.url("/api/documents/upload"))
+        .header("content-type", "multipart/form-data")
+        .body("garbage")
+        .send()
+        .await
+        .unwrap();
+    let anonymous = app.upload_as(&client(), "documents/upload", &[("category", "cv")], &[("file", "a.pdf", pdf(10))]).await;
+
+    assert_eq!(form.0, 400);
+    assert!(form.1.to_string().contains("BadRequest"), "{}", form.1);
+    assert_eq!(message.0, 400);
+    assert_eq!(no_boundary.status(), 400);
+    assert_eq!(anonymous.0, 401);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await + app.count("SELECT COUNT(*) FROM messages").await, 0);
+    assert!(app.stored_files().await.is_empty());
+    app.stop().await;
+}
+both_backends!(hand_made_calls_to_the_upload_endpoints_get_a_clear_400);
+
+async fn a_message_with_two_attachments_reaches_the_referent_with_an_unread_count_and_an_email_without_its_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (alex_id, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
+
+    let (status, thread_id) = app
+        .upload_as(
+            &camille,
+            "messages/send",
+            &[("to", "referent"), ("subject", "Mon devis"), ("body", "Voici mon devis et mon CV, secret 4242.")],
+            &[("file", "devis.pdf", pdf(3000)), ("file", "cv.png", png())],
+        )
+        .await;
+    let thread_id = thread_id.as_str().unwrap().to_string();
+    let alex_unread = header_unread(&app, &alex).await;
+    let inbox = app.call_as(&alex, "staff/messages/threads", &[]).await.1;
+    let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.into_iter().find(|e| e.to.iter().any(|t| t == "alex@exemple.fr")).unwrap();
+    let read = app.call_as(&alex, "messages/thread", &[("id", &thread_id)]).await.1;
+    let alex_unread_after = header_unread(&app, &alex).await;
+    let (reply_status, _) = app.upload_as(&alex, "messages/send", &[("thread_id", &thread_id), ("body", "Bien reçu.")], &[]).await;
+    let camille_unread = header_unread(&app, &camille).await;
+
+    assert_eq!(status, 200);
+    assert_eq!(alex_unread, 1);
+    assert_eq!(inbox[0]["subject"], "Mon devis");
+    assert_eq!(inbox[0]["unread"], 1);
+    assert_eq!(email.subject(), "Un nouveau message vous attend");
+    assert!(!email.text().contains("secret 4242") && !email.text().contains("Mon devis"), "the email never carries the message");
+    assert!(email.text().contains(&format!("/conseiller/messages/{thread_id}")));
+    let attachments = read["messages"][0]["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 2);
+    assert_eq!(read["messages"][0]["body"], "Voici mon devis et mon CV, secret 4242.");
+    assert_eq!(alex_unread_after, 0);
+    assert_eq!(reply_status, 200);
+    assert_eq!(camille_unread, 1);
+    app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    assert!(app.smtp.received().iter().any(|e| e.to.iter().any(|t| t == "camille@exemple.fr") && e.subject() == "Un nouveau message vous attend"));
+    app.stop().await;
+}
+both_backends!(a_message_with_two_attachments_reaches_the_referent_with_an_unread_count_and_an_email_without_its_text);
+
+async fn a_refused_message_stores_nothing_of_its_attachments(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+
+    let bad_file = app
+        .upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "Texte")], &[("file", "ok.pdf", pdf(100)), ("file", "virus.pdf", b"MZ".to_vec())])
+        .await;
+    let no_body = app.upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "  ")], &[("file", "ok.pdf", pdf(100))]).await;
+    let bad_service = app.upload_as(&camille, "messages/send", &[("to", "inconnu"), ("subject", "Test"), ("body", "Texte")], &[]).await;
+
+    assert_eq!((bad_file.0, no_body.0, bad_service.0), (422, 422, 422));
+    assert!(no_body.1.to_string().contains("Écrivez votre message"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM threads").await + app.count("SELECT COUNT(*) FROM messages").await + app.count("SELECT COUNT(*) FROM documents").await, 0);
+    assert!(app.stored_files().await.is_empty());
+    app.stop().await;
+}
+both_backends!(a_refused_message_stores_nothing_of_its_attachments);
+
+async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, dominique) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (_, thread) = app.upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Privé"), ("body", "Texte privé")], &[("file", "piece.pdf", pdf(100))]).await;
+    let thread = thread.as_str().unwrap().to_string();
+    let (_, document) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
+    let (_, request) = app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv"), ("note", ""), ("due_date", "")]).await;
+    let attachment: String = sqlx::query_scalar("SELECT id FROM documents WHERE message_id IS NOT NULL").fetch_one(app.db.pool()).await.unwrap();
+    let before = (app.count("SELECT COUNT(*) FROM messages").await, app.count("SELECT COUNT(*) FROM documents").await);
+
+    let read = app.call_as(&dominique, "messages/thread", &[("id", &thread)]).await;
+    let own_threads = app.call_as(&dominique, "messages/threads", &[]).await.1;
+    let own_documents = app.call_as(&dominique, "documents/list", &[]).await.1;
+    let staff_list = app.call_as(&dominique, "staff/documents", &[("beneficiary_id", &camille_id)]).await;
+    let staff_threads = app.call_as(&dominique, "staff/messages/threads", &[]).await;
+    let request_as_beneficiary = app.call_as(&dominique, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv")]).await;
+    let write = app.upload_as(&dominique, "messages/send", &[("thread_id", &thread), ("body", "Intrus")], &[]).await;
+    let answer = app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("request_id", request.as_str().unwrap())], &[("file", "x.pdf", pdf(100))]).await;
+    let download_doc = dominique.get(app.url(&format!("/fichiers/{}", document.as_str().unwrap()))).send().await.unwrap().status();
+    let download_attachment = dominique.get(app.url(&format!("/fichiers/{attachment}"))).send().await.unwrap().status();
+    let post_to_other = app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("beneficiary_id", &camille_id)], &[("file", "x.pdf", pdf(100))]).await;
+
+    assert_eq!(read.0, 404);
+    assert!(own_threads["threads"].as_array().unwrap().is_empty());
+    assert!(own_documents["documents"].as_array().unwrap().is_empty() && own_documents["requests"].as_array().unwrap().is_empty());
+    assert_eq!(staff_list.0, 403);
+    assert_eq!(staff_threads.0, 403);
+    assert_eq!(request_as_beneficiary.0, 403);
+    assert_eq!(write.0, 404);
+    assert_eq!(answer.0, 409, "someone else's request cannot be answered");
+    assert_eq!((download_doc.as_u16(), download_attachment.as_u16()), (404, 404));
+    assert_eq!(post_to_other.0, 200, "a beneficiary's upload always goes to their own file");
+    let owner: String = sqlx::query_scalar("SELECT u.email FROM documents d JOIN users u ON u.id = d.beneficiary_id WHERE d.file_name = 'x.pdf'").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(owner, "dominique@exemple.fr");
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, before.0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, before.1 + 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM document_requests WHERE status = 'demandee'").await, 1);
+    assert_eq!(app.stored_files().await.len() as i64, before.1 + 1);
+    app.stop().await;
+}
+both_backends!(another_beneficiary_reaches_no_thread_message_attachment_document_or_request);
+
+async fn staff_ask_for_a_document_and_the_beneficiary_answers_it_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    let bad = app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "x"), ("due_date", "31/02/2027")]).await;
+    let (status, request) = app
+        .call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "autorisation_absence"), ("note", "Signée par l'employeur"), ("due_date", "15/01/2027")])
+        .await;
+    let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
+    let listed = app.call_as(&camille, "documents/list", &[]).await.1;
+    let answered = app
+        .upload_as(&camille, "documents/upload", &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())], &[("file", "autorisation.pdf", pdf(500))])
+        .await;
+    let again = app
+        .upload_as(&camille, "documents/upload", &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())], &[("file", "encore.pdf", pdf(500))])
+        .await;
+    let staff_view = app.call_as(&alex, "staff/documents", &[("beneficiary_id", &camille_id)]).await.1;
+    let posted = app.upload_as(&alex, "documents/upload", &[("category", "autre"), ("beneficiary_id", &camille_id)], &[("file", "notice.pdf", pdf(500))]).await;
+
+    assert_eq!(bad.0, 422);
+    assert!(bad.1.to_string().contains("category") && bad.1.to_string().contains("due_date"), "{}", bad.1);
+    assert_eq!(status, 200);
+    assert_eq!(email.to, ["camille@exemple.fr"]);
+    assert_eq!(email.subject(), "Un document vous est demandé");
+    assert!(email.text().contains("Autorisation d'absence") && email.text().contains("15 janvier 2027"), "{}", email.text());
+    assert_eq!(listed["requests"][0]["note"], "Signée par l'employeur");
+    assert_eq!(listed["requests"][0]["received"], false);
+    assert_eq!(answered.0, 200);
+    assert_eq!(again.0, 409);
+    assert_eq!(staff_view["requests"][0]["received"], true);
+    assert_eq!(staff_view["documents"][0]["file_name"], "autorisation.pdf");
+    assert_eq!(posted.0, 200);
+    assert_eq!(app.stored_files().await.len(), 2, "the refused second answer left no file");
+    app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    assert!(app.smtp.received().iter().any(|e| e.subject() == "Un document a été déposé dans votre espace"));
+    app.stop().await;
+}
+both_backends!(staff_ask_for_a_document_and_the_beneficiary_answers_it_once);
+
+async fn without_javascript_an_upload_comes_back_to_the_documents_page_with_its_outcome(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let post = |files: Vec<(&'static str, &'static str, Vec<u8>)>| {
+        let (app, camille) = (&app, &camille);
+        async move {
+            let response = camille
+                .post(app.url("/api/documents/upload"))
+                .header("accept", "text/html,application/xhtml+xml")
+                .multipart(multipart(&[("category", "cv")], &files))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 303);
+            let location = response.headers()["location"].to_str().unwrap().to_string();
+            camille.get(app.url(&location)).send().await.unwrap().text().await.unwrap().replace("<!>", "")
+        }
+    };
+
+    let refused = post(vec![("file", "programme.pdf", b"MZ".to_vec())]).await;
+    let accepted = post(vec![("file", "cv.pdf", pdf(100))]).await;
+
+    assert!(refused.contains("n&#x27;est ni un PDF") || refused.contains("n'est ni un PDF"), "the page says why");
+    assert!(accepted.contains("Document bien reçu."));
+    assert!(accepted.contains("cv.pdf") && accepted.contains("Formats acceptés : PDF, JPEG ou PNG. Taille maximale : 10 Mo par fichier."));
+    app.stop().await;
+}
+both_backends!(without_javascript_an_upload_comes_back_to_the_documents_page_with_its_outcome);
