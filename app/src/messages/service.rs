@@ -69,7 +69,8 @@ pub async fn staff_inbox(db: &Db, staff: &SessionUser) -> Result<Vec<ThreadSumma
 /// Unread messages for the header: in the beneficiary's threads, or in every thread for staff.
 pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> {
     let filter = if user.role == Role::Beneficiary { "t.beneficiary_id = $1" } else { "1 = 1" };
-    let query = format!("SELECT COALESCE(SUM({UNREAD}), 0) FROM threads t WHERE {filter}");
+    // SUM of counts is NUMERIC on PostgreSQL: cast back to an integer on both.
+    let query = format!("SELECT CAST(COALESCE(SUM({UNREAD}), 0) AS BIGINT) FROM threads t WHERE {filter}");
     let count: i64 = sqlx::query_scalar(&query).bind(&user.user_id).fetch_one(db.pool()).await.map_err(internal)?;
     Ok(count)
 }

@@ -515,11 +515,6 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
     }
 
-    /// Logs in again as `email` and answers the `Cookie` header of that session, for raw requests.
-    pub async fn session_cookie(&self, email: &str) -> String {
-        session_cookie(self, email).await
-    }
-
     /// Every file in the store, partial writes included.
     pub async fn stored_files(&self) -> Vec<String> {
         app::documents::storage::Storage::local(&self.files_dir).keys().await.unwrap()

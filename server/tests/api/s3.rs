@@ -1,8 +1,6 @@
 //! The S3 object store against a real S3-compatible server on loopback: `s3s-fs` serving a
 //! temporary folder, in this process, with one access key (`S3Server`).
 
-use std::net::SocketAddr;
-
 use app::documents::storage::{S3Config, Storage, StorageError};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
@@ -18,7 +16,6 @@ const SECRET_ACCESS_KEY: &str = "passerelle-test-secret-key";
 pub struct S3Server {
     pub endpoint: String,
     pub bucket: String,
-    pub addr: SocketAddr,
     accept: JoinHandle<()>,
     _root: tempfile::TempDir,
 }
@@ -46,7 +43,7 @@ impl S3Server {
                 });
             }
         });
-        S3Server { endpoint: format!("http://{addr}"), bucket, addr, accept, _root: root }
+        S3Server { endpoint: format!("http://{addr}"), bucket, accept, _root: root }
     }
 
     /// Settings that sign in to this server.
@@ -118,4 +115,32 @@ async fn wrong_credentials_give_an_error_without_the_secret_in_it() {
     }
     let honest = Storage::s3(server.config()).unwrap();
     assert!(honest.keys().await.unwrap().is_empty(), "nothing was stored");
+}
+
+/// The whole upload path on the S3 backend: what several servers use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_s3_backend_uploads_land_in_the_bucket_download_whole_and_refused_ones_leave_nothing() {
+    let s3 = S3Server::start().await;
+    let config = s3.config();
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |settings| {
+        settings.storage.backend = "s3".into();
+        settings.storage.s3_endpoint = config.endpoint.clone();
+        settings.storage.s3_bucket = config.bucket.clone();
+        settings.storage.s3_access_key_id = config.access_key_id.clone();
+        settings.storage.s3_secret_access_key = config.secret_access_key.clone();
+    })
+    .await;
+    let bucket = Storage::s3(s3.config()).unwrap();
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", app::account::Role::Beneficiary).await;
+    let bytes = crate::helpers::pdf(200_000);
+
+    let (status, id) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", bytes.clone())]).await;
+    let refused = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "x.pdf", b"MZ".to_vec())]).await;
+    let downloaded = camille.get(app.url(&format!("/fichiers/{}", id.as_str().unwrap()))).send().await.unwrap().bytes().await.unwrap();
+
+    assert_eq!((status, refused.0), (200, 422));
+    assert_eq!(downloaded.to_vec(), bytes);
+    assert_eq!(bucket.keys().await.unwrap().len(), 1, "one object, for the accepted upload only");
+    assert!(app.stored_files().await.is_empty(), "nothing in the local folder");
+    app.stop().await;
 }
