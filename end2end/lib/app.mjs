@@ -410,3 +410,36 @@ export async function failedLogin(browser, baseUrl, js, email, password) {
   return waitForText(browser, '.error-summary, [role="alert"]', /Identifiant ou mot de passe incorrect|Trop de tentatives/);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// The advisor account scripts/test.sh creates with `passerelle admin create`
+
+export const ADVISOR_PASSWORD = 'conseiller des chemins de traverse';
+
+/** An advisor session (cookie header), set up on first use from E2E_ADVISOR_SETUP_LINK. */
+export async function advisorCookie(baseUrl) {
+  const link = process.env.E2E_ADVISOR_SETUP_LINK;
+  const email = process.env.E2E_ADVISOR_EMAIL;
+  assert.ok(link && email, 'E2E_ADVISOR_SETUP_LINK and E2E_ADVISOR_EMAIL (set by scripts/test.sh)');
+  const post = (endpoint, fields, cookie = '') =>
+    fetch(`${baseUrl}/api/${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams(fields),
+    });
+  const login = () => post('session/login', { email, password: ADVISOR_PASSWORD });
+  let response = await login();
+  if (response.status !== 200) {
+    // First use: choose the password with the set-up link (single use), then log in.
+    const token = link.split('/').pop();
+    const setup = await post('account/reset-password', { token, password: ADVISOR_PASSWORD, password_confirm: ADVISOR_PASSWORD });
+    assert.equal(setup.status, 200, `the advisor set-up link works (${await setup.text()})`);
+    response = await login();
+  }
+  assert.equal(response.status, 200, 'the advisor logs in');
+  const cookie = response.headers.getSetCookie().find((c) => c.startsWith('passerelle_session='));
+  assert.ok(cookie, 'the advisor gets a session cookie');
+  const header = cookie.split(';')[0];
+  return (endpoint, fields) => post(endpoint, fields, header);
+}
+

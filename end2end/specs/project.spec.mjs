@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 
 import {
   ANSWER_TIMEOUT,
+  advisorCookie,
   assertNoConsoleErrors,
   button,
   loginAs,
@@ -30,7 +31,6 @@ import { startProxy } from '../lib/proxy.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const SESSION_COOKIE = 'passerelle_session';
-const ADVISOR_PASSWORD = 'conseiller des chemins de traverse';
 
 const field = (browser, key) => browser.$(`#champ-${key.replace(/_/g, '-')}`);
 const valueOf = async (browser, key) => (await field(browser, key)).getProperty('value');
@@ -177,33 +177,6 @@ async function auditProjectPage(browser, what) {
   await waitFor(async () => (await browser.getTitle()) === 'Mon projet — Passerelle', { timeout: ANSWER_TIMEOUT, message: 'the page title' });
   const violations = await axeAudit(browser);
   assert.equal(violations.length, 0, `${what} passes axe-core:\n${formatViolations(violations)}`);
-}
-
-/** An advisor session (cookie header), set up on first use from E2E_ADVISOR_SETUP_LINK. */
-async function advisorCookie(baseUrl) {
-  const link = process.env.E2E_ADVISOR_SETUP_LINK;
-  const email = process.env.E2E_ADVISOR_EMAIL;
-  assert.ok(link && email, 'E2E_ADVISOR_SETUP_LINK and E2E_ADVISOR_EMAIL (set by scripts/test.sh)');
-  const post = (endpoint, fields, cookie = '') =>
-    fetch(`${baseUrl}/api/${endpoint}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body: new URLSearchParams(fields),
-    });
-  const login = () => post('session/login', { email, password: ADVISOR_PASSWORD });
-  let response = await login();
-  if (response.status !== 200) {
-    // First use: choose the password with the set-up link (single use), then log in.
-    const token = link.split('/').pop();
-    const setup = await post('account/reset-password', { token, password: ADVISOR_PASSWORD, password_confirm: ADVISOR_PASSWORD });
-    assert.equal(setup.status, 200, `the advisor set-up link works (${await setup.text()})`);
-    response = await login();
-  }
-  assert.equal(response.status, 200, 'the advisor logs in');
-  const cookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  assert.ok(cookie, 'the advisor gets a session cookie');
-  const header = cookie.split(';')[0];
-  return (endpoint, fields) => post(endpoint, fields, header);
 }
 
 const COMPLETE = {

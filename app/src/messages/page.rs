@@ -187,6 +187,8 @@ fn Composer(
             let _ = (&key, ev);
         }
     };
+    #[cfg(feature = "hydrate")]
+    let navigate = leptos_router::hooks::use_navigate();
     let on_submit = {
         let key = draft_key.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -198,6 +200,7 @@ fn Composer(
                 answer.set(None);
                 progress.set(Some(0.0));
                 let key = key.clone();
+                let navigate = navigate.clone();
                 crate::documents::page::send_with_progress(form.clone(), progress, move |result| {
                     progress.try_set(None);
                     match result {
@@ -207,7 +210,8 @@ fn Composer(
                             form.reset();
                             if is_new {
                                 let path = format!("{}/{thread_id}", if staff { "/conseiller/messages" } else { "/messages" });
-                                set_timeout(move || leptos_router::hooks::use_navigate()(&path, Default::default()), std::time::Duration::ZERO);
+                                let navigate = navigate.clone();
+                                set_timeout(move || navigate(&path, Default::default()), std::time::Duration::ZERO);
                             } else {
                                 answer.try_set(Some(Ok(thread_id.clone())));
                                 on_sent(thread_id);

@@ -1,0 +1,137 @@
+// The beneficiary's space: a message with two attachments reaches the advisor with its unread
+// count; a document is uploaded with a progress bar; a document the advisor asked for is
+// answered. Each spec registers its own beneficiary; the advisor is the account scripts/test.sh
+// creates (E2E_ADVISOR_*), logged in from Node and then in the browser.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import {
+  ADVISOR_PASSWORD,
+  advisorCookie,
+  assertNoConsoleErrors,
+  button,
+  loginAs,
+  newActiveAccount,
+  open,
+  settle,
+  submitLogin,
+  textOf,
+  waitForPath,
+  waitForText,
+  watchConsole,
+} from '../lib/app.mjs';
+import { waitFor } from '../lib/wait.mjs';
+
+/** A file on disk for the browser to pick: a small PDF or PNG (checked by content on the server). */
+function fileToPick(name, kind) {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'passerelle-e2e-'));
+  const file = path.join(folder, name);
+  const head = kind === 'png' ? Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') : Buffer.from('%PDF-1.7\n');
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.alloc(200_000, 0x61)]));
+  return file;
+}
+
+/** Picks files in a file input (WebDriver sends their paths, one per line). */
+async function pickFiles(browser, selector, files) {
+  await (await browser.$(selector)).setValue(files.join('\n'));
+}
+
+/** Watches the upload status area for a progress bar, however briefly it shows. */
+async function watchProgress(browser) {
+  await browser.execute(() => {
+    window.__sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('.upload-status progress')) window.__sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+}
+
+/** The logged-in beneficiary's id, from the page's own server function. */
+async function myId(browser, baseUrl) {
+  const [cookie] = await browser.getCookies(['passerelle_session']);
+  const response = await fetch(`${baseUrl}/api/space/me`, { method: 'POST', headers: { cookie: `passerelle_session=${cookie.value}` } });
+  return (await response.json()).user_id;
+}
+
+export default [
+  {
+    name: 'a message with two attachments reaches the advisor, who sees it unread in the header and in the inbox',
+    timeout: 240_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const consoleErrors = await watchConsole(browser, js);
+      const person = await newActiveAccount(browser, baseUrl, js);
+      await loginAs(browser, baseUrl, js, person);
+      const advisor = await advisorCookie(baseUrl);
+      const subject = `Mon devis ${person.email.split('@')[0]}`;
+
+      await open(browser, js, `${baseUrl}/messages`);
+      await waitForText(browser, 'h1', 'Mes messages');
+      await waitForText(browser, 'main', 'Taille maximale : 10 Mo par fichier.');
+      await browser.$('#objet').setValue(subject);
+      await browser.$('#nouveau-message').setValue('Bonjour, voici mon devis et mon CV.');
+      await pickFiles(browser, '#nouveau-fichiers', [fileToPick('devis formation.pdf', 'pdf'), fileToPick('cv.png', 'png')]);
+      await button(browser, 'Envoyer').click();
+      await waitForText(browser, 'h1', subject);
+      await settle(browser, js);
+      await waitForText(browser, '.attachments', 'devis formation.pdf');
+      await waitForText(browser, '.attachments', 'cv.png');
+
+      const inbox = await (await advisor('staff/messages/threads', {})).json();
+      const thread = inbox.find((t) => t.subject === subject);
+      assert.ok(thread, 'the thread is in the advisor inbox');
+      assert.equal(thread.unread, 1, 'one unread message for the advisor');
+
+      await browser.deleteCookies();
+      await submitLogin(browser, baseUrl, js, process.env.E2E_ADVISOR_EMAIL, ADVISOR_PASSWORD);
+      await waitForPath(browser, '/conseiller');
+      await open(browser, js, `${baseUrl}/conseiller/messages`);
+      await waitForText(browser, '.account-links', /Messages \d+ non lus/);
+      const row = await browser.$(`//tr[td/a[normalize-space()="${subject}"]]`);
+      await waitFor(() => row.isExisting(), { message: 'the thread row in the advisor inbox' });
+      assert.match(await textOf(row), /1 non lu/);
+      await (await browser.$(`//a[normalize-space()="${subject}"]`)).click();
+      await waitForText(browser, 'h1', subject);
+      await waitForText(browser, '.attachments', 'devis formation.pdf');
+      await waitForText(browser, '.message-body', 'voici mon devis et mon CV');
+      assertNoConsoleErrors(consoleErrors);
+    },
+  },
+  {
+    name: 'a document is uploaded with a progress bar, and the document the advisor asked for is answered',
+    timeout: 240_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const consoleErrors = await watchConsole(browser, js);
+      const person = await newActiveAccount(browser, baseUrl, js);
+      await loginAs(browser, baseUrl, js, person);
+      const advisor = await advisorCookie(baseUrl);
+      const asked = await advisor('staff/documents/request', {
+        beneficiary_id: await myId(browser, baseUrl),
+        category: 'autorisation_absence',
+        note: "Signée par votre employeur",
+        due_date: '15/01/2027',
+      });
+      assert.equal(asked.status, 200, `the advisor asks for a document (${await asked.text()})`);
+
+      await open(browser, js, `${baseUrl}/documents`);
+      await waitForText(browser, 'h1', 'Mes documents');
+      await waitForText(browser, '.request', 'Signée par votre employeur');
+      await waitForText(browser, '.request', 'à déposer avant le 15/01/2027');
+      if (js) await watchProgress(browser);
+      const requestInput = await browser.$('.request input[type="file"]');
+      await pickFiles(browser, `#${await requestInput.getAttribute('id')}`, [fileToPick('autorisation.pdf', 'pdf')]);
+      await (await browser.$('.request button')).click();
+      await waitForText(browser, 'main', 'Demandes satisfaites');
+      await waitForText(browser, 'table.documents', 'autorisation.pdf');
+      if (js) assert.equal(await browser.execute(() => window.__sawProgress), true, 'a progress bar showed during the upload');
+
+      const download = await browser.$('//a[normalize-space()="autorisation.pdf"]');
+      assert.match(await download.getAttribute('href'), /^\/fichiers\/[0-9a-f-]+$/);
+      const documents = await (await advisor('staff/documents', { beneficiary_id: await myId(browser, baseUrl) })).json();
+      assert.equal(documents.requests[0].received, true, 'the advisor sees the request answered');
+      assertNoConsoleErrors(consoleErrors);
+    },
+  },
+];
