@@ -101,14 +101,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRecapRoute>::new()}/>
                     <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffProjectsRoute>::new()}/>
                     <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffProjectRoute>::new()}/>
-                    <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<MessagesRoute>::new()}/>
-                    <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<ThreadRoute>::new()}/>
-                    <Route path=path!("/conseiller/messages") ssr=SsrMode::Async view={Lazy::<StaffMessagesRoute>::new()}/>
-                    <Route path=path!("/conseiller/messages/:id") ssr=SsrMode::Async view={Lazy::<StaffThreadRoute>::new()}/>
-                    <Route path=path!("/profil") ssr=SsrMode::Async view={Lazy::<ProfileRoute>::new()}/>
-                    <Route path=path!("/profil/courriel/:token") ssr=SsrMode::Async view={Lazy::<ConfirmEmailRoute>::new()}/>
-                    <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<DocumentsRoute>::new()}/>
-                    <Route path=path!("/conseiller/documents/:id") ssr=SsrMode::Async view={Lazy::<StaffDocumentsRoute>::new()}/>
+                    <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/profil") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/profil/courriel/:token") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/messages") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/messages/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/documents/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
                 </Routes>
                 </ErrorBoundary>
             </Layout>
@@ -116,10 +116,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A page whose code is not in the main WebAssembly file: the browser fetches it when the page
-/// is first shown (`cargo leptos build --split`), so the home page stays light.
-macro_rules! lazy_page {
-    ($route:ident, $page:path) => {
+/// Pages that share one lazily loaded chunk, chosen by the path's start (the first that matches,
+/// the last one otherwise). Each lazy route adds a loader to the home page's JavaScript: a
+/// feature's pages go together.
+macro_rules! lazy_pages {
+    ($route:ident, [$(($prefix:literal, $page:path)),* $(,)?], $last:path) => {
         pub struct $route;
 
         #[leptos_router::lazy_route]
@@ -130,9 +131,21 @@ macro_rules! lazy_page {
 
             fn view(this: Self) -> AnyView {
                 let _ = this;
-                view! { <$page/> }.into_any()
+                $(if leptos_router::hooks::use_location().pathname.get_untracked().starts_with($prefix) {
+                    return view! { <$page/> }.into_any();
+                })*
+                view! { <$last/> }.into_any()
             }
         }
+    };
+}
+
+
+/// A page whose code is not in the main WebAssembly file: the browser fetches it when the page
+/// is first shown (`cargo leptos build --split`), so the home page stays light.
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        lazy_pages!($route, [], $page);
     };
 }
 
@@ -149,11 +162,19 @@ lazy_page!(ProjectRoute, project::page::ProjectPage);
 lazy_page!(ProjectRecapRoute, project::recap::RecapPage);
 lazy_page!(StaffProjectsRoute, project::advisor_pages::StaffProjectsPage);
 lazy_page!(StaffProjectRoute, project::advisor_pages::StaffProjectPage);
-lazy_page!(MessagesRoute, messages::page::MessagesPage);
-lazy_page!(ThreadRoute, messages::page::ThreadPage);
-lazy_page!(StaffMessagesRoute, messages::page::StaffMessagesPage);
-lazy_page!(StaffThreadRoute, messages::page::StaffThreadPage);
-lazy_page!(ProfileRoute, profile::page::ProfilePage);
-lazy_page!(ConfirmEmailRoute, profile::page::ConfirmEmailPage);
-lazy_page!(DocumentsRoute, documents::page::DocumentsPage);
-lazy_page!(StaffDocumentsRoute, documents::page::StaffDocumentsPage);
+
+// The beneficiary's space and its staff side share components (thread, document table, upload
+// with progress): in one chunk, that code stays out of the main WebAssembly file.
+lazy_pages!(
+    BeneficiarySpaceRoute,
+    [
+        ("/conseiller/messages/", messages::page::StaffThreadPage),
+        ("/conseiller/messages", messages::page::StaffMessagesPage),
+        ("/conseiller/documents/", documents::page::StaffDocumentsPage),
+        ("/messages/", messages::page::ThreadPage),
+        ("/messages", messages::page::MessagesPage),
+        ("/profil/courriel/", profile::page::ConfirmEmailPage),
+        ("/profil", profile::page::ProfilePage),
+    ],
+    documents::page::DocumentsPage
+);

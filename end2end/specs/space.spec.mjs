@@ -36,7 +36,7 @@ function fileToPick(name, kind) {
 
 /** Picks files in a file input (WebDriver sends their paths, one per line). */
 async function pickFiles(browser, selector, files) {
-  await (await browser.$(selector)).setValue(files.join('\n'));
+  await (await browser.$(selector)).addValue(files.join('\n'));
 }
 
 /** Watches the upload status area for a progress bar, however briefly it shows. */
@@ -70,6 +70,14 @@ export default [
       await open(browser, js, `${baseUrl}/messages`);
       await waitForText(browser, 'h1', 'Mes messages');
       await waitForText(browser, 'main', 'Taille maximale : 10 Mo par fichier.');
+      if (js) {
+        // An unsent message survives a reload: it is kept on this browser until it is sent.
+        await browser.$('#nouveau-message').setValue('Brouillon à ne pas perdre');
+        await open(browser, js, `${baseUrl}/messages`);
+        await waitFor(async () => (await browser.$('#nouveau-message').getProperty('value')) === 'Brouillon à ne pas perdre', {
+          message: 'the unsent message to come back after the reload',
+        });
+      }
       await browser.$('#objet').setValue(subject);
       await browser.$('#nouveau-message').setValue('Bonjour, voici mon devis et mon CV.');
       await pickFiles(browser, '#nouveau-fichiers', [fileToPick('devis formation.pdf', 'pdf'), fileToPick('cv.png', 'png')]);

@@ -236,17 +236,22 @@ pub fn send_with_progress(form: web_sys::HtmlFormElement, progress: RwSignal<Opt
         done(Err(failed()));
         return;
     }
+    // Closures of the same shapes as the framework's own (an event handler; a one-shot callback):
+    // the split build resolves those, while a closure of a new shape in a lazily loaded chunk
+    // leaves an unresolved import that stops the whole page's WebAssembly.
     if let Ok(upload) = xhr.upload() {
-        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-            if e.length_computable() && e.total() > 0.0 {
-                progress.try_set(Some(e.loaded() / e.total()));
+        let on_progress = Closure::wrap(Box::new(move |e: web_sys::Event| {
+            if let Ok(e) = e.dyn_into::<web_sys::ProgressEvent>() {
+                if e.length_computable() && e.total() > 0.0 {
+                    progress.try_set(Some(e.loaded() / e.total()));
+                }
             }
-        });
+        }) as Box<dyn FnMut(web_sys::Event)>);
         upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
         on_progress.forget();
     }
     let request = xhr.clone();
-    let on_end = Closure::<dyn FnMut()>::new(move || {
+    let on_end = Closure::once_into_js(move || {
         let status = request.status().unwrap_or(0);
         let body = request.response_text().ok().flatten().unwrap_or_default();
         let result = if (200..300).contains(&status) {
@@ -258,8 +263,7 @@ pub fn send_with_progress(form: web_sys::HtmlFormElement, progress: RwSignal<Opt
         };
         done(result);
     });
-    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
-    on_end.forget();
+    xhr.set_onloadend(Some(on_end.unchecked_ref()));
     if xhr.send_with_opt_form_data(Some(&data)).is_err() {
         // onloadend still fires and reports the failure.
     }

@@ -105,6 +105,7 @@ fn StaffProject(project: ProjectView, flash: Option<Flash>, on_done: impl Fn() +
     let reopen_request = project.reopen_requested_at.map(|at| (at, project.last_reason("reouverture_demandee")));
     view! {
         <h1>{format!("Projet de {}", project.owner_name)}</h1>
+        <p><a href=format!("/conseiller/documents/{}", project.owner_id)>"Documents de cette personne"</a></p>
         <p class="lead">{format!("État : {}", project.state.label())}
             {project.submitted_at.map(|at| format!(" — soumis le {}", paris_date_time(at)))}</p>
         {reopen_request.map(|(at, message)| view! {

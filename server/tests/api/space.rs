@@ -219,8 +219,21 @@ async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_re
     let download_doc = dominique.get(app.url(&format!("/fichiers/{}", document.as_str().unwrap()))).send().await.unwrap().status();
     let download_attachment = dominique.get(app.url(&format!("/fichiers/{attachment}"))).send().await.unwrap().status();
     let post_to_other = app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("beneficiary_id", &camille_id)], &[("file", "x.pdf", pdf(100))]).await;
+    let page = |path: String| {
+        let dominique = &dominique;
+        let url = app.url(&path);
+        async move { dominique.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let thread_page = page(format!("/messages/{thread}")).await;
+    let staff_documents_page = page(format!("/conseiller/documents/{camille_id}")).await;
+    let staff_thread_page = page(format!("/conseiller/messages/{thread}")).await;
 
     assert_eq!(read.0, 404);
+    for html in [&thread_page, &staff_documents_page, &staff_thread_page] {
+        assert!(!html.contains("Texte privé") && !html.contains("cv.pdf") && !html.contains("Camille"), "no page shows Camille's file");
+    }
+    assert!(thread_page.contains("n&#x27;existe pas") || thread_page.contains("n'existe pas"));
+    assert!(staff_documents_page.contains("Vous n&#x27;avez pas accès") || staff_documents_page.contains("Vous n'avez pas accès"));
     assert!(own_threads["threads"].as_array().unwrap().is_empty());
     assert!(own_documents["documents"].as_array().unwrap().is_empty() && own_documents["requests"].as_array().unwrap().is_empty());
     assert_eq!(staff_list.0, 403);
