@@ -23,6 +23,7 @@ import {
   waitForText,
   watchConsole,
 } from '../lib/app.mjs';
+import { axeAudit, formatViolations } from '../lib/axe.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 /** A file on disk for the browser to pick: a small PDF or PNG (checked by content on the server). */
@@ -49,6 +50,24 @@ async function watchProgress(browser) {
   });
 }
 
+/** With JavaScript, waits until the page's code handles the forms (the page's chunk may arrive
+ * after the rest of the page is interactive, later in WebKit). */
+async function formsReady(browser, js, selector) {
+  if (!js) return;
+  await waitFor(async () => (await browser.$(selector).getAttribute('data-ready')) === 'on', {
+    timeout: 20_000,
+    message: `the form ${selector} to be handled by the page (data-ready="on")`,
+  });
+}
+
+/** The axe-core audit of a page, once its title is back (set again after hydration). */
+async function audit(browser, js, title) {
+  if (!js) return;
+  await waitFor(async () => (await browser.getTitle()) === `${title} — Passerelle`, { timeout: 20_000, message: `the page title ${title}` });
+  const violations = await axeAudit(browser);
+  assert.equal(violations.length, 0, `${title} passes axe-core:\n${formatViolations(violations)}`);
+}
+
 /** The logged-in beneficiary's id, from the page's own server function. */
 async function myId(browser, baseUrl) {
   const [cookie] = await browser.getCookies(['passerelle_session']);
@@ -70,10 +89,12 @@ export default [
       await open(browser, js, `${baseUrl}/messages`);
       await waitForText(browser, 'h1', 'Mes messages');
       await waitForText(browser, 'main', 'Taille maximale : 10 Mo par fichier.');
+      await formsReady(browser, js, 'form.composer');
       if (js) {
         // An unsent message survives a reload: it is kept on this browser until it is sent.
         await browser.$('#nouveau-message').setValue('Brouillon à ne pas perdre');
         await open(browser, js, `${baseUrl}/messages`);
+        await formsReady(browser, js, 'form.composer');
         await waitFor(async () => (await browser.$('#nouveau-message').getProperty('value')) === 'Brouillon à ne pas perdre', {
           message: 'the unsent message to come back after the reload',
         });
@@ -95,12 +116,16 @@ export default [
       await browser.deleteCookies();
       await submitLogin(browser, baseUrl, js, process.env.E2E_ADVISOR_EMAIL, ADVISOR_PASSWORD);
       await waitForPath(browser, '/conseiller');
-      await open(browser, js, `${baseUrl}/conseiller/messages`);
+      await settle(browser, js);
+      // The header's link (a page load here could abort the loading of this page's code).
       await waitForText(browser, '.account-links', /Messages \d+ non lus/);
+      await (await browser.$('.account-links a')).click();
+      await waitForPath(browser, '/conseiller/messages');
       const row = await browser.$(`//tr[td/a[normalize-space()="${subject}"]]`);
       await waitFor(() => row.isExisting(), { message: 'the thread row in the advisor inbox' });
       assert.match(await textOf(row), /1 non lu/);
-      await (await browser.$(`//a[normalize-space()="${subject}"]`)).click();
+      const threadLink = await browser.$(`//a[normalize-space()="${subject}"]`).getAttribute('href');
+      await open(browser, js, new URL(threadLink, baseUrl).href);
       await waitForText(browser, 'h1', subject);
       await waitForText(browser, '.attachments', 'devis formation.pdf');
       await waitForText(browser, '.message-body', 'voici mon devis et mon CV');
@@ -127,6 +152,8 @@ export default [
       await waitForText(browser, 'h1', 'Mes documents');
       await waitForText(browser, '.request', 'Signée par votre employeur');
       await waitForText(browser, '.request', 'à déposer avant le 15/01/2027');
+      await formsReady(browser, js, '.request form');
+      await audit(browser, js, 'Mes documents');
       if (js) await watchProgress(browser);
       const requestInput = await browser.$('.request input[type="file"]');
       await pickFiles(browser, `#${await requestInput.getAttribute('id')}`, [fileToPick('autorisation.pdf', 'pdf')]);
@@ -136,9 +163,37 @@ export default [
       if (js) assert.equal(await browser.execute(() => window.__sawProgress), true, 'a progress bar showed during the upload');
 
       const download = await browser.$('//a[normalize-space()="autorisation.pdf"]');
-      assert.match(await download.getAttribute('href'), /^\/fichiers\/[0-9a-f-]+$/);
+      assert.match(await download.getAttribute('href'), /\/fichiers\/[0-9a-f-]+$/);
       const documents = await (await advisor('staff/documents', { beneficiary_id: await myId(browser, baseUrl) })).json();
       assert.equal(documents.requests[0].received, true, 'the advisor sees the request answered');
+      assertNoConsoleErrors(consoleErrors);
+    },
+  },
+  {
+    name: 'the profile says how complete it is, saves what is typed, and offers the personal-data export',
+    timeout: 180_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const consoleErrors = await watchConsole(browser, js);
+      const person = await newActiveAccount(browser, baseUrl, js);
+      await loginAs(browser, baseUrl, js, person);
+
+      await open(browser, js, `${baseUrl}/profil`);
+      await waitForText(browser, 'h1', 'Mon profil et mes données');
+      // The phone given at registration is already there: 1 field of 9.
+      await waitForText(browser, '#completude', 'Profil complété à 11 %');
+      await audit(browser, js, 'Mon profil');
+      await browser.$('#profil-postal_code').setValue('69003');
+      await browser.$('#profil-city').setValue('Lyon');
+      await button(browser, 'Enregistrer mon profil').click();
+      await waitForText(browser, 'main', 'Profil enregistré : complété à 33 %.');
+
+      const href = await browser.$('//a[starts-with(normalize-space(), "Télécharger mes données")]').getAttribute('href');
+      const [cookie] = await browser.getCookies(['passerelle_session']);
+      const zip = await fetch(new URL(href, baseUrl), { headers: { cookie: `passerelle_session=${cookie.value}` } });
+      assert.equal(zip.status, 200);
+      assert.equal(zip.headers.get('content-type'), 'application/zip');
+      const bytes = Buffer.from(await zip.arrayBuffer());
+      assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'a ZIP archive');
       assertNoConsoleErrors(consoleErrors);
     },
   },

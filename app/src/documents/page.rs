@@ -158,6 +158,9 @@ fn Outcome(answer: Result<String, AppError>) -> impl IntoView {
 fn UploadForm(beneficiary_id: Option<String>, request: Option<(String, Category)>, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
     let progress = RwSignal::new(None::<f64>);
     let answer = RwSignal::new(None::<Result<String, AppError>>);
+    // Set once the page's code handles this form (tests wait for it before choosing a file).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let suffix = request.as_ref().map(|(id, _)| id.clone()).unwrap_or_else(|| "nouveau".into());
     let file_id = format!("fichier-{suffix}");
     let category_id = format!("categorie-{suffix}");
@@ -183,7 +186,7 @@ fn UploadForm(beneficiary_id: Option<String>, request: Option<(String, Category)
         let _ = (ev, on_done);
     };
     view! {
-        <form class="form upload-form" method="post" action="/api/documents/upload" enctype="multipart/form-data" on:submit=on_submit>
+        <form class="form upload-form" data-ready=move || ready.get().then_some("on") method="post" action="/api/documents/upload" enctype="multipart/form-data" on:submit=on_submit>
             {beneficiary_id.map(|id| view! { <input type="hidden" name="beneficiary_id" value=id/> })}
             {match request {
                 Some((id, category)) => view! {
@@ -307,7 +310,7 @@ fn RequestForm(beneficiary_id: String, flash: Option<Flash>, on_done: impl Fn() 
                 </div>
                 <div class="field">
                     <label for="demande-echeance">"À déposer avant le (jj/mm/aaaa)"</label>
-                    <input id="demande-echeance" name="due_date" inputmode="numeric" autocomplete="off" value=due/>
+                    <input type="text" id="demande-echeance" name="due_date" inputmode="numeric" autocomplete="off" value=due/>
                 </div>
                 <button type="submit" class="button">"Demander ce document"</button>
             </ActionForm>

@@ -160,6 +160,9 @@ fn Composer(
     let answer = RwSignal::new(flashed.filter(|a| a.is_err()));
     let progress = RwSignal::new(None::<f64>);
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
+    // Set once the page's code handles this form (tests wait for it before typing).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let draft_key = format!("passerelle.message.{viewer_id}.{}", thread_id.clone().unwrap_or_else(|| "nouveau".into()));
     let is_new = thread_id.is_none();
     // The unsent text of this thread on this browser comes back once the page is interactive.
@@ -229,7 +232,7 @@ fn Composer(
     };
     let prefix = if is_new { "nouveau" } else { "reponse" };
     view! {
-        <form class="form composer" method="post" action="/api/messages/send" enctype="multipart/form-data" on:submit=on_submit>
+        <form class="form composer" data-ready=move || ready.get().then_some("on") method="post" action="/api/messages/send" enctype="multipart/form-data" on:submit=on_submit>
             {move || answer.get().map(|a| match a {
                 Ok(_) => view! { <p class="alert alert-success" role="status">"Message envoyé."</p> }.into_any(),
                 Err(AppError::Validation(errors)) => view! {
@@ -252,7 +255,7 @@ fn Composer(
                     </div>
                     <div class="field">
                         <label for="objet">"Objet"<span class="required" aria-hidden="true">" *"</span></label>
-                        <input id="objet" name="subject" maxlength="150" required aria-required="true" value=subject/>
+                        <input type="text" id="objet" name="subject" maxlength="150" required aria-required="true" value=subject/>
                     </div>
                 }.into_any(),
             }}

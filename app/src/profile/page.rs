@@ -92,9 +92,9 @@ fn Profile(profile: ProfileView, flash: Option<Flash>, email_flash: Option<Flash
                                 </select>
                             }.into_any()
                         }
-                        "seniority_years" => view! { <input id=id.clone() name=*name inputmode="numeric" value=current/> }.into_any(),
+                        "seniority_years" => view! { <input type="text" id=id.clone() name=*name inputmode="numeric" value=current/> }.into_any(),
                         "phone" => view! { <input id=id.clone() name=*name type="tel" autocomplete=*autocomplete value=current/> }.into_any(),
-                        _ => view! { <input id=id.clone() name=*name autocomplete=*autocomplete value=current/> }.into_any(),
+                        _ => view! { <input type="text" id=id.clone() name=*name autocomplete=*autocomplete value=current/> }.into_any(),
                     };
                     view! { <div class="field"><label for=id>{*label}</label>{control}</div> }
                 }).collect_view()}
