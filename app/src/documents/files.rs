@@ -5,6 +5,8 @@
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 /// Most files in one message.
 pub const MAX_FILES_PER_MESSAGE: usize = 5;
+/// Most bytes one upload may carry in all: beyond, reading stops and the upload is refused.
+pub const MAX_UPLOAD_BYTES: usize = MAX_FILES_PER_MESSAGE * MAX_FILE_BYTES + 1024 * 1024;
 /// Longest text field of an upload form (a message's text included).
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
@@ -149,12 +151,18 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
     let mut multipart = data.into_inner().ok_or(AppError::BadRequest)?;
     let mut received = Received::default();
     let mut file_count = 0usize;
+    let mut total = 0usize;
+    let too_much = || AppError::Validation(vec![("file".into(), "Cet envoi dépasse la taille totale permise (5 fichiers de 10 Mo au plus).".into())]);
     while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         let name = field.name().unwrap_or_default().to_string();
         match field.file_name().map(str::to_string) {
             None => {
                 let mut text = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+                    total += chunk.len();
+                    if total > MAX_UPLOAD_BYTES {
+                        return Err(too_much());
+                    }
                     text.extend_from_slice(&chunk);
                     if text.len() > MAX_TEXT_CHARS * 4 {
                         return Err(AppError::Validation(vec![(name, "Ce texte est trop long.".into())]));
@@ -167,6 +175,10 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
                 let mut bytes = Vec::new();
                 let mut too_big = false;
                 while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+                    total += chunk.len();
+                    if total > MAX_UPLOAD_BYTES {
+                        return Err(too_much());
+                    }
                     if !too_big && bytes.len() + chunk.len() > MAX_FILE_BYTES {
                         too_big = true;
                         bytes = Vec::new();

@@ -321,3 +321,25 @@ async fn without_javascript_an_upload_comes_back_to_the_documents_page_with_its_
     app.stop().await;
 }
 both_backends!(without_javascript_an_upload_comes_back_to_the_documents_page_with_its_outcome);
+
+async fn an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let files: Vec<(&str, &str, Vec<u8>)> = (0..6).map(|_| ("file", "gros.pdf", pdf(TEN_MB - 10))).collect();
+
+    let sent = camille
+        .post(app.url("/api/messages/send"))
+        .multipart(multipart(&[("to", "referent"), ("subject", "Gros"), ("body", "Six fichiers")], &files))
+        .send()
+        .await;
+    let after = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
+
+    let response = sent.expect("the refusal reaches the sender");
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("taille totale"), "refused for its total size, before the sixth file is read");
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
+    assert_eq!(after.0, 200, "the server still answers");
+    assert_eq!(app.stored_files().await.len(), 1, "only the later small upload is stored");
+    app.stop().await;
+}
+both_backends!(an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing);
