@@ -116,6 +116,17 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Sets `data-hydrated="true"` on `<html>`: the page is interactive (tests and curious people
+/// wait for it). The entry point sets it after hydration unless the page is a lazy one
+/// (`[data-lazy-page]`), which sets it itself once its chunk has loaded: leaving a page while its
+/// chunk loads makes leptos's loader panic on the aborted download.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// Pages that share one lazily loaded chunk, chosen by the path's start (the first that matches,
 /// the last one otherwise). Each lazy route adds a loader to the home page's JavaScript: a
 /// feature's pages go together.
@@ -131,10 +142,13 @@ macro_rules! lazy_pages {
 
             fn view(this: Self) -> AnyView {
                 let _ = this;
+                // This runs once the page's chunk has loaded: only then is the page interactive.
+                #[cfg(feature = "hydrate")]
+                Effect::new(|_| mark_hydrated());
                 $(if leptos_router::hooks::use_location().pathname.get_untracked().starts_with($prefix) {
-                    return view! { <$page/> }.into_any();
+                    return view! { <span hidden data-lazy-page=""></span><$page/> }.into_any();
                 })*
-                view! { <$last/> }.into_any()
+                view! { <span hidden data-lazy-page=""></span><$last/> }.into_any()
             }
         }
     };

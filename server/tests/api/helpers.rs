@@ -219,7 +219,7 @@ pub async fn login(client: &reqwest::Client, base: &str, email: &str, password_t
 
 /// The user the server recognises from this client's cookie, as JSON (`null` when anonymous).
 pub async fn whoami(client: &reqwest::Client, base: &str) -> serde_json::Value {
-    client
+    let header: serde_json::Value = client
         .post(format!("{base}/api/session/current"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("")
@@ -228,7 +228,8 @@ pub async fn whoami(client: &reqwest::Client, base: &str) -> serde_json::Value {
         .expect("current-user answered")
         .json()
         .await
-        .expect("current-user answers JSON")
+        .expect("current-user answers JSON");
+    header.get("user").cloned().unwrap_or(serde_json::Value::Null)
 }
 
 /// Polls `condition` until it holds; fails with `what` after `timeout`.
