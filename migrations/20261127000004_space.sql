@@ -27,6 +27,14 @@ INSERT INTO services (id, slug, name, active, created_at) VALUES
     ('service-instruction', 'instruction', 'Instruction des dossiers', 1, 0),
     ('service-paiement', 'paiement', 'Paiement', 1, 0);
 
+-- Staff members of each service: they are told when a beneficiary writes to it
+-- (`passerelle admin create --services`; administration pages come with the dashboard).
+CREATE TABLE staff_services (
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    service_id TEXT NOT NULL REFERENCES services (id),
+    PRIMARY KEY (user_id, service_id)
+);
+
 -- A conversation between one beneficiary and their referent advisor or a service.
 CREATE TABLE threads (
     id             TEXT PRIMARY KEY,

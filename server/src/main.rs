@@ -46,6 +46,10 @@ enum AdminCommand {
         /// admin or advisor.
         #[arg(long, default_value = "admin")]
         role: String,
+        /// Services the person answers for, told when a beneficiary writes to them
+        /// (comma-separated slugs: accueil, instruction, paiement).
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<String>,
     },
 }
 
@@ -68,8 +72,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
-            Command::Admin { command: AdminCommand::Create { email, name, role } } => {
-                create_staff(settings, email, name, role).await
+            Command::Admin { command: AdminCommand::Create { email, name, role, services } } => {
+                create_staff(settings, email, name, role, services).await
             }
         }
     });
@@ -92,7 +96,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-async fn create_staff(settings: Settings, email: String, name: String, role: String) -> Result<(), String> {
+async fn create_staff(settings: Settings, email: String, name: String, role: String, services: Vec<String>) -> Result<(), String> {
     let email = Email::parse(&email).map_err(|e| format!("--email: {e}"))?;
     let role = match Role::parse(&role) {
         Some(role @ (Role::Admin | Role::Advisor)) => role,
@@ -107,6 +111,22 @@ async fn create_staff(settings: Settings, email: String, name: String, role: Str
         .await
         .map_err(|e| format!("cannot open the database (database.url): {e}"))?;
     db.migrate().await.map_err(|e| format!("cannot update the database schema: {e}"))?;
+    let mut service_ids = Vec::new();
+    for slug in services.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM services WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(db.pool())
+            .await
+            .map_err(|e| format!("cannot read the services: {e}"))?;
+        match id {
+            Some(id) => service_ids.push(id),
+            None => {
+                let known: Vec<String> = sqlx::query_scalar("SELECT slug FROM services ORDER BY slug").fetch_all(db.pool()).await.unwrap_or_default();
+                db.close().await;
+                return Err(format!("--services: no service \"{slug}\" (known: {})", known.join(", ")));
+            }
+        }
+    }
     let result = async {
         let mut tx = db.pool().begin().await?;
         let user_id = match users::create(&mut tx, &email, name, role, users::NO_PASSWORD, false).await {
@@ -114,6 +134,9 @@ async fn create_staff(settings: Settings, email: String, name: String, role: Str
             Err(users::CreateUserError::EmailTaken) => return Ok(None),
             Err(users::CreateUserError::Database(e)) => return Err(e),
         };
+        for service_id in &service_ids {
+            sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(&user_id).bind(service_id).execute(&mut *tx).await?;
+        }
         let token = tokens::issue(&mut tx, &user_id, Purpose::StaffSetup, config.activation_ttl_ms).await?;
         let message = emails::staff_setup(&config.base_url, email.as_str(), name, &token, config.activation_ttl_ms);
         enqueue(&mut tx, &message).await?;

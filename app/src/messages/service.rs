@@ -12,6 +12,7 @@ use crate::documents::Category;
 use crate::error::AppError;
 use crate::mail::outbox;
 use crate::state::AppState;
+use super::emails::Audience;
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::internal("messages", e)
@@ -77,7 +78,7 @@ pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> 
 
 /// The thread if the caller may see it: its beneficiary, or staff. Anyone else gets the same
 /// "not found" as for a thread that does not exist.
-async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(String, String, String, String, Option<String>), AppError> {
+async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(String, String, String, String, Option<String>, Option<String>), AppError> {
     let row = sqlx::query(
         "SELECT t.beneficiary_id, u.display_name, u.email, t.subject, s.name AS service_name, t.service_id \
          FROM threads t JOIN users u ON u.id = t.beneficiary_id LEFT JOIN services s ON s.id = t.service_id WHERE t.id = $1",
@@ -97,11 +98,12 @@ async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(String, Strin
         row.try_get("email").map_err(internal)?,
         row.try_get("subject").map_err(internal)?,
         row.try_get("service_name").map_err(internal)?,
+        row.try_get("service_id").map_err(internal)?,
     ))
 }
 
 pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, AppError> {
-    let (beneficiary_id, beneficiary_name, _, subject, service_name) = visible(db, user, id).await?;
+    let (beneficiary_id, beneficiary_name, _, subject, service_name, _) = visible(db, user, id).await?;
     let rows = sqlx::query(
         "SELECT m.id, m.author_id, m.body, m.created_at, u.display_name, u.role FROM messages m JOIN users u ON u.id = m.author_id \
          WHERE m.thread_id = $1 ORDER BY m.created_at, m.id",
@@ -163,11 +165,10 @@ pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, A
     })
 }
 
-/// Who is told by email that a message is waiting.
-enum Notify {
-    Beneficiary(String),
-    Referent(String),
-    Nobody,
+/// Who is told by email that a message is waiting, and as whom.
+struct Notify {
+    to: Vec<String>,
+    audience: Audience,
 }
 
 pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> Result<String, AppError> {
@@ -184,8 +185,8 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
     let thread_id = received.field("thread_id");
     // An existing thread, or the counterpart and subject of a new one.
     let (thread, new_thread) = if !thread_id.is_empty() {
-        let (beneficiary_id, _, email, _, service_name) = visible(db, user, &thread_id).await?;
-        (Some((beneficiary_id, email, service_name.is_some())), None)
+        let (beneficiary_id, _, email, _, _, service_id) = visible(db, user, &thread_id).await?;
+        (Some((beneficiary_id, email, service_id)), None)
     } else if user.role != Role::Beneficiary {
         return Err(AppError::BadRequest);
     } else {
@@ -220,14 +221,12 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
         let now = now_ms();
         let mut tx = db.begin_write().await.map_err(internal)?;
         let (thread_id, beneficiary_id, notify) = match (&thread, new_thread) {
-            (Some((beneficiary_id, email, is_service)), _) => {
+            (Some((beneficiary_id, email, service_id)), _) => {
                 sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread_id).execute(&mut *tx).await.map_err(internal)?;
                 let notify = if user.role != Role::Beneficiary {
-                    Notify::Beneficiary(email.clone())
-                } else if *is_service {
-                    Notify::Nobody
+                    Notify { to: vec![email.clone()], audience: Audience::Beneficiary }
                 } else {
-                    referent_of(&mut tx, beneficiary_id).await?
+                    staff_side(&mut tx, beneficiary_id, service_id.as_deref()).await?
                 };
                 (thread_id.clone(), beneficiary_id.clone(), notify)
             }
@@ -242,7 +241,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
                     .execute(&mut *tx)
                     .await
                     .map_err(internal)?;
-                let notify = if service_id.is_some() { Notify::Nobody } else { referent_of(&mut tx, &user.user_id).await? };
+                let notify = staff_side(&mut tx, &user.user_id, service_id.as_deref()).await?;
                 (id, user.user_id.clone(), notify)
             }
             (None, None) => return Err(AppError::BadRequest),
@@ -279,13 +278,12 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
         .await
         .map_err(internal)?;
         let base = &state.config.base_url;
-        let email = match notify {
-            Notify::Beneficiary(to) => Some(super::emails::waiting(&to, &format!("{base}/messages/{thread_id}"), false)),
-            Notify::Referent(to) => Some(super::emails::waiting(&to, &format!("{base}/conseiller/messages/{thread_id}"), true)),
-            Notify::Nobody => None,
+        let link = match notify.audience {
+            Audience::Beneficiary => format!("{base}/messages/{thread_id}"),
+            Audience::Referent | Audience::Service => format!("{base}/conseiller/messages/{thread_id}"),
         };
-        if let Some(email) = email {
-            outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+        for to in &notify.to {
+            outbox::enqueue(&mut tx, &super::emails::waiting(to, &link, notify.audience)).await.map_err(internal)?;
         }
         tx.commit().await.map_err(internal)?;
         Ok(thread_id)
@@ -297,11 +295,31 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
     result
 }
 
-async fn referent_of(tx: &mut sqlx::AnyConnection, beneficiary_id: &str) -> Result<Notify, AppError> {
-    let email: Option<String> = sqlx::query_scalar("SELECT r.email FROM users b JOIN users r ON r.id = b.referent_id WHERE b.id = $1")
-        .bind(beneficiary_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
-    Ok(email.map(Notify::Referent).unwrap_or(Notify::Nobody))
+/// Staff told of a beneficiary's message: the members of the service written to (activated
+/// accounts), or the referent advisor in a thread with them.
+async fn staff_side(tx: &mut sqlx::AnyConnection, beneficiary_id: &str, service_id: Option<&str>) -> Result<Notify, AppError> {
+    let (to, audience) = match service_id {
+        Some(service_id) => (
+            sqlx::query_scalar::<_, String>(
+                "SELECT u.email FROM staff_services m JOIN users u ON u.id = m.user_id \
+                 WHERE m.service_id = $1 AND u.activated_at IS NOT NULL ORDER BY u.email",
+            )
+            .bind(service_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(internal)?,
+            Audience::Service,
+        ),
+        None => (
+            sqlx::query_scalar::<_, String>("SELECT r.email FROM users b JOIN users r ON r.id = b.referent_id WHERE b.id = $1")
+                .bind(beneficiary_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .collect(),
+            Audience::Referent,
+        ),
+    };
+    Ok(Notify { to, audience })
 }

@@ -343,3 +343,25 @@ async fn an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing(ba
     app.stop().await;
 }
 both_backends!(an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing);
+
+async fn a_message_to_a_service_tells_its_members_and_nobody_else(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (accueil_id, accueil) = app.logged_in("accueil@exemple.fr", "Agent Accueil", Role::Advisor).await;
+    let (paiement_id, _) = app.logged_in("paiement@exemple.fr", "Agent Paiement", Role::Advisor).await;
+    for (user, service) in [(&accueil_id, "service-accueil"), (&paiement_id, "service-paiement")] {
+        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(user).bind(service).execute(app.db.pool()).await.unwrap();
+    }
+
+    let (status, thread) = app.upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Texte confidentiel")], &[]).await;
+    let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
+    let (reply, _) = app.upload_as(&accueil, "messages/send", &[("thread_id", thread.as_str().unwrap()), ("body", "Bien noté")], &[]).await;
+
+    assert_eq!((status, reply), (200, 200));
+    assert_eq!(email.to, ["accueil@exemple.fr"]);
+    assert!(email.text().contains("a écrit à votre service") && !email.text().contains("Texte confidentiel"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'paiement@exemple.fr'").await, 0, "other services are not told");
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'camille@exemple.fr'").await, 1, "the answer is announced to the person");
+    app.stop().await;
+}
+both_backends!(a_message_to_a_service_tells_its_members_and_nobody_else);

@@ -179,3 +179,38 @@ async fn a_bad_setting_stops_start_up_with_one_line_naming_the_key() {
     assert!(lines[0].contains("mail.transport") && lines[0].contains("PASSERELLE_MAIL_TRANSPORT"));
     assert!(!stderr.contains("panicked"));
 }
+
+#[tokio::test]
+async fn admin_create_links_staff_to_their_services_and_refuses_an_unknown_one() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+
+    let linked = passerelle(&database.url, 25)
+        .args(["admin", "create", "--email", "accueil@exemple.fr", "--name", "Agent Accueil", "--role", "advisor", "--services", "accueil,paiement"])
+        .output()
+        .await
+        .unwrap();
+    let unknown = passerelle(&database.url, 25)
+        .args(["admin", "create", "--email", "autre@exemple.fr", "--name", "Autre", "--role", "advisor", "--services", "guichet"])
+        .output()
+        .await
+        .unwrap();
+
+    assert!(linked.status.success(), "{linked:?}");
+    assert!(!unknown.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&unknown.stderr).trim(),
+        "passerelle: --services: no service \"guichet\" (known: accueil, instruction, paiement)"
+    );
+    let db = app::db::Db::connect(&database.url, 1).await.unwrap();
+    let services: Vec<String> = sqlx::query_scalar(
+        "SELECT s.slug FROM staff_services m JOIN services s ON s.id = m.service_id JOIN users u ON u.id = m.user_id \
+         WHERE u.email = 'accueil@exemple.fr' ORDER BY s.slug",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let created: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'autre@exemple.fr'").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(services, ["accueil", "paiement"]);
+    assert_eq!(created, 0, "nothing is created when a service is unknown");
+    db.close().await;
+}
