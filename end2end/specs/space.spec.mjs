@@ -77,7 +77,7 @@ async function myId(browser, baseUrl) {
 
 export default [
   {
-    name: 'a message with two attachments reaches the advisor, who sees it unread in the header and in the inbox',
+    name: 'a message with two attachments reaches the advisor, who sees it unread in the header and in the inbox, and answers it',
     timeout: 240_000,
     run: async ({ browser, baseUrl, js }) => {
       const consoleErrors = await watchConsole(browser, js);
@@ -129,6 +129,17 @@ export default [
       await waitForText(browser, 'h1', subject);
       await waitForText(browser, '.attachments', 'devis formation.pdf');
       await waitForText(browser, '.message-body', 'voici mon devis et mon CV');
+
+      // The advisor answers; the person finds the answer, announced in the header.
+      await formsReady(browser, js, 'form.composer');
+      await browser.$('#reponse-message').setValue('Bien reçu, merci.');
+      await button(browser, 'Envoyer').click();
+      await waitForText(browser, '.messages', 'Bien reçu, merci.');
+      await browser.deleteCookies();
+      await loginAs(browser, baseUrl, js, person);
+      await waitForText(browser, '.account-links', 'Messages 1 non lus');
+      await open(browser, js, new URL(threadLink.replace('/conseiller', ''), baseUrl).href);
+      await waitForText(browser, '.messages', 'Bien reçu, merci.');
       assertNoConsoleErrors(consoleErrors);
     },
   },
