@@ -118,7 +118,7 @@ export default [
       await waitForPath(browser, '/conseiller');
       await settle(browser, js);
       // The header's link (a page load here could abort the loading of this page's code).
-      await waitForText(browser, '.account-links', /Messages \d+ non lus/);
+      await waitForText(browser, '.account-links', /Messages \d+ non lus?/);
       await (await browser.$('.account-links a')).click();
       await waitForPath(browser, '/conseiller/messages');
       const row = await browser.$(`//tr[td/a[normalize-space()="${subject}"]]`);
@@ -137,7 +137,7 @@ export default [
       await waitForText(browser, '.messages', 'Bien reçu, merci.');
       await browser.deleteCookies();
       await loginAs(browser, baseUrl, js, person);
-      await waitForText(browser, '.account-links', 'Messages 1 non lus');
+      await waitForText(browser, '.account-links', /^Messages 1 non lu /);
       await open(browser, js, new URL(threadLink.replace('/conseiller', ''), baseUrl).href);
       await waitForText(browser, '.messages', 'Bien reçu, merci.');
       assertNoConsoleErrors(consoleErrors);

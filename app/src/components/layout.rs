@@ -57,7 +57,7 @@ fn AccountLinks() -> impl IntoView {
                             <A href=if header.user.role == crate::account::Role::Beneficiary { "/messages" } else { "/conseiller/messages" }>
                                 "Messages"
                                 {(header.unread_messages > 0).then(|| view! {
-                                    " "<span class="badge">{header.unread_messages}<span class="visually-hidden">" non lus"</span></span>
+                                    " "<span class="badge">{header.unread_messages}<span class="visually-hidden">{if header.unread_messages > 1 { " non lus" } else { " non lu" }}</span></span>
                                 })}
                             </A>
                             <span class="account-name">{header.user.display_name}</span>
