@@ -137,7 +137,7 @@ export default [
       await waitForText(browser, '.messages', 'Bien reçu, merci.');
       await browser.deleteCookies();
       await loginAs(browser, baseUrl, js, person);
-      await waitForText(browser, '.account-links', /^Messages 1 non lu /);
+      await waitForText(browser, '.account-links', /^Messages 1 non lu(?!s)/);
       await open(browser, js, new URL(threadLink.replace('/conseiller', ''), baseUrl).href);
       await waitForText(browser, '.messages', 'Bien reçu, merci.');
       assertNoConsoleErrors(consoleErrors);
