@@ -7,8 +7,11 @@
 // timers never fire, and axe.run() relies on them: it never settles (checked in Chromium and
 // Firefox). So the audit is only usable in the JS engines; see the axe spec's `skip`.
 
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+
+import { waitFor } from './wait.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -51,4 +54,14 @@ export function formatViolations(violations) {
       return `  [${violation.impact}] ${violation.id}: ${violation.help} (${violation.helpUrl})\n${nodes}`;
     })
     .join('\n');
+}
+
+/**
+ * Audits a page titled `title` and fails with the violations, naming it `what`. A lazily loaded
+ * page sets its title again after hydration: the audit waits for it first.
+ */
+export async function auditPage(browser, title, what = title) {
+  await waitFor(async () => (await browser.getTitle()) === `${title} — Passerelle`, { timeout: 20_000, message: `the page title ${title}` });
+  const violations = await axeAudit(browser);
+  assert.equal(violations.length, 0, `${what} passes axe-core:\n${formatViolations(violations)}`);
 }

@@ -26,7 +26,7 @@ import {
   waitForText,
   watchConsole,
 } from '../lib/app.mjs';
-import { axeAudit, formatViolations } from '../lib/axe.mjs';
+import { auditPage } from '../lib/axe.mjs';
 import { startProxy } from '../lib/proxy.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -172,12 +172,6 @@ async function saveForm(browser, js) {
   }
 }
 
-/** The axe-core audit of a project page, once its title is back (set again after hydration). */
-async function auditProjectPage(browser, what) {
-  await waitFor(async () => (await browser.getTitle()) === 'Mon projet — Passerelle', { timeout: ANSWER_TIMEOUT, message: 'the page title' });
-  const violations = await axeAudit(browser);
-  assert.equal(violations.length, 0, `${what} passes axe-core:\n${formatViolations(violations)}`);
-}
 
 const COMPLETE = {
   employeur: 'Boulangerie Martin',
@@ -404,7 +398,7 @@ export default [
     run: async ({ browser, baseUrl, js, engine }) => {
       const consoleErrors = await watchConsole(browser, js);
       await onProjectPage(browser, baseUrl, js);
-      if (js) await auditProjectPage(browser, 'the project form');
+      if (js) await auditPage(browser, 'Mon projet', 'the project form');
       for (const [key, value] of Object.entries(COMPLETE)) await (await field(browser, key)).setValue(value);
       for (const [key, value] of Object.entries(CHOICES)) await choose(browser, engine, key, value);
       await saveForm(browser, js);
@@ -417,7 +411,7 @@ export default [
       await button(browser, 'Soumettre mon projet').click();
       await waitForPath(browser, '/projet');
       await waitForText(browser, '.panel-locked', 'État : Soumis');
-      if (js) await auditProjectPage(browser, 'the locked project');
+      if (js) await auditPage(browser, 'Mon projet', 'the locked project');
       assert.equal(await (await field(browser, 'motivation')).isExisting(), false, 'no form once submitted');
       const saveAttempt = await asBrowser(browser, baseUrl, 'project/save', { version: '99', 'draft[motivation]': 'x' });
       assert.equal(saveAttempt.status, 409, 'the server refuses changes to a submitted project');

@@ -23,7 +23,7 @@ import {
   waitForText,
   watchConsole,
 } from '../lib/app.mjs';
-import { axeAudit, formatViolations } from '../lib/axe.mjs';
+import { auditPage } from '../lib/axe.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 /** A file on disk for the browser to pick: a small PDF or PNG (checked by content on the server). */
@@ -60,13 +60,6 @@ async function formsReady(browser, js, selector) {
   });
 }
 
-/** The axe-core audit of a page, once its title is back (set again after hydration). */
-async function audit(browser, js, title) {
-  if (!js) return;
-  await waitFor(async () => (await browser.getTitle()) === `${title} — Passerelle`, { timeout: 20_000, message: `the page title ${title}` });
-  const violations = await axeAudit(browser);
-  assert.equal(violations.length, 0, `${title} passes axe-core:\n${formatViolations(violations)}`);
-}
 
 /** The logged-in beneficiary's id, from the page's own server function. */
 async function myId(browser, baseUrl) {
@@ -99,6 +92,7 @@ export default [
           message: 'the unsent message to come back after the reload',
         });
       }
+      if (js) await auditPage(browser, 'Mes messages');
       await browser.$('#objet').setValue(subject);
       await browser.$('#nouveau-message').setValue('Bonjour, voici mon devis et mon CV.');
       await pickFiles(browser, '#nouveau-fichiers', [fileToPick('devis formation.pdf', 'pdf'), fileToPick('cv.png', 'png')]);
@@ -164,7 +158,7 @@ export default [
       await waitForText(browser, '.request', 'Signée par votre employeur');
       await waitForText(browser, '.request', 'à déposer avant le 15/01/2027');
       await formsReady(browser, js, '.request form');
-      await audit(browser, js, 'Mes documents');
+      if (js) await auditPage(browser, 'Mes documents');
       if (js) await watchProgress(browser);
       const requestInput = await browser.$('.request input[type="file"]');
       await pickFiles(browser, `#${await requestInput.getAttribute('id')}`, [fileToPick('autorisation.pdf', 'pdf')]);
@@ -192,7 +186,7 @@ export default [
       await waitForText(browser, 'h1', 'Mon profil et mes données');
       // The phone given at registration is already there: 1 field of 9.
       await waitForText(browser, '#completude', 'Profil complété à 11 %');
-      await audit(browser, js, 'Mon profil');
+      if (js) await auditPage(browser, 'Mon profil');
       await browser.$('#profil-postal_code').setValue('69003');
       await browser.$('#profil-city').setValue('Lyon');
       await button(browser, 'Enregistrer mon profil').click();

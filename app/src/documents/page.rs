@@ -15,7 +15,7 @@ use super::{my_documents, staff_documents, Category, DocumentItem, DocumentsView
 use crate::account::space::Refused;
 use crate::domain::date::{paris_date, CalendarDate};
 use crate::error::AppError;
-use crate::forms::{flash_resource, Flash};
+use crate::forms::{flash_resource, Flash, Problems};
 
 /// What is accepted, said before a file is chosen.
 pub const LIMITS: &str = "Formats acceptés : PDF, JPEG ou PNG. Taille maximale : 10 Mo par fichier.";
@@ -136,19 +136,12 @@ pub fn DocumentTable(documents: Vec<DocumentItem>) -> impl IntoView {
     .into_any()
 }
 
-/// The answer of an upload or a request, from the plain form's flash or the script.
+/// The answer of an upload, from the plain form's flash or the script.
 #[component]
 fn Outcome(answer: Result<String, AppError>) -> impl IntoView {
     match answer {
         Ok(_) => view! { <p class="alert alert-success" role="status">"Document bien reçu."</p> }.into_any(),
-        Err(AppError::Validation(errors)) => view! {
-            <div class="alert alert-error" role="alert">
-                <p>"Le document n'a pas été enregistré :"</p>
-                <ul>{errors.into_iter().map(|(_, m)| view! { <li>{m}</li> }).collect_view()}</ul>
-            </div>
-        }
-        .into_any(),
-        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+        Err(error) => view! { <Problems error lead="Le document n'a pas été enregistré :"/> }.into_any(),
     }
 }
 
@@ -158,35 +151,23 @@ fn Outcome(answer: Result<String, AppError>) -> impl IntoView {
 fn UploadForm(beneficiary_id: Option<String>, request: Option<(String, Category)>, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
     let progress = RwSignal::new(None::<f64>);
     let answer = RwSignal::new(None::<Result<String, AppError>>);
-    // Set once the page's code handles this form (tests wait for it before choosing a file).
-    let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
+    let ready = crate::forms::ready_marker();
     let suffix = request.as_ref().map(|(id, _)| id.clone()).unwrap_or_else(|| "nouveau".into());
     let file_id = format!("fichier-{suffix}");
     let category_id = format!("categorie-{suffix}");
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            ev.prevent_default();
-            let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
-            answer.set(None);
-            progress.set(Some(0.0));
-            send_with_progress(form.clone(), progress, move |result| {
-                progress.try_set(None);
-                let ok = result.is_ok();
-                answer.try_set(Some(result));
-                if ok {
-                    form.reset();
-                    on_done();
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, on_done);
+        answer.set(None);
+        submit_with_progress(ev, progress, move |result, form| {
+            let ok = result.is_ok();
+            answer.try_set(Some(result));
+            if ok {
+                form.reset();
+                on_done();
+            }
+        });
     };
     view! {
-        <form class="form upload-form" data-ready=move || ready.get().then_some("on") method="post" action="/api/documents/upload" enctype="multipart/form-data" on:submit=on_submit>
+        <form class="form upload-form" data-ready=ready method="post" action="/api/documents/upload" enctype="multipart/form-data" on:submit=on_submit>
             {beneficiary_id.map(|id| view! { <input type="hidden" name="beneficiary_id" value=id/> })}
             {match request {
                 Some((id, category)) => view! {
@@ -210,28 +191,43 @@ fn UploadForm(beneficiary_id: Option<String>, request: Option<(String, Category)
                     aria-describedby=format!("{file_id}-aide") data-max-bytes=MAX_FILE_BYTES.to_string()/>
             </div>
             <button type="submit" class="button">"Envoyer le document"</button>
-            <div aria-live="polite" class="upload-status">
-                {move || progress.get().map(|p| {
-                    let percent = (p * 100.0).round() as i64;
-                    view! {
-                        <progress max="100" value=percent.to_string() aria-label="Envoi du fichier"></progress>
-                        <span>{format!(" Envoi : {percent} %")}</span>
-                    }
-                })}
-            </div>
+            <UploadProgress progress label="Envoi du fichier"/>
             {move || answer.get().map(|answer| view! { <Outcome answer/> })}
         </form>
     }
 }
 
-/// Posts `form` with `XMLHttpRequest` (the only browser API that reports upload progress),
-/// then calls `done` with the server function's answer.
+/// With JavaScript, posts the submitted multipart form with `XMLHttpRequest` (the only browser
+/// API that reports upload progress) instead of the browser, shows the progress in `progress`,
+/// then calls `done` with the server function's answer and the form. Without, the browser posts
+/// the form itself.
+pub fn submit_with_progress(
+    ev: leptos::ev::SubmitEvent,
+    progress: RwSignal<Option<f64>>,
+    done: impl Fn(Result<String, AppError>, leptos::web_sys::HtmlFormElement) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.prevent_default();
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
+        progress.set(Some(0.0));
+        let sent = form.clone();
+        send_with_progress(&form, progress, move |result| {
+            progress.try_set(None);
+            done(result, sent.clone());
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, progress, done);
+}
+
 #[cfg(feature = "hydrate")]
-pub fn send_with_progress(form: web_sys::HtmlFormElement, progress: RwSignal<Option<f64>>, done: impl Fn(Result<String, AppError>) + 'static) {
+fn send_with_progress(form: &web_sys::HtmlFormElement, progress: RwSignal<Option<f64>>, done: impl Fn(Result<String, AppError>) + 'static) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let failed = || AppError::Transport("upload".into());
-    let (Ok(data), Ok(xhr)) = (web_sys::FormData::new_with_form(&form), web_sys::XmlHttpRequest::new()) else {
+    let (Ok(data), Ok(xhr)) = (web_sys::FormData::new_with_form(form), web_sys::XmlHttpRequest::new()) else {
         done(Err(failed()));
         return;
     };
@@ -272,6 +268,19 @@ pub fn send_with_progress(form: web_sys::HtmlFormElement, progress: RwSignal<Opt
     }
 }
 
+/// The progress of an upload under way, announced politely.
+#[component]
+pub fn UploadProgress(progress: RwSignal<Option<f64>>, label: &'static str) -> impl IntoView {
+    view! {
+        <div aria-live="polite" class="upload-status">
+            {move || progress.get().map(|p| {
+                let percent = (p * 100.0).round() as i64;
+                view! { <progress max="100" value=percent.to_string() aria-label=label></progress><span>{format!(" Envoi : {percent} %")}</span> }
+            })}
+        </div>
+    }
+}
+
 /// Staff ask for a document.
 #[component]
 fn RequestForm(beneficiary_id: String, flash: Option<Flash>, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
@@ -290,10 +299,7 @@ fn RequestForm(beneficiary_id: String, flash: Option<Flash>, on_done: impl Fn() 
             <h2 id="demander">"Demander un document"</h2>
             {move || answer.get().map(|a| match a {
                 Ok(_) => view! { <p class="alert alert-success" role="status">"Demande envoyée : la personne est prévenue par courriel."</p> }.into_any(),
-                Err(AppError::Validation(errors)) => view! {
-                    <div class="alert alert-error" role="alert"><ul>{errors.into_iter().map(|(_, m)| view! { <li>{m}</li> }).collect_view()}</ul></div>
-                }.into_any(),
-                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(error) => view! { <Problems error/> }.into_any(),
             })}
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="beneficiary_id" value=beneficiary_id/>

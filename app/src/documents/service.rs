@@ -217,14 +217,7 @@ pub async fn request(state: &AppState, staff: &SessionUser, beneficiary_id: &str
     if category.is_none() {
         errors.push(("category".to_string(), "Choisissez le type de document demandé.".to_string()));
     }
-    let note = match crate::forms::text_of("note", note, false, "", NOTE_MAX) {
-        Ok(note) => note.unwrap_or_default(),
-        Err(AppError::Validation(mut e)) => {
-            errors.append(&mut e);
-            String::new()
-        }
-        Err(e) => return Err(e),
-    };
+    let note = crate::forms::text_into(&mut errors, "note", note, false, "", NOTE_MAX);
     let due = if due_date.trim().is_empty() {
         None
     } else {

@@ -60,6 +60,43 @@ pub fn text_of(field: &str, text: &str, required: bool, missing: &str, max_chars
     Ok(Some(text.to_string()))
 }
 
+/// Like [`text_of`], for a form checked as a whole: a problem is added to `errors` and the text
+/// is then empty.
+pub fn text_into(errors: &mut Vec<crate::error::FieldError>, field: &str, text: &str, required: bool, missing: &str, max_chars: usize) -> String {
+    match text_of(field, text, required, missing, max_chars) {
+        Ok(text) => text.unwrap_or_default(),
+        Err(AppError::Validation(mut found)) => {
+            errors.append(&mut found);
+            String::new()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// An error answered to a form, as an alert: each problem of a refused input in a list (after
+/// `lead` when given), any other error as its sentence.
+#[component]
+pub fn Problems(error: AppError, #[prop(optional)] lead: Option<&'static str>) -> impl IntoView {
+    match error {
+        AppError::Validation(errors) => view! {
+            <div class="alert alert-error" role="alert">
+                {lead.map(|lead| view! { <p>{lead}</p> })}
+                <ul>{errors.into_iter().map(|(_, m)| view! { <li>{m}</li> }).collect_view()}</ul>
+            </div>
+        }
+        .into_any(),
+        other => view! { <p class="alert alert-error" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// `data-ready="on"` once the page's code handles the form it is put on (before, a submission
+/// is a plain post): tests wait for it before acting.
+pub fn ready_marker() -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    move || ready.get().then_some("on")
+}
+
 /// An id sent by a caller, reduced to what ids are made of, for a path to send them back to.
 pub fn path_segment(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect()

@@ -10,10 +10,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::{my_threads, staff_threads, thread, Inbox, ServiceItem, ThreadSummary, ThreadView};
 use crate::account::space::Refused;
-use crate::documents::page::{DocumentTable, ACCEPT, LIMITS};
+use crate::documents::page::{submit_with_progress, DocumentTable, UploadProgress, ACCEPT, LIMITS};
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;
-use crate::forms::{flash_resource, Flash};
+use crate::forms::{flash_resource, Flash, Problems};
 
 #[component]
 pub fn MessagesPage() -> impl IntoView {
@@ -160,9 +160,7 @@ fn Composer(
     let answer = RwSignal::new(flashed.filter(|a| a.is_err()));
     let progress = RwSignal::new(None::<f64>);
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
-    // Set once the page's code handles this form (tests wait for it before typing).
-    let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
+    let ready = crate::forms::ready_marker();
     let draft_key = format!("passerelle.message.{viewer_id}.{}", thread_id.clone().unwrap_or_else(|| "nouveau".into()));
     let is_new = thread_id.is_none();
     // The unsent text of this thread on this browser comes back once the page is interactive.
@@ -190,58 +188,37 @@ fn Composer(
             let _ = (&key, ev);
         }
     };
-    #[cfg(feature = "hydrate")]
     let navigate = leptos_router::hooks::use_navigate();
     let on_submit = {
         let key = draft_key.clone();
         move |ev: leptos::ev::SubmitEvent| {
-            #[cfg(feature = "hydrate")]
-            {
-                use wasm_bindgen::JsCast;
-                ev.prevent_default();
-                let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
-                answer.set(None);
-                progress.set(Some(0.0));
-                let key = key.clone();
-                let navigate = navigate.clone();
-                crate::documents::page::send_with_progress(form.clone(), progress, move |result| {
-                    progress.try_set(None);
-                    match result {
-                        Ok(thread_id) => {
-                            use gloo_storage::Storage;
-                            gloo_storage::LocalStorage::delete(&key);
-                            form.reset();
-                            if is_new {
-                                let path = format!("{}/{thread_id}", if staff { "/conseiller/messages" } else { "/messages" });
-                                let navigate = navigate.clone();
-                                set_timeout(move || navigate(&path, Default::default()), std::time::Duration::ZERO);
-                            } else {
-                                answer.try_set(Some(Ok(thread_id.clone())));
-                                on_sent(thread_id);
-                            }
-                        }
-                        Err(e) => {
-                            answer.try_set(Some(Err(e)));
-                        }
+            answer.set(None);
+            let (key, navigate) = (key.clone(), navigate.clone());
+            submit_with_progress(ev, progress, move |result, form| match result {
+                Ok(thread_id) => {
+                    forget_draft(&key);
+                    form.reset();
+                    if is_new {
+                        let path = format!("{}/{thread_id}", if staff { "/conseiller/messages" } else { "/messages" });
+                        let navigate = navigate.clone();
+                        set_timeout(move || navigate(&path, Default::default()), std::time::Duration::ZERO);
+                    } else {
+                        answer.try_set(Some(Ok(thread_id.clone())));
+                        on_sent(thread_id);
                     }
-                });
-            }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (ev, &key, on_sent, staff, is_new);
+                }
+                Err(e) => {
+                    answer.try_set(Some(Err(e)));
+                }
+            });
         }
     };
     let prefix = if is_new { "nouveau" } else { "reponse" };
     view! {
-        <form class="form composer" data-ready=move || ready.get().then_some("on") method="post" action="/api/messages/send" enctype="multipart/form-data" on:submit=on_submit>
+        <form class="form composer" data-ready=ready method="post" action="/api/messages/send" enctype="multipart/form-data" on:submit=on_submit>
             {move || answer.get().map(|a| match a {
                 Ok(_) => view! { <p class="alert alert-success" role="status">"Message envoyé."</p> }.into_any(),
-                Err(AppError::Validation(errors)) => view! {
-                    <div class="alert alert-error" role="alert">
-                        <p>"Le message n'est pas parti :"</p>
-                        <ul>{errors.into_iter().map(|(_, m)| view! { <li>{m}</li> }).collect_view()}</ul>
-                    </div>
-                }.into_any(),
-                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(error) => view! { <Problems error lead="Le message n'est pas parti :"/> }.into_any(),
             })}
             {match thread_id {
                 Some(id) => view! { <input type="hidden" name="thread_id" value=id/> }.into_any(),
@@ -271,12 +248,18 @@ fn Composer(
                 <input type="file" id=format!("{prefix}-fichiers") name="file" multiple accept=ACCEPT aria-describedby=format!("{prefix}-fichiers-aide")/>
             </div>
             <button type="submit" class="button">"Envoyer"</button>
-            <div aria-live="polite" class="upload-status">
-                {move || progress.get().map(|p| {
-                    let percent = (p * 100.0).round() as i64;
-                    view! { <progress max="100" value=percent.to_string() aria-label="Envoi du message"></progress><span>{format!(" Envoi : {percent} %")}</span> }
-                })}
-            </div>
+            <UploadProgress progress label="Envoi du message"/>
         </form>
     }
+}
+
+/// Drops this browser's copy of a message once the server has it.
+fn forget_draft(key: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage;
+        gloo_storage::LocalStorage::delete(key);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = key;
 }

@@ -10,6 +10,7 @@ use crate::documents::files::Received;
 use crate::documents::service::{insert, put_all, remove_all, NewDocument};
 use crate::documents::Category;
 use crate::error::AppError;
+use crate::forms::text_into;
 use crate::mail::outbox;
 use crate::state::AppState;
 use super::emails::Audience;
@@ -76,9 +77,20 @@ pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> 
     Ok(count)
 }
 
+/// What a thread is about and whose it is.
+struct ThreadHead {
+    beneficiary_id: String,
+    beneficiary_name: String,
+    beneficiary_email: String,
+    subject: String,
+    /// `None` for a thread with the referent advisor.
+    service_id: Option<String>,
+    service_name: Option<String>,
+}
+
 /// The thread if the caller may see it: its beneficiary, or staff. Anyone else gets the same
 /// "not found" as for a thread that does not exist.
-async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(String, String, String, String, Option<String>, Option<String>), AppError> {
+async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadHead, AppError> {
     let row = sqlx::query(
         "SELECT t.beneficiary_id, u.display_name, u.email, t.subject, s.name AS service_name, t.service_id \
          FROM threads t JOIN users u ON u.id = t.beneficiary_id LEFT JOIN services s ON s.id = t.service_id WHERE t.id = $1",
@@ -92,18 +104,18 @@ async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(String, Strin
     if user.role == Role::Beneficiary && beneficiary_id != user.user_id {
         return Err(AppError::NotFound);
     }
-    Ok((
+    Ok(ThreadHead {
         beneficiary_id,
-        row.try_get("display_name").map_err(internal)?,
-        row.try_get("email").map_err(internal)?,
-        row.try_get("subject").map_err(internal)?,
-        row.try_get("service_name").map_err(internal)?,
-        row.try_get("service_id").map_err(internal)?,
-    ))
+        beneficiary_name: row.try_get("display_name").map_err(internal)?,
+        beneficiary_email: row.try_get("email").map_err(internal)?,
+        subject: row.try_get("subject").map_err(internal)?,
+        service_id: row.try_get("service_id").map_err(internal)?,
+        service_name: row.try_get("service_name").map_err(internal)?,
+    })
 }
 
 pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, AppError> {
-    let (beneficiary_id, beneficiary_name, _, subject, service_name, _) = visible(db, user, id).await?;
+    let ThreadHead { beneficiary_id, beneficiary_name, subject, service_name, .. } = visible(db, user, id).await?;
     let rows = sqlx::query(
         "SELECT m.id, m.author_id, m.body, m.created_at, u.display_name, u.role FROM messages m JOIN users u ON u.id = m.author_id \
          WHERE m.thread_id = $1 ORDER BY m.created_at, m.id",
@@ -174,19 +186,11 @@ struct Notify {
 pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> Result<String, AppError> {
     let db = &state.db;
     let mut errors: Vec<(String, String)> = received.problems.iter().map(|p| ("file".to_string(), p.clone())).collect();
-    let body = match crate::forms::text_of("body", &received.field("body"), true, "Écrivez votre message.", BODY_MAX) {
-        Ok(body) => body.unwrap_or_default(),
-        Err(AppError::Validation(mut e)) => {
-            errors.append(&mut e);
-            String::new()
-        }
-        Err(e) => return Err(e),
-    };
+    let body = text_into(&mut errors, "body", &received.field("body"), true, "Écrivez votre message.", BODY_MAX);
     let thread_id = received.field("thread_id");
     // An existing thread, or the counterpart and subject of a new one.
     let (thread, new_thread) = if !thread_id.is_empty() {
-        let (beneficiary_id, _, email, _, _, service_id) = visible(db, user, &thread_id).await?;
-        (Some((beneficiary_id, email, service_id)), None)
+        (Some(visible(db, user, &thread_id).await?), None)
     } else if user.role != Role::Beneficiary {
         return Err(AppError::BadRequest);
     } else {
@@ -202,14 +206,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
                 }
             }
         };
-        let subject = match crate::forms::text_of("subject", &received.field("subject"), true, "Donnez un objet à votre message.", SUBJECT_MAX) {
-            Ok(s) => s.unwrap_or_default(),
-            Err(AppError::Validation(mut e)) => {
-                errors.append(&mut e);
-                String::new()
-            }
-            Err(e) => return Err(e),
-        };
+        let subject = text_into(&mut errors, "subject", &received.field("subject"), true, "Donnez un objet à votre message.", SUBJECT_MAX);
         (None, Some((service_id, subject)))
     };
     if !errors.is_empty() {
@@ -221,14 +218,14 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
         let now = now_ms();
         let mut tx = db.begin_write().await.map_err(internal)?;
         let (thread_id, beneficiary_id, notify) = match (&thread, new_thread) {
-            (Some((beneficiary_id, email, service_id)), _) => {
+            (Some(head), _) => {
                 sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread_id).execute(&mut *tx).await.map_err(internal)?;
                 let notify = if user.role != Role::Beneficiary {
-                    Notify { to: vec![email.clone()], audience: Audience::Beneficiary }
+                    Notify { to: vec![head.beneficiary_email.clone()], audience: Audience::Beneficiary }
                 } else {
-                    staff_side(&mut tx, beneficiary_id, service_id.as_deref()).await?
+                    staff_side(&mut tx, &head.beneficiary_id, head.service_id.as_deref()).await?
                 };
-                (thread_id.clone(), beneficiary_id.clone(), notify)
+                (thread_id.clone(), head.beneficiary_id.clone(), notify)
             }
             (None, Some((service_id, subject))) => {
                 let id = new_id();

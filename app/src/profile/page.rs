@@ -9,7 +9,7 @@ use super::{confirm_email, my_profile, ChangeEmail, ProfileView, RequestDeletion
 use crate::account::space::Refused;
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;
-use crate::forms::{flash_resource, Flash};
+use crate::forms::{flash_resource, Flash, Problems};
 
 /// Where the personal-data export is downloaded.
 pub const EXPORT_PATH: &str = "/mes-donnees/export.zip";
@@ -28,22 +28,6 @@ pub fn ProfilePage() -> impl IntoView {
                 _ => None,
             }}
         </Suspense>
-    }
-}
-
-fn problems(error: &AppError) -> Vec<String> {
-    match error {
-        AppError::Validation(errors) => errors.iter().map(|(_, m)| m.clone()).collect(),
-        other => vec![other.to_string()],
-    }
-}
-
-#[component]
-fn Problems(error: AppError) -> impl IntoView {
-    view! {
-        <div class="alert alert-error" role="alert">
-            <ul>{problems(&error).into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
-        </div>
     }
 }
 
