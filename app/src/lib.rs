@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod components;
+pub mod dashboard;
 pub mod documents;
 pub mod domain;
 pub mod error;
@@ -97,10 +98,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<NewPasswordRoute>::new()}/>
                     <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
                     <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/conseiller/beneficiaires/:id") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/conseiller/doublons") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/conseiller/doublons/fusion") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/conseiller/journal") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/projet") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
                     <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRecapRoute>::new()}/>
-                    <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffProjectsRoute>::new()}/>
-                    <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffProjectRoute>::new()}/>
+                    <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
                     <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
                     <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
@@ -171,11 +176,22 @@ lazy_page!(ActivationRoute, account::link_pages::ActivationPage);
 lazy_page!(ForgotPasswordRoute, account::link_pages::ForgotPasswordPage);
 lazy_page!(NewPasswordRoute, account::link_pages::NewPasswordPage);
 lazy_page!(SpaceRoute, account::space::SpacePage);
-lazy_page!(StaffRoute, account::space::StaffPage);
 lazy_page!(ProjectRoute, project::page::ProjectPage);
 lazy_page!(ProjectRecapRoute, project::recap::RecapPage);
-lazy_page!(StaffProjectsRoute, project::advisor_pages::StaffProjectsPage);
-lazy_page!(StaffProjectRoute, project::advisor_pages::StaffProjectPage);
+
+// The advisors' dashboard and project pages: one chunk, loaded by staff only.
+lazy_pages!(
+    StaffRoute,
+    [
+        ("/conseiller/beneficiaires/", dashboard::page::BeneficiaryPage),
+        ("/conseiller/doublons/fusion", dashboard::page::MergePage),
+        ("/conseiller/doublons", dashboard::page::DuplicatesPage),
+        ("/conseiller/journal", dashboard::page::AuditPage),
+        ("/conseiller/projets/", project::advisor_pages::StaffProjectPage),
+        ("/conseiller/projets", project::advisor_pages::StaffProjectsPage),
+    ],
+    dashboard::page::DashboardPage
+);
 
 // The beneficiary's space and its staff side share components (thread, document table, upload
 // with progress): in one chunk, that code stays out of the main WebAssembly file.

@@ -83,6 +83,11 @@ pub async fn start(
         .await
         .map_err(StartError::Database)?;
     db.migrate().await.map_err(StartError::Migration)?;
+    match app::dashboard::search::index_missing(&db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(accounts = n, "accounts indexed for the advisors' search"),
+        Err(e) => tracing::warn!(error = %e, "cannot index accounts for the advisors' search; retried at next start"),
+    }
     let storage = settings.storage().map_err(StartError::Config)?;
     if let app::documents::storage::Storage::Local { root } = &storage {
         std::fs::create_dir_all(root).map_err(StartError::Storage)?;

@@ -26,6 +26,16 @@ struct Cli {
 enum Command {
     /// Run the web application (the default): migrations, then HTTP server and mail worker.
     Serve,
+    /// Fill the database with fake beneficiaries (French names, valid NIRs, projects in every
+    /// state, referents among the existing advisors), for demonstrations and benchmarks. They all
+    /// share the demo password printed at the end.
+    SeedDemo {
+        #[arg(long)]
+        beneficiaries: u32,
+        /// Seed of the random choices: the same seed gives the same people.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Manage staff accounts.
     Admin {
         #[command(subcommand)]
@@ -72,6 +82,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
+            Command::SeedDemo { beneficiaries, seed } => seed_demo(settings, beneficiaries, seed).await,
             Command::Admin { command: AdminCommand::Create { email, name, role, services } } => {
                 create_staff(settings, email, name, role, services).await
             }
@@ -93,6 +104,31 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     running.wait().await;
+    Ok(())
+}
+
+/// The password of every demo account.
+const DEMO_PASSWORD: &str = "Demo-Passerelle-2026";
+
+async fn seed_demo(settings: Settings, beneficiaries: u32, seed: u64) -> Result<(), String> {
+    if beneficiaries == 0 || beneficiaries > 998_000 {
+        return Err("--beneficiaries must be between 1 and 998000".into());
+    }
+    let config = settings.app_config();
+    let db = Db::connect(&settings.database.url, 2)
+        .await
+        .map_err(|e| format!("cannot open the database (database.url): {e}"))?;
+    db.migrate().await.map_err(|e| format!("cannot update the database schema: {e}"))?;
+    let hashing = tokio::sync::Semaphore::new(1);
+    let hash = app::account::password::hash(&hashing, DEMO_PASSWORD.to_string()).await.map_err(|e| format!("cannot hash the demo password: {e}"))?;
+    let started = std::time::Instant::now();
+    let result = app::dashboard::seed::seed(&db, &config.secrets, beneficiaries, &hash, seed).await;
+    db.close().await;
+    let created = result.map_err(|e| format!("cannot write the demo accounts: {e}"))?;
+    println!(
+        "{created} demo beneficiaries created in {:.1} s. Their addresses end with @exemple.fr; their password is {DEMO_PASSWORD}",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

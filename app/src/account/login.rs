@@ -19,6 +19,8 @@ pub enum LoginOutcome {
     NotActivated { masked_email: String, ticket: String },
     /// Too many failures: the account waits this many minutes.
     Locked { minutes: i64 },
+    /// Right password, but this account was merged into another one: log in with that one.
+    Merged { masked_email: String },
 }
 
 /// After this many consecutive failures the account waits, 1 minute at first.
@@ -74,6 +76,7 @@ pub mod service {
         activated_at: Option<i64>,
         failed_logins: i64,
         locked_until: Option<i64>,
+        merged_email: Option<String>,
     }
 
     async fn record(state: &AppState, user_id: &str, outcome: &str) -> Result<(), AppError> {
@@ -91,7 +94,8 @@ pub mod service {
     pub async fn login(state: &AppState, email: &str, password_text: String) -> Result<LoginOutcome, AppError> {
         let account: Option<Account> = match Email::parse(email) {
             Ok(email) => sqlx::query_as(
-                "SELECT id, email, password_hash, role, activated_at, failed_logins, locked_until                  FROM users WHERE email_normalized = $1",
+                "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, u.failed_logins, u.locked_until, m.email AS merged_email \
+                 FROM users u LEFT JOIN users m ON m.id = u.merged_into WHERE u.email_normalized = $1",
             )
             .bind(email.normalized())
             .fetch_optional(state.db.pool())
@@ -118,6 +122,10 @@ pub mod service {
             .execute(state.db.pool())
             .await
             .map_err(internal)?;
+        if let Some(merged_email) = &account.merged_email {
+            record(state, &account.id, "merged").await?;
+            return Ok(LoginOutcome::Merged { masked_email: Email::parse(merged_email).map(|e| e.masked()).unwrap_or_default() });
+        }
         if account.activated_at.is_none() {
             record(state, &account.id, "not_activated").await?;
             return Ok(LoginOutcome::NotActivated {
@@ -309,6 +317,12 @@ fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
                     <p><A href=correct_link>"Ce n'est pas la bonne adresse ? Corriger"</A></p>
                 </div>
             }.into_any()) }
+            Some(Ok(LoginOutcome::Merged { masked_email })) => Some(view! {
+                <div class="panel panel-warning" role="alert" tabindex="-1" autofocus=true>
+                    <h2>"Ce compte a été regroupé avec un autre"</h2>
+                    <p>"Un conseiller a réuni vos deux comptes : tout se trouve maintenant sur le compte " <strong>{masked_email}</strong> ". Connectez-vous avec cette adresse-là ; si vous avez oublié son mot de passe, demandez un nouveau lien."</p>
+                </div>
+            }.into_any()),
             _ => None,
         }}
         <ActionForm action=login attr:class="form" attr:novalidate=true>

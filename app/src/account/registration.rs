@@ -299,6 +299,14 @@ pub mod service {
             }
             Err(e) => return Err(internal(e)),
         }
+        let names = crate::dashboard::search::Names {
+            first_name: &valid.first_name,
+            birth_name: &valid.birth_name,
+            usage_name: valid.usage_name.as_deref(),
+            display_name: &display_name,
+            birth_date: Some(&valid.birth_date.iso()),
+        };
+        crate::dashboard::search::index(&mut tx, &id, &names).await.map_err(internal)?;
         for (document, version) in [("cgu", CGU_VERSION), ("privacy", PRIVACY_VERSION)] {
             sqlx::query("INSERT INTO consents (id, user_id, document, version, accepted_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(new_id())

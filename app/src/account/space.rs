@@ -5,20 +5,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::account::login::Logout;
-use crate::account::{Role, SessionUser};
+use crate::account::SessionUser;
 use crate::error::AppError;
 
 /// The logged-in beneficiary (staff are refused).
 #[server(endpoint = "space/me")]
 pub async fn my_space() -> Result<SessionUser, AppError> {
-    crate::error::with_status(crate::account::require_role(&[Role::Beneficiary]))
+    crate::error::with_status(crate::account::require_role(&[crate::account::Role::Beneficiary]))
 }
 
 /// The logged-in advisor or administrator (beneficiaries are refused).
 #[server(endpoint = "staff/me")]
 pub async fn staff_home() -> Result<SessionUser, AppError> {
-    crate::error::with_status(crate::account::require_role(&[Role::Advisor, Role::Admin]))
+    crate::error::with_status(crate::account::require_role(&[crate::account::Role::Advisor, crate::account::Role::Admin]))
 }
 
 #[component]
@@ -63,52 +62,6 @@ pub fn SpacePage() -> impl IntoView {
                     </ul>
                 }.into_any(),
                 Err(e) => view! { <h1>"Mon espace"</h1><Refused error=e/> }.into_any(),
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-pub fn StaffPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| staff_home());
-    let logout = ServerAction::<Logout>::new();
-    view! {
-        <Title text="Espace conseiller"/>
-        <Suspense fallback=|| ()>
-            {move || me.get().map(|result| match result {
-                Ok(user) => view! {
-                    <h1>"Espace conseiller"</h1>
-                    <p class="lead">{format!("Connecté en tant que {}", user.display_name)}</p>
-                    <p>{match user.role { Role::Admin => "Rôle : administrateur", _ => "Rôle : conseiller" }}</p>
-                    <ul class="space-links">
-                        <li><a href="/conseiller/messages">"Messages"</a></li>
-                        <li><a href="/conseiller/projets">"Projets de transition professionnelle"</a></li>
-                    </ul>
-                    <DeletionRequests/>
-                    <p>"Le tableau de bord (recherche, actions d'assistance) arrive avec la prochaine version."</p>
-                    <ActionForm action=logout attr:class="inline-form">
-                        <button type="submit" class="button button-secondary">"Se déconnecter"</button>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => view! { <h1>"Espace conseiller"</h1><Refused error=e/> }.into_any(),
-            })}
-        </Suspense>
-    }
-}
-
-/// Open account-deletion requests, for advisors to handle.
-#[component]
-fn DeletionRequests() -> impl IntoView {
-    let requests = Resource::new(|| (), |_| crate::profile::deletion_requests());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || requests.get().and_then(|r| r.ok()).filter(|r| !r.is_empty()).map(|r| view! {
-                <section aria-labelledby="suppressions" class="panel panel-warning">
-                    <h2 id="suppressions">"Demandes de suppression de compte"</h2>
-                    <ul>{r.into_iter().map(|d| view! {
-                        <li>{format!("{} — demandée le {}", d.name, crate::domain::date::paris_date_time(d.requested_at))}</li>
-                    }).collect_view()}</ul>
-                </section>
             })}
         </Suspense>
     }

@@ -10,6 +10,7 @@ pub mod nir;
 pub mod password;
 pub mod phone;
 pub mod siret;
+pub mod text;
 
 pub use birth_date::BirthDate;
 pub use email::Email;

@@ -48,13 +48,15 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<QueuedEmail, sqlx::Error> {
 
 /// Queues an email on the caller's connection, so it commits or rolls back with the caller's
 /// transaction: an email is never sent for something that did not happen, nor lost for
-/// something that did.
+/// something that did. It is linked to the account that has this address, for the advisors'
+/// list of every email a person was sent.
 pub async fn enqueue(conn: &mut AnyConnection, email: &OutgoingEmail) -> Result<String, sqlx::Error> {
     let id = new_id();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO outbox (id, to_address, subject, body_text, body_html, status, attempts, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+         next_attempt_at, created_at, user_id) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, \
+         (SELECT u.id FROM users u WHERE u.email_normalized = $7))",
     )
     .bind(&id)
     .bind(&email.to)
@@ -62,6 +64,7 @@ pub async fn enqueue(conn: &mut AnyConnection, email: &OutgoingEmail) -> Result<
     .bind(&email.text)
     .bind(&email.html)
     .bind(now)
+    .bind(email.to.to_lowercase())
     .execute(&mut *conn)
     .await?;
     Ok(id)

@@ -61,7 +61,7 @@ pub fn StaffMessagesPage() -> impl IntoView {
 }
 
 #[component]
-fn ThreadList(threads: Vec<ThreadSummary>, staff: bool) -> impl IntoView {
+pub fn ThreadList(threads: Vec<ThreadSummary>, staff: bool) -> impl IntoView {
     if threads.is_empty() {
         return view! { <p>"Aucun message pour l'instant."</p> }.into_any();
     }

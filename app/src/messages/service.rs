@@ -60,19 +60,30 @@ pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
     Ok(Inbox { viewer_id: user.user_id.clone(), threads, services })
 }
 
-/// Every thread for staff (the dashboard narrows this to their own and their services'), unread
-/// first, then the most recent.
+/// The threads a staff member answers (`$1`): those of the people they are the referent of, of
+/// the people with no referent yet, and those written to their services. Administrators see
+/// every thread.
+fn assigned(staff: &SessionUser) -> &'static str {
+    match staff.role {
+        Role::Admin => "1 = 1",
+        _ => "((t.service_id IS NULL AND (u.referent_id = $1 OR u.referent_id IS NULL)) \
+              OR t.service_id IN (SELECT ss.service_id FROM staff_services ss WHERE ss.user_id = $1))",
+    }
+}
+
+/// The threads assigned to a staff member, unread first, then the most recent.
 pub async fn staff_inbox(db: &Db, staff: &SessionUser) -> Result<Vec<ThreadSummary>, AppError> {
-    let query = threads_query("1 = 1", &format!("CASE WHEN {UNREAD} > 0 THEN 0 ELSE 1 END, t.last_message_at DESC, t.id"));
+    let query = threads_query(assigned(staff), &format!("CASE WHEN {UNREAD} > 0 THEN 0 ELSE 1 END, t.last_message_at DESC, t.id"));
     let rows = sqlx::query(&query).bind(&staff.user_id).fetch_all(db.pool()).await.map_err(internal)?;
     rows.iter().map(summary).collect::<Result<Vec<_>, _>>().map_err(internal)
 }
 
-/// Unread messages for the header: in the beneficiary's threads, or in every thread for staff.
+/// Unread messages for the header: in the beneficiary's threads, or in the threads assigned to
+/// a staff member.
 pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> {
-    let filter = if user.role == Role::Beneficiary { "t.beneficiary_id = $1" } else { "1 = 1" };
+    let filter = if user.role == Role::Beneficiary { "t.beneficiary_id = $1" } else { assigned(user) };
     // SUM of counts is NUMERIC on PostgreSQL: cast back to an integer on both.
-    let query = format!("SELECT CAST(COALESCE(SUM({UNREAD}), 0) AS BIGINT) FROM threads t WHERE {filter}");
+    let query = format!("SELECT CAST(COALESCE(SUM({UNREAD}), 0) AS BIGINT) FROM threads t JOIN users u ON u.id = t.beneficiary_id WHERE {filter}");
     let count: i64 = sqlx::query_scalar(&query).bind(&user.user_id).fetch_one(db.pool()).await.map_err(internal)?;
     Ok(count)
 }

@@ -343,6 +343,10 @@ pub async fn staff_transition(
         return Err(changed_meanwhile());
     }
     record_event(&mut tx, &project, &staff.user_id, transition.as_str(), to, reason.as_deref(), now).await?;
+    let detail = format!("{} → {}", project.state.label(), to.label());
+    crate::dashboard::audit::record(&mut tx, &staff.user_id, Some(&project.owner_id), transition.as_str(), reason.as_deref().unwrap_or(""), &detail)
+        .await
+        .map_err(internal)?;
     let email = super::emails::to_beneficiary(&state.config.base_url, &project.owner_email, transition.as_str());
     outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;

@@ -1,0 +1,100 @@
+//! The audit trail: a row per staff action, written in the action's transaction.
+
+use sqlx::Row;
+
+use super::{AuditLine, REASON_MAX};
+use crate::db::{new_id, now_ms, Db};
+use crate::error::AppError;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("audit trail", e)
+}
+
+/// The reason a staff member gave, required and at most [`REASON_MAX`] characters.
+pub fn reason(text: &str) -> Result<String, AppError> {
+    let mut errors = Vec::new();
+    let reason = crate::forms::text_into(
+        &mut errors,
+        "reason",
+        text,
+        true,
+        "Indiquez la raison de cette action : elle est gardée dans le journal.",
+        REASON_MAX,
+    );
+    if errors.is_empty() { Ok(reason) } else { Err(AppError::Validation(errors)) }
+}
+
+/// Writes one line of the trail on the caller's connection (its transaction).
+pub async fn record(
+    conn: &mut sqlx::AnyConnection,
+    actor_id: &str,
+    beneficiary_id: Option<&str>,
+    action: &str,
+    reason: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_id, beneficiary_id, action, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(now_ms())
+    .bind(actor_id)
+    .bind(beneficiary_id)
+    .bind(action)
+    .bind(reason)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+const PAGE: i64 = 50;
+
+fn line(r: &sqlx::any::AnyRow) -> Result<AuditLine, sqlx::Error> {
+    Ok(AuditLine {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor_name: r.try_get("actor_name")?,
+        beneficiary_id: r.try_get("beneficiary_id")?,
+        beneficiary_name: r.try_get("beneficiary_name")?,
+        action: r.try_get("action")?,
+        reason: r.try_get("reason")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
+/// Newest first; each filter applies when not empty. `before` is the `at:id` of the last line
+/// of the previous page.
+pub async fn list(db: &Db, actor: &str, beneficiary: &str, action: &str, before: &str) -> Result<(Vec<AuditLine>, Option<String>), AppError> {
+    let (before_at, before_id) = match before.split_once(':') {
+        Some((at, id)) => (at.parse::<i64>().map_err(|_| AppError::BadRequest)?, id.to_string()),
+        None if before.is_empty() => (i64::MAX, String::new()),
+        None => return Err(AppError::BadRequest),
+    };
+    let rows = sqlx::query(
+        "SELECT a.id, a.at, a.beneficiary_id, a.action, a.reason, a.detail, s.display_name AS actor_name, b.display_name AS beneficiary_name \
+         FROM audit_log a JOIN users s ON s.id = a.actor_id LEFT JOIN users b ON b.id = a.beneficiary_id \
+         WHERE ($1 = '' OR a.actor_id = $1) AND ($2 = '' OR a.beneficiary_id = $2) AND ($3 = '' OR a.action = $3) \
+         AND (a.at < $4 OR (a.at = $4 AND ($5 = '' OR a.id < $5))) ORDER BY a.at DESC, a.id DESC LIMIT $6",
+    )
+    .bind(actor)
+    .bind(beneficiary)
+    .bind(action)
+    .bind(before_at)
+    .bind(&before_id)
+    .bind(PAGE + 1)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?;
+    let mut lines = rows.iter().map(line).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+    let next = (lines.len() as i64 > PAGE).then(|| {
+        lines.truncate(PAGE as usize);
+        lines.last().map(|l| format!("{}:{}", l.at, l.id)).unwrap_or_default()
+    });
+    Ok((lines, next))
+}
+
+/// The last lines about one person, for their page.
+pub async fn about(db: &Db, beneficiary_id: &str) -> Result<Vec<AuditLine>, AppError> {
+    Ok(list(db, "", beneficiary_id, "", "").await?.0)
+}

@@ -1,0 +1,360 @@
+//! The advisors' dashboard (`/conseiller`): their inbox, the beneficiary search, the 360° page of
+//! a person, the support actions (each kept in the audit trail), the duplicates queue and the
+//! merge, and the audit trail page. Every server function here is for advisors and
+//! administrators only.
+
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod merge;
+#[cfg(feature = "ssr")]
+pub mod search;
+#[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::account::Role;
+use crate::documents::DocumentsView;
+use crate::error::AppError;
+use crate::messages::ThreadSummary;
+use crate::project::{ProjectState, ProjectView};
+
+/// Rows of one page of search results.
+pub const PAGE_SIZE: i64 = 20;
+/// Longest reason of a support action.
+pub const REASON_MAX: usize = 500;
+
+/// A line of the beneficiary list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeneficiaryRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub birth_date: Option<String>,
+    pub project_state: Option<ProjectState>,
+    pub referent_name: Option<String>,
+    pub activated: bool,
+    pub closed: bool,
+}
+
+/// One page of results, and the key of the next page when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub rows: Vec<BeneficiaryRow>,
+    pub next: Option<String>,
+}
+
+/// A staff member, as lists and filters show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffItem {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// What `/conseiller` shows first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub me: StaffItem,
+    /// Threads with this advisor as referent, with their services, and those of people with no
+    /// referent yet: unread first.
+    pub inbox: Vec<ThreadSummary>,
+    pub advisors: Vec<StaffItem>,
+    pub open_duplicates: i64,
+}
+
+/// An email sent to the person, with its delivery status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailLine {
+    pub to: String,
+    pub subject: String,
+    pub queued_at: i64,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+}
+
+impl EmailLine {
+    pub fn status_label(&self) -> String {
+        match self.status.as_str() {
+            "sent" => "Remis au serveur de messagerie".into(),
+            "failed" => format!("Échec après {} essais", self.attempts),
+            "pending" if self.attempts > 0 => format!("Nouvel essai prévu ({} essais)", self.attempts),
+            _ => "En cours d'envoi".into(),
+        }
+    }
+}
+
+/// A login attempt and its outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptLine {
+    pub at: i64,
+    pub outcome: String,
+}
+
+impl AttemptLine {
+    pub fn outcome_label(&self) -> &'static str {
+        match self.outcome.as_str() {
+            "success" => "Connexion réussie",
+            "bad_password" => "Mot de passe erroné",
+            "locked" => "Refusée : compte bloqué",
+            "not_activated" => "Refusée : compte non activé",
+            "merged" => "Refusée : compte fusionné",
+            _ => "Autre",
+        }
+    }
+}
+
+/// A line of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub id: String,
+    pub at: i64,
+    pub actor_name: String,
+    pub beneficiary_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    pub action: String,
+    pub reason: String,
+    pub detail: String,
+}
+
+/// The support actions, by the code forms send.
+pub const ACTIONS: [(&str, &str); 11] = [
+    ("renvoyer_activation", "Lien d'activation renvoyé"),
+    ("envoyer_reinitialisation", "Lien de réinitialisation envoyé"),
+    ("corriger_adresse", "Adresse électronique corrigée"),
+    ("debloquer", "Compte débloqué"),
+    ("fermer_sessions", "Sessions fermées"),
+    ("attribuer_referent", "Conseiller référent attribué"),
+    ("rouvrir", "Projet rouvert"),
+    ("instruire", "Instruction du projet commencée"),
+    ("accepter", "Décision : projet accepté"),
+    ("refuser", "Décision : projet refusé"),
+    ("fusionner", "Comptes fusionnés"),
+];
+
+/// The French label of an audited action.
+pub fn action_label(code: &str) -> &str {
+    match code {
+        "demande_fusion_traitee" => "Demande de fusion traitée",
+        _ => ACTIONS.iter().find(|(c, _)| *c == code).map(|(_, label)| *label).unwrap_or(code),
+    }
+}
+
+/// Everything about one person, for the phone platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beneficiary360 {
+    pub id: String,
+    pub name: String,
+    pub civility: Option<String>,
+    pub first_name: Option<String>,
+    pub birth_name: Option<String>,
+    pub usage_name: Option<String>,
+    pub birth_date: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub nir_masked: Option<String>,
+    pub address: Option<String>,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub last_login_at: Option<i64>,
+    pub locked_until: Option<i64>,
+    /// Locked now (decided by the server's clock).
+    pub locked: bool,
+    pub failed_logins: i64,
+    pub open_sessions: i64,
+    pub closed_at: Option<i64>,
+    /// The account this one was merged into: id and name.
+    pub merged_into: Option<(String, String)>,
+    pub referent: Option<StaffItem>,
+    pub deletion_requested_at: Option<i64>,
+    pub attempts: Vec<AttemptLine>,
+    pub emails: Vec<EmailLine>,
+    pub documents: DocumentsView,
+    pub threads: Vec<ThreadSummary>,
+    pub project: Option<ProjectView>,
+    pub audit: Vec<AuditLine>,
+    pub advisors: Vec<StaffItem>,
+}
+
+/// One account of a suspected duplicate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub birth_date: Option<String>,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// A merge request filed at registration: someone registered again with the NIR of an
+/// existing account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeRequestItem {
+    pub id: String,
+    pub existing: DuplicateAccount,
+    pub contact_email: String,
+    /// What the person typed (names, birth date, address), in words.
+    pub submitted: String,
+    pub created_at: i64,
+}
+
+/// The queue: open merge requests, then groups of accounts with the same name and birth date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicatesQueue {
+    pub requests: Vec<MergeRequestItem>,
+    pub suspected: Vec<Vec<DuplicateAccount>>,
+}
+
+/// What a merge will move, shown before it is confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergePlan {
+    pub kept: DuplicateAccount,
+    pub closed: DuplicateAccount,
+    /// What moves to the kept account, in words, with counts.
+    pub moves: Vec<(String, i64)>,
+    /// Things to know before merging.
+    pub warnings: Vec<String>,
+}
+
+/// The calling advisor or administrator: every server function here starts with it.
+#[cfg(feature = "ssr")]
+fn staff() -> Result<crate::account::SessionUser, AppError> {
+    crate::account::require_role(&[Role::Advisor, Role::Admin])
+}
+
+#[server(endpoint = "staff/dashboard")]
+pub async fn dashboard() -> Result<DashboardView, AppError> {
+    let state = crate::state::app_state();
+    let result = async { service::dashboard(&state.db, &staff()?).await }.await;
+    crate::error::with_status(result)
+}
+
+/// Beneficiaries whose name (accents and case ignored), email or NIR matches `q`, filtered by
+/// project state (`etat`) and referent (`referent`: an id, `aucun` or empty), after the row
+/// `after` names (keyset pagination).
+#[server(endpoint = "staff/beneficiaries")]
+pub async fn search_beneficiaries(
+    #[server(default)] q: String,
+    #[server(default)] etat: String,
+    #[server(default)] referent: String,
+    #[server(default)] after: String,
+) -> Result<SearchPage, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        staff()?;
+        search::search(&state, &q, &etat, &referent, &after).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(endpoint = "staff/beneficiary")]
+pub async fn beneficiary(id: String) -> Result<Beneficiary360, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let me = staff()?;
+        service::view(&state, &me, &id).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Runs a support action (`action`: a code of [`ACTIONS`]) on a beneficiary, with its reason,
+/// and keeps it in the audit trail. `value` is the new address or the referent's id. Answers
+/// what was done, in French.
+#[server(endpoint = "staff/support")]
+pub async fn support_action(
+    id: String,
+    action: String,
+    #[server(default)] reason: String,
+    #[server(default)] value: String,
+) -> Result<String, AppError> {
+    let state = crate::state::app_state();
+    let back = format!("/conseiller/beneficiaires/{}", crate::forms::path_segment(&id));
+    let result = async {
+        let me = staff()?;
+        service::support(&state, &me, &id, &action, &reason, &value).await
+    }
+    .await;
+    crate::forms::respond(&format!("support-{action}"), vec![("reason", reason.clone()), ("value", value.clone())], Some(&back), result)
+        .await
+}
+
+#[server(endpoint = "staff/duplicates")]
+pub async fn duplicates() -> Result<DuplicatesQueue, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        staff()?;
+        merge::queue(&state).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(endpoint = "staff/merge/preview")]
+pub async fn merge_preview(kept: String, closed: String) -> Result<MergePlan, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        staff()?;
+        merge::preview(&state.db, &kept, &closed).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Merges `closed` into `kept` in one transaction (`request`: the merge request this answers,
+/// if any).
+#[server(endpoint = "staff/merge")]
+pub async fn merge_accounts(
+    kept: String,
+    closed: String,
+    #[server(default)] reason: String,
+    #[server(default)] request: String,
+) -> Result<String, AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let me = staff()?;
+        merge::merge(&state, &me, &kept, &closed, &reason, &request).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Closes a merge request without merging (the person's existing account was enough), with
+/// the reason.
+#[server(endpoint = "staff/merge-request/close")]
+pub async fn close_merge_request(id: String, #[server(default)] reason: String) -> Result<(), AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        let me = staff()?;
+        merge::close_request(&state, &me, &id, &reason).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// The audit trail, newest first, filtered by actor (id), beneficiary (id) and action (code),
+/// before the line `before` names.
+#[server(endpoint = "staff/audit")]
+pub async fn audit_trail(
+    #[server(default)] actor: String,
+    #[server(default)] beneficiary: String,
+    #[server(default)] action: String,
+    #[server(default)] before: String,
+) -> Result<(Vec<AuditLine>, Option<String>), AppError> {
+    let state = crate::state::app_state();
+    let result = async {
+        staff()?;
+        audit::list(&state.db, &actor, &beneficiary, &action, &before).await
+    }
+    .await;
+    crate::error::with_status(result)
+}

@@ -1,0 +1,258 @@
+//! Beneficiary search: by name (each word a prefix of a folded name word, so "helene" finds
+//! "Hélène"), by email (the start of the address, case ignored) or by NIR (exact, through its
+//! keyed hash). Results are sorted by folded name, then id, and paged by keyset: a page starts
+//! after the last row of the previous one, so page 500 costs what page 1 costs.
+
+use sqlx::Row;
+
+use super::{BeneficiaryRow, SearchPage, PAGE_SIZE};
+use crate::db::Db;
+use crate::domain::text::{fold, prefix_end, words};
+use crate::domain::Nir;
+use crate::error::AppError;
+use crate::project::ProjectState;
+use crate::state::AppState;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("beneficiary search", e)
+}
+
+/// The names a person is found by, folded.
+pub struct Names<'a> {
+    pub first_name: &'a str,
+    pub birth_name: &'a str,
+    pub usage_name: Option<&'a str>,
+    pub display_name: &'a str,
+    pub birth_date: Option<&'a str>,
+}
+
+impl Names<'_> {
+    /// "name first-name": the sort key.
+    pub fn search_name(&self) -> String {
+        let last = self.usage_name.filter(|u| !u.trim().is_empty()).unwrap_or(self.birth_name);
+        let key = fold(&format!("{last} {}", self.first_name));
+        if key.is_empty() { fold(self.display_name) } else { key }
+    }
+
+    /// Same folded first name, birth name and birth date: probably the same person.
+    pub fn identity_key(&self) -> Option<String> {
+        let birth_date = self.birth_date.filter(|d| !d.is_empty())?;
+        let (first, birth) = (fold(self.first_name), fold(self.birth_name));
+        (!first.is_empty() && !birth.is_empty()).then(|| format!("{first}|{birth}|{birth_date}"))
+    }
+
+    pub fn terms(&self) -> Vec<String> {
+        let mut terms: Vec<String> = [self.first_name, self.birth_name, self.usage_name.unwrap_or(""), self.display_name]
+            .iter()
+            .flat_map(|n| words(n))
+            .collect();
+        terms.sort();
+        terms.dedup();
+        terms
+    }
+}
+
+/// Writes a person's sort key, identity key and search words (on the caller's transaction).
+pub async fn index(conn: &mut sqlx::AnyConnection, user_id: &str, names: &Names<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET search_name = $1, identity_key = $2 WHERE id = $3")
+        .bind(names.search_name())
+        .bind(names.identity_key())
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM search_terms WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    for term in names.terms() {
+        sqlx::query("INSERT INTO search_terms (term, user_id) VALUES ($1, $2)")
+            .bind(term)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Reads a person's names and indexes them.
+pub async fn reindex(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<(), sqlx::Error> {
+    let row = sqlx::query("SELECT first_name, birth_name, usage_name, display_name, birth_date FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let (first, birth, usage, display, birth_date): (Option<String>, Option<String>, Option<String>, String, Option<String>) = (
+        row.try_get("first_name")?,
+        row.try_get("birth_name")?,
+        row.try_get("usage_name")?,
+        row.try_get("display_name")?,
+        row.try_get("birth_date")?,
+    );
+    let names = Names {
+        first_name: first.as_deref().unwrap_or(""),
+        birth_name: birth.as_deref().unwrap_or(""),
+        usage_name: usage.as_deref(),
+        display_name: &display,
+        birth_date: birth_date.as_deref(),
+    };
+    index(conn, user_id, &names).await
+}
+
+/// Indexes the accounts that are not yet (created before the search existed): run at start.
+pub async fn index_missing(db: &Db) -> Result<u64, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE search_name IS NULL").fetch_all(db.pool()).await?;
+    for chunk in ids.chunks(500) {
+        let mut tx = db.begin_write().await?;
+        for id in chunk {
+            reindex(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// What the query asks for.
+enum Query {
+    All,
+    Words(Vec<String>),
+    Email(String),
+    NirHash(String),
+}
+
+fn understand(state: &AppState, q: &str) -> Query {
+    let q = q.trim();
+    if q.is_empty() {
+        return Query::All;
+    }
+    let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() >= 13 && digits.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        if let Ok(nir) = Nir::parse(q) {
+            return Query::NirHash(state.config.secrets.nir_hash(&nir));
+        }
+    }
+    if q.contains('@') {
+        return Query::Email(q.to_lowercase());
+    }
+    Query::Words(words(q).into_iter().take(4).collect())
+}
+
+pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &str, after: &str) -> Result<SearchPage, AppError> {
+    if q.chars().count() > 200 || referent.len() > 64 || after.len() > 400 {
+        return Err(AppError::BadRequest);
+    }
+    let wanted_state = match project_state {
+        "" => None,
+        "aucun" => Some("aucun"),
+        other => Some(ProjectState::parse(other).ok_or(AppError::BadRequest)?.as_str()),
+    };
+    let (after_name, after_id) = match after.split_once('|') {
+        Some((name, id)) => (name.to_string(), id.to_string()),
+        None if after.is_empty() => (String::new(), String::new()),
+        None => return Err(AppError::BadRequest),
+    };
+    let mut sql = String::from(
+        "SELECT u.id, u.display_name, u.email, u.birth_date, u.activated_at, u.closed_at, u.search_name, p.state, r.display_name AS referent_name \
+         FROM users u LEFT JOIN projects p ON p.beneficiary_id = u.id LEFT JOIN users r ON r.id = u.referent_id \
+         WHERE u.role = 'beneficiary'",
+    );
+    let mut binds: Vec<String> = Vec::new();
+    let bind = |value: String, binds: &mut Vec<String>| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    match understand(state, q) {
+        Query::All => {}
+        Query::Words(list) if list.is_empty() => return Ok(SearchPage { rows: Vec::new(), next: None }),
+        Query::Words(list) => {
+            for word in list {
+                let from = bind(word.clone(), &mut binds);
+                match prefix_end(&word) {
+                    Some(end) => {
+                        let to = bind(end, &mut binds);
+                        sql += &format!(" AND u.id IN (SELECT t.user_id FROM search_terms t WHERE t.term >= {from} AND t.term < {to})");
+                    }
+                    None => sql += &format!(" AND u.id IN (SELECT t.user_id FROM search_terms t WHERE t.term >= {from})"),
+                }
+            }
+        }
+        Query::Email(prefix) => {
+            // LIKE, not a range: the order of '@' and '.' depends on the database's collation.
+            let escaped: String = prefix.chars().flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            }).collect();
+            let pattern = bind(format!("{escaped}%"), &mut binds);
+            sql += &format!(" AND u.email_normalized LIKE {pattern} ESCAPE '\\'");
+        }
+        Query::NirHash(hash) => {
+            let h = bind(hash, &mut binds);
+            sql += &format!(" AND u.nir_hash = {h}");
+        }
+    }
+    match wanted_state {
+        None => {}
+        Some("aucun") => sql += " AND p.id IS NULL",
+        Some(s) => {
+            let p = bind(s.to_string(), &mut binds);
+            sql += &format!(" AND p.state = {p}");
+        }
+    }
+    match referent {
+        "" => {}
+        "aucun" => sql += " AND u.referent_id IS NULL",
+        id => {
+            let r = bind(id.to_string(), &mut binds);
+            sql += &format!(" AND u.referent_id = {r}");
+        }
+    }
+    if !after_id.is_empty() {
+        let n = bind(after_name, &mut binds);
+        let i = bind(after_id, &mut binds);
+        sql += &format!(" AND (u.search_name > {n} OR (u.search_name = {n} AND u.id > {i}))");
+    }
+    sql += &format!(" ORDER BY u.search_name, u.id LIMIT {}", PAGE_SIZE + 1);
+    let mut query = sqlx::query(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(state.db.pool()).await.map_err(internal)?;
+    let mut page = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let state: Option<String> = r.try_get("state").map_err(internal)?;
+        keys.push(r.try_get::<Option<String>, _>("search_name").map_err(internal)?.unwrap_or_default());
+        page.push(BeneficiaryRow {
+            id: r.try_get("id").map_err(internal)?,
+            name: r.try_get("display_name").map_err(internal)?,
+            email: r.try_get("email").map_err(internal)?,
+            birth_date: r.try_get("birth_date").map_err(internal)?,
+            project_state: state.as_deref().and_then(ProjectState::parse),
+            referent_name: r.try_get("referent_name").map_err(internal)?,
+            activated: r.try_get::<Option<i64>, _>("activated_at").map_err(internal)?.is_some(),
+            closed: r.try_get::<Option<i64>, _>("closed_at").map_err(internal)?.is_some(),
+        });
+    }
+    let next = if page.len() as i64 > PAGE_SIZE {
+        page.truncate(PAGE_SIZE as usize);
+        let last = page.last().map(|r| r.id.clone()).unwrap_or_default();
+        Some(format!("{}|{last}", keys[PAGE_SIZE as usize - 1]))
+    } else {
+        None
+    };
+    Ok(SearchPage { rows: page, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_give_a_sort_key_an_identity_key_and_words() {
+        let names = Names {
+            first_name: "Hélène",
+            birth_name: "Le Goff",
+            usage_name: Some("Martin-Durand"),
+            display_name: "Hélène Martin-Durand",
+            birth_date: Some("1985-03-02"),
+        };
+        assert_eq!(names.search_name(), "martin durand helene");
+        assert_eq!(names.identity_key().as_deref(), Some("helene|le goff|1985-03-02"));
+        assert_eq!(names.terms(), vec!["durand", "goff", "helene", "le", "martin"]);
+    }
+}

@@ -1,0 +1,315 @@
+//! The dashboard's reads (inbox, 360° page) and the support actions. Each action runs in one
+//! transaction with its line of the audit trail: an action is never done without its trace,
+//! nor traced without being done.
+
+use sqlx::Row;
+
+use super::{audit, AttemptLine, Beneficiary360, DashboardView, EmailLine, StaffItem};
+use crate::account::tokens::{self, Purpose};
+use crate::account::{emails, Role, SessionUser};
+use crate::db::{now_ms, Db};
+use crate::domain::{Email, Nir};
+use crate::error::AppError;
+use crate::mail::outbox;
+use crate::project::Transition;
+use crate::state::AppState;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("dashboard", e)
+}
+
+fn staff_item(r: &sqlx::any::AnyRow) -> Result<StaffItem, sqlx::Error> {
+    Ok(StaffItem {
+        id: r.try_get("id")?,
+        name: r.try_get("display_name")?,
+        role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Advisor),
+    })
+}
+
+/// Active advisors and administrators, by name.
+pub async fn advisors(db: &Db) -> Result<Vec<StaffItem>, AppError> {
+    sqlx::query("SELECT id, display_name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id")
+        .fetch_all(db.pool())
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(staff_item)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(internal)
+}
+
+pub async fn dashboard(db: &Db, me: &SessionUser) -> Result<DashboardView, AppError> {
+    let inbox = crate::messages::service::staff_inbox(db, me).await?;
+    let open_duplicates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merge_requests WHERE status = 'open'")
+        .fetch_one(db.pool())
+        .await
+        .map_err(internal)?;
+    Ok(DashboardView {
+        me: StaffItem { id: me.user_id.clone(), name: me.display_name.clone(), role: me.role },
+        inbox: inbox.into_iter().take(30).collect(),
+        advisors: advisors(db).await?,
+        open_duplicates,
+    })
+}
+
+/// The person's page. `NotFound` for an unknown id and for any account that is not a
+/// beneficiary's.
+pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Beneficiary360, AppError> {
+    let db = &state.db;
+    let row = sqlx::query(
+        "SELECT u.*, r.display_name AS referent_name, r.role AS referent_role, m.display_name AS merged_name \
+         FROM users u LEFT JOIN users r ON r.id = u.referent_id LEFT JOIN users m ON m.id = u.merged_into \
+         WHERE u.id = $1 AND u.role = 'beneficiary'",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(internal)?
+    .ok_or(AppError::NotFound)?;
+    let get_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(internal);
+    let get_time = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(internal);
+    let nir_masked = get_text("nir_encrypted")?
+        .and_then(|stored| state.config.secrets.decrypt_nir(&stored))
+        .map(|nir: Nir| nir.masked());
+    let address = [get_text("address_line")?, get_text("postal_code")?, get_text("city")?]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let referent = match (get_text("referent_id")?, get_text("referent_name")?, get_text("referent_role")?) {
+        (Some(id), Some(name), role) => Some(StaffItem { id, name, role: role.as_deref().and_then(Role::parse).unwrap_or(Role::Advisor) }),
+        _ => None,
+    };
+    let merged_into = match (get_text("merged_into")?, get_text("merged_name")?) {
+        (Some(id), Some(name)) => Some((id, name)),
+        _ => None,
+    };
+    let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .map_err(internal)?;
+    let attempts = sqlx::query("SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(|r| Ok(AttemptLine { at: r.try_get("at")?, outcome: r.try_get("outcome")? }))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(internal)?;
+    let emails = sqlx::query(
+        "SELECT to_address, subject, created_at, status, attempts, sent_at FROM outbox WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 50",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .map_err(internal)?
+    .iter()
+    .map(|r| {
+        Ok(EmailLine {
+            to: r.try_get("to_address")?,
+            subject: r.try_get("subject")?,
+            queued_at: r.try_get("created_at")?,
+            status: r.try_get("status")?,
+            attempts: r.try_get("attempts")?,
+            sent_at: r.try_get("sent_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()
+    .map_err(internal)?;
+    let deletion_requested_at: Option<i64> =
+        sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte' ORDER BY created_at DESC LIMIT 1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await
+            .map_err(internal)?;
+    let project_id: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(internal)?;
+    let project = match project_id {
+        Some(project_id) => Some(crate::project::service::view(db, &project_id).await?),
+        None => None,
+    };
+    let person = SessionUser { user_id: id.to_string(), display_name: String::new(), role: Role::Beneficiary };
+    let mut threads = crate::messages::service::inbox(db, &person).await?.threads;
+    // Unread counts are the staff member's, not the person's.
+    for thread in &mut threads {
+        thread.unread = 0;
+    }
+    let _ = me;
+    Ok(Beneficiary360 {
+        id: id.to_string(),
+        name: row.try_get("display_name").map_err(internal)?,
+        civility: get_text("civility")?,
+        first_name: get_text("first_name")?,
+        birth_name: get_text("birth_name")?,
+        usage_name: get_text("usage_name")?,
+        birth_date: get_text("birth_date")?,
+        email: row.try_get("email").map_err(internal)?,
+        phone: get_text("phone")?,
+        nir_masked,
+        address: (!address.is_empty()).then_some(address),
+        created_at: row.try_get("created_at").map_err(internal)?,
+        activated_at: get_time("activated_at")?,
+        last_login_at: get_time("last_login_at")?,
+        locked_until: get_time("locked_until")?,
+        locked: get_time("locked_until")?.is_some_and(|until| until > now_ms()),
+        failed_logins: row.try_get("failed_logins").map_err(internal)?,
+        open_sessions,
+        closed_at: get_time("closed_at")?,
+        merged_into,
+        referent,
+        deletion_requested_at,
+        attempts,
+        emails,
+        documents: crate::documents::service::view(db, id).await?,
+        threads,
+        project,
+        audit: audit::about(db, id).await?,
+        advisors: advisors(db).await?,
+    })
+}
+
+/// The account an action is about, read in the action's transaction.
+struct Target {
+    email: String,
+    first_name: String,
+    activated: bool,
+    closed: bool,
+}
+
+async fn target(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Target, AppError> {
+    let row = sqlx::query("SELECT email, first_name, display_name, activated_at, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    let display: String = row.try_get("display_name").map_err(internal)?;
+    Ok(Target {
+        email: row.try_get("email").map_err(internal)?,
+        first_name: row.try_get::<Option<String>, _>("first_name").map_err(internal)?.unwrap_or(display),
+        activated: row.try_get::<Option<i64>, _>("activated_at").map_err(internal)?.is_some(),
+        closed: row.try_get::<Option<i64>, _>("closed_at").map_err(internal)?.is_some(),
+    })
+}
+
+fn conflict(message: &str) -> AppError {
+    AppError::Conflict(message.into())
+}
+
+fn value_error(message: &str) -> AppError {
+    AppError::Validation(vec![("value".into(), message.into())])
+}
+
+/// Runs one support action and answers what was done, in French.
+pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str, reason: &str, value: &str) -> Result<String, AppError> {
+    if !super::ACTIONS.iter().any(|(code, _)| *code == action) || action == "fusionner" || value.chars().count() > 320 {
+        return Err(AppError::BadRequest);
+    }
+    // Project decisions go through the project's own state machine, which keeps its history
+    // and the audit line in its transaction.
+    if let Some(transition) = Transition::parse(action).filter(|t| *t != Transition::Submit) {
+        let project_id: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| conflict("Cette personne n'a pas encore commencé de projet."))?;
+        audit::reason(reason)?;
+        crate::project::service::staff_transition(state, me, &project_id, transition, reason).await?;
+        return Ok(format!("C'est fait : {}.", super::action_label(action).to_lowercase()));
+    }
+    let reason = audit::reason(reason)?;
+    let config = &state.config;
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let person = target(&mut tx, id).await?;
+    if person.closed {
+        return Err(conflict("Ce compte est fermé (fusionné dans un autre) : agissez sur le compte conservé."));
+    }
+    let (detail, done) = match action {
+        "renvoyer_activation" => {
+            if person.activated {
+                return Err(conflict("Ce compte est déjà activé : envoyez plutôt un lien de réinitialisation du mot de passe."));
+            }
+            let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await.map_err(internal)?;
+            let email = emails::activation(&config.base_url, &person.email, &person.first_name, &token, config.activation_ttl_ms);
+            outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+            (format!("envoyé à {}", person.email), format!("Un nouveau lien d'activation a été envoyé à {}.", person.email))
+        }
+        "envoyer_reinitialisation" => {
+            if !person.activated {
+                return Err(conflict("Ce compte n'est pas encore activé : renvoyez plutôt le lien d'activation."));
+            }
+            let token = tokens::issue(&mut tx, id, Purpose::Reset, config.reset_ttl_ms).await.map_err(internal)?;
+            outbox::enqueue(&mut tx, &emails::reset(&config.base_url, &person.email, &token, config.reset_ttl_ms)).await.map_err(internal)?;
+            (format!("envoyé à {}", person.email), format!("Un lien de réinitialisation du mot de passe a été envoyé à {}.", person.email))
+        }
+        "corriger_adresse" => {
+            let new_email = Email::parse(value).map_err(value_error)?;
+            if new_email.normalized() == person.email.to_lowercase() {
+                return Err(value_error("C'est déjà l'adresse de ce compte."));
+            }
+            let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3")
+                .bind(new_email.as_str())
+                .bind(new_email.normalized())
+                .bind(id)
+                .execute(&mut *tx)
+                .await;
+            match updated {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(value_error(
+                        "Cette adresse est déjà celle d'un autre compte : cherchez-le, il s'agit peut-être d'un doublon à fusionner.",
+                    ))
+                }
+                Err(e) => return Err(internal(e)),
+            }
+            let detail = format!("{} → {}", person.email, new_email.as_str());
+            if person.activated {
+                (detail, format!("L'adresse est maintenant {}.", new_email.as_str()))
+            } else {
+                // The earlier links went to the wrong address: a new one goes to the right one.
+                let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await.map_err(internal)?;
+                let email = emails::activation(&config.base_url, new_email.as_str(), &person.first_name, &token, config.activation_ttl_ms);
+                outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+                (
+                    format!("{detail} ; lien d'activation envoyé"),
+                    format!("L'adresse est maintenant {} et un nouveau lien d'activation y a été envoyé.", new_email.as_str()),
+                )
+            }
+        }
+        "debloquer" => {
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            (String::new(), "Le compte est débloqué : la personne peut se connecter dès maintenant.".to_string())
+        }
+        "fermer_sessions" => {
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(internal)?.rows_affected();
+            (format!("{ended} session(s)"), format!("{ended} session(s) fermée(s) : la personne devra se reconnecter partout."))
+        }
+        "attribuer_referent" => {
+            let advisor: Option<String> = sqlx::query_scalar(
+                "SELECT display_name FROM users WHERE id = $1 AND role IN ('advisor', 'admin') AND deactivated_at IS NULL",
+            )
+            .bind(value)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal)?;
+            let advisor = advisor.ok_or_else(|| value_error("Choisissez un conseiller dans la liste."))?;
+            sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await.map_err(internal)?;
+            (advisor.clone(), format!("{advisor} est maintenant le conseiller référent."))
+        }
+        _ => return Err(AppError::BadRequest),
+    };
+    audit::record(&mut tx, &me.user_id, Some(id), action, &reason, &detail).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    tracing::info!(actor = %me.user_id, beneficiary = %id, action, "support action");
+    Ok(done)
+}
