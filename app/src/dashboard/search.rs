@@ -120,11 +120,14 @@ fn understand(state: &AppState, q: &str) -> Query {
     if q.is_empty() {
         return Query::All;
     }
-    let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() >= 13 && digits.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        if let Ok(nir) = Nir::parse(q) {
-            return Query::NirHash(state.config.secrets.nir_hash(&nir));
-        }
+    let compact: String = q.chars().filter(|c| !c.is_whitespace() && *c != '.').collect();
+    // A NIR read over the phone: 15 characters, or its 13 first digits without the key.
+    let with_key = match compact.parse::<u64>() {
+        Ok(number) if compact.len() == 13 => format!("{compact}{:02}", 97 - number % 97),
+        _ => compact,
+    };
+    if let Ok(nir) = Nir::parse(&with_key) {
+        return Query::NirHash(state.config.secrets.nir_hash(&nir));
     }
     if q.contains('@') {
         return Query::Email(q.to_lowercase());

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod dashboard;
 mod health;
 mod mail;
 mod profile;

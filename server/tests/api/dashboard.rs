@@ -1,0 +1,374 @@
+//! The advisors' dashboard on both databases: who may call what, the search, the 360° page,
+//! the support actions and their audit trail, the inbox, the duplicates queue and the merge.
+
+use std::time::Duration;
+
+use app::account::Role;
+
+use crate::helpers::{
+    both_backends, client, login, nir_with_key, pdf, registration_form, spawn_app, Backend, TestApp, GOOD_PASSWORD,
+};
+
+/// Registers a beneficiary with these names and birth date, activates and logs them in.
+async fn person(app: &TestApp, email: &str, nir13: &str, first: &str, birth: &str, born: &str) -> (String, reqwest::Client) {
+    let mut form = registration_form(email, &nir_with_key(nir13));
+    for (k, v) in form.iter_mut() {
+        match k.as_str() {
+            "first_name" => *v = first.into(),
+            "birth_name" => *v = birth.into(),
+            "birth_date" => *v = born.into(),
+            _ => {}
+        }
+    }
+    let response = app.register_with(form).await;
+    assert_eq!(response.status(), 200, "{email} registers");
+    let token = app.last_link_to(email, "/activation").await;
+    assert!(app.call("account/activate", &[("token", &token)]).await.0 < 400);
+    let c = client();
+    assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email).fetch_one(app.db.pool()).await.unwrap();
+    (id, c)
+}
+
+async fn every_staff_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (beneficiary_id, beneficiary) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (other_id, _) = app.logged_in("dominique@exemple.fr", "Dominique Petit", Role::Beneficiary).await;
+    let (third_id, _) = app.logged_in("sacha@exemple.fr", "Sacha Roux", Role::Beneficiary).await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
+    let anonymous = client();
+    let reason = ("reason", "Appel du 27/11");
+    // (endpoint, arguments, answer for an advisor, answer for an administrator)
+    let matrix: Vec<(&str, Vec<(&str, &str)>, u16, u16)> = vec![
+        ("staff/me", vec![], 200, 200),
+        ("staff/dashboard", vec![], 200, 200),
+        ("staff/beneficiaries", vec![("q", "camille")], 200, 200),
+        ("staff/beneficiary", vec![("id", &beneficiary_id)], 200, 200),
+        ("staff/beneficiary", vec![("id", "inconnu")], 404, 404),
+        ("staff/support", vec![("id", &third_id), ("action", "fermer_sessions"), reason], 200, 200),
+        ("staff/support", vec![("id", &beneficiary_id), ("action", "supprimer_tout"), reason], 400, 400),
+        ("staff/duplicates", vec![], 200, 200),
+        ("staff/merge/preview", vec![("kept", &beneficiary_id), ("closed", &other_id)], 200, 200),
+        // The advisor merges; the administrator then finds the account already closed.
+        ("staff/merge", vec![("kept", &beneficiary_id), ("closed", &other_id), reason], 200, 409),
+        ("staff/merge-request/close", vec![("id", "inconnue"), reason], 404, 404),
+        ("staff/audit", vec![], 200, 200),
+        ("staff/messages/threads", vec![], 200, 200),
+        ("staff/deletion-requests", vec![], 200, 200),
+        ("staff/projects", vec![], 200, 200),
+        ("staff/project", vec![("id", "inconnu")], 404, 404),
+        ("staff/project/transition", vec![("id", "inconnu"), ("action", "instruire")], 404, 404),
+        ("staff/documents", vec![("beneficiary_id", &third_id)], 200, 200),
+        ("staff/documents/request", vec![("beneficiary_id", "inconnu"), ("category", "piece_identite"), ("note", "")], 404, 404),
+    ];
+
+    let mut answers = Vec::new();
+    for (endpoint, args, _, _) in &matrix {
+        answers.push((
+            app.call_as(&anonymous, endpoint, args).await.0,
+            app.call_as(&beneficiary, endpoint, args).await.0,
+            app.call_as(&advisor, endpoint, args).await.0,
+            app.call_as(&admin, endpoint, args).await.0,
+        ));
+    }
+
+    for ((endpoint, args, advisor_expected, admin_expected), answer) in matrix.iter().zip(&answers) {
+        let expected = (401, 403, *advisor_expected, *admin_expected);
+        assert_eq!(*answer, expected, "{endpoint} {args:?}: (anonymous, beneficiary, advisor, administrator)");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL").await, 1, "one merge, by the advisor");
+    app.stop().await;
+}
+both_backends!(every_staff_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected);
+
+async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages_by_keyset(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (helene, _) = person(&app, "h.lefevre@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let advisor_id: String = sqlx::query_scalar("SELECT id FROM users WHERE role = 'advisor'").fetch_one(app.db.pool()).await.unwrap();
+    let config = crate::helpers::test_settings(&app.database.url, 1).app_config();
+    app::dashboard::seed::seed(&app.db, &config.secrets, 57, "!", 7).await.unwrap();
+    let search = |q: &'static str, etat: &'static str, referent: String, after: String| {
+        let advisor = advisor.clone();
+        let app = &app;
+        async move {
+            let (status, page) =
+                app.call_as(&advisor, "staff/beneficiaries", &[("q", q), ("etat", etat), ("referent", &referent), ("after", &after)]).await;
+            assert_eq!(status, 200, "search {q:?} {etat:?}: {page}");
+            page
+        }
+    };
+
+    let by_name = search("helene", "", String::new(), String::new()).await;
+    let by_upper = search("LEFÈVRE hél", "", String::new(), String::new()).await;
+    let by_email = search("H.LEFEVRE@", "", String::new(), String::new()).await;
+    let by_nir = search("2 85 07 75 056 042 54", "", String::new(), String::new()).await;
+    let by_nir_without_key = search("2850775056042", "", String::new(), String::new()).await;
+    let nobody = search("zzzz", "", String::new(), String::new()).await;
+    let mut all = Vec::new();
+    let mut after = String::new();
+    let mut pages = 0;
+    loop {
+        let page = search("", "", String::new(), after.clone()).await;
+        pages += 1;
+        all.extend(page["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        match page["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    let drafts = search("", "brouillon", String::new(), String::new()).await;
+    let with_referent = search("", "", advisor_id.clone(), String::new()).await;
+    let without_referent = search("", "", "aucun".into(), String::new()).await;
+    let bad_state = app.call_as(&advisor, "staff/beneficiaries", &[("etat", "n'importe quoi")]).await.0;
+    let bad_key = app.call_as(&advisor, "staff/beneficiaries", &[("after", "sans-separateur")]).await.0;
+
+    let ids = |page: &serde_json::Value| page["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert!(ids(&by_name).contains(&helene), "\"helene\" finds Hélène");
+    assert!(ids(&by_upper).contains(&helene), "case and accents are ignored, words are prefixes");
+    assert_eq!(ids(&by_email), vec![helene.clone()]);
+    assert_eq!(ids(&by_nir), vec![helene.clone()]);
+    assert_eq!(ids(&by_nir_without_key), vec![helene.clone()]);
+    assert!(ids(&nobody).is_empty());
+    let beneficiaries = app.count("SELECT COUNT(*) FROM users WHERE role = 'beneficiary'").await as usize;
+    assert_eq!(all.len(), beneficiaries, "every person once across the pages");
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), all.len(), "no one twice");
+    assert_eq!(pages, beneficiaries.div_ceil(20));
+    assert!(drafts["rows"].as_array().unwrap().iter().all(|r| r["project_state"] == "Draft"), "{drafts}");
+    assert!(with_referent["rows"].as_array().unwrap().iter().all(|r| r["referent_name"] == "Alex Conseil"));
+    assert!(without_referent["rows"].as_array().unwrap().iter().all(|r| r["referent_name"].is_null()));
+    assert_eq!((bad_state, bad_key), (400, 400));
+    app.stop().await;
+}
+both_backends!(search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages_by_keyset);
+
+async fn the_phone_platform_corrects_a_mistyped_address_and_the_activation_link_reaches_the_right_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.register_with(registration_form("helene@exemple.ft", &nir_with_key("2850775056042"))).await;
+    assert_eq!(response.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE role = 'beneficiary'").fetch_one(app.db.pool()).await.unwrap();
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    app.smtp.wait_for(1, Duration::from_secs(10)).await;
+
+    let before = app.call_as(&advisor, "staff/beneficiary", &[("id", &id)]).await.1;
+    let no_reason = app.call_as(&advisor, "staff/support", &[("id", &id), ("action", "corriger_adresse"), ("value", "helene@exemple.fr")]).await;
+    let bad_address = app
+        .call_as(&advisor, "staff/support", &[("id", &id), ("action", "corriger_adresse"), ("value", "helene@"), ("reason", "Appel")])
+        .await;
+    let corrected = app
+        .call_as(
+            &advisor,
+            "staff/support",
+            &[("id", &id), ("action", "corriger_adresse"), ("value", "helene@exemple.fr"), ("reason", "Appel : faute de frappe .ft")],
+        )
+        .await;
+    let token = app.last_link_to("helene@exemple.fr", "/activation").await;
+    let activated = app.call("account/activate", &[("token", &token)]).await.0;
+    let after = app.call_as(&advisor, "staff/beneficiary", &[("id", &id)]).await.1;
+
+    assert_eq!(before["emails"][0]["to"], "helene@exemple.ft", "the address typed is visible with its email");
+    assert_eq!(before["activated_at"], serde_json::Value::Null);
+    assert_eq!(no_reason.0, 422);
+    assert_eq!(bad_address.0, 422);
+    assert_eq!(corrected.0, 200, "{corrected:?}");
+    assert!(activated < 400);
+    assert_eq!(after["email"], "helene@exemple.fr");
+    assert!(after["activated_at"].is_i64());
+    let recipients: Vec<&str> = after["emails"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
+    assert_eq!(recipients, vec!["helene@exemple.fr", "helene@exemple.ft"], "both emails, newest first, on the one account");
+    let audit = after["audit"].as_array().unwrap();
+    assert_eq!(audit.len(), 1, "refused attempts leave no trace and change nothing");
+    assert_eq!(audit[0]["action"], "corriger_adresse");
+    assert_eq!(audit[0]["actor_name"], "Alex Conseil");
+    assert_eq!(audit[0]["reason"], "Appel : faute de frappe .ft");
+    assert!(audit[0]["detail"].as_str().unwrap().contains("helene@exemple.ft → helene@exemple.fr"));
+    app.stop().await;
+}
+both_backends!(the_phone_platform_corrects_a_mistyped_address_and_the_activation_link_reaches_the_right_one);
+
+async fn support_actions_unlock_end_sessions_send_links_assign_the_referent_and_are_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (id, beneficiary) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
+    let (advisor_id, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    for _ in 0..5 {
+        login(&client(), &app.base, "camille@exemple.fr", "pas le bon mot de passe").await;
+    }
+    let act = |action: &'static str, value: String| {
+        let (app, advisor, id) = (&app, advisor.clone(), id.clone());
+        async move {
+            app.call_as(&advisor, "staff/support", &[("id", &id), ("action", action), ("value", &value), ("reason", "Appel téléphonique")]).await
+        }
+    };
+
+    let locked_before = app.call_as(&advisor, "staff/beneficiary", &[("id", &id)]).await.1["locked"].clone();
+    let unlocked = act("debloquer", String::new()).await;
+    let can_log_in = login(&client(), &app.base, "camille@exemple.fr", GOOD_PASSWORD).await.status();
+    let ended = act("fermer_sessions", String::new()).await;
+    let session_after = app.call_as(&beneficiary, "space/me", &[]).await.0;
+    let reset = act("envoyer_reinitialisation", String::new()).await;
+    let reset_link = app.last_link_to("camille@exemple.fr", "/mot-de-passe/nouveau").await;
+    let activation_refused = act("renvoyer_activation", String::new()).await;
+    let assigned = act("attribuer_referent", advisor_id.clone()).await;
+    let not_an_advisor = act("attribuer_referent", id.clone()).await;
+    let page = app.call_as(&advisor, "staff/beneficiary", &[("id", &id)]).await.1;
+    let trail = app.call_as(&advisor, "staff/audit", &[("beneficiary", &id)]).await.1;
+    let by_action = app.call_as(&advisor, "staff/audit", &[("action", "debloquer")]).await.1;
+
+    assert_eq!(locked_before, true);
+    assert_eq!(unlocked.0, 200);
+    assert_eq!(can_log_in, 200);
+    assert_eq!(ended.0, 200);
+    assert!(ended.1.as_str().unwrap().contains("session"));
+    assert_eq!(session_after, 401, "the person's sessions have ended");
+    assert_eq!(reset.0, 200);
+    assert!(!reset_link.is_empty());
+    assert_eq!(activation_refused.0, 409, "an activated account gets no activation link");
+    assert_eq!(assigned.0, 200);
+    assert_eq!(not_an_advisor.0, 422);
+    assert_eq!(page["referent"]["name"], "Alex Conseil");
+    assert_eq!(page["locked"], false);
+    let attempts: Vec<&str> = page["attempts"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    assert!(attempts.contains(&"bad_password") && attempts.contains(&"success"));
+    let actions: Vec<&str> = trail[0].as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["attribuer_referent", "envoyer_reinitialisation", "fermer_sessions", "debloquer"], "newest first");
+    assert_eq!(by_action[0].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+both_backends!(support_actions_unlock_end_sessions_send_links_assign_the_referent_and_are_audited);
+
+async fn the_inbox_holds_the_advisors_people_and_services_and_people_without_referent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, sacha) = app.logged_in("sacha@exemple.fr", "Sacha Roux", Role::Beneficiary).await;
+    let (alex_id, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (bea_id, bea) = app.logged_in("bea@exemple.fr", "Béa Paiement", Role::Advisor).await;
+    sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, 'service-paiement')").bind(&bea_id).execute(app.db.pool()).await.unwrap();
+    let send = |c: reqwest::Client, to: &'static str, subject: &'static str| {
+        let app = &app;
+        async move {
+            let (status, _) = app.upload_as(&c, "messages/send", &[("to", to), ("subject", subject), ("body", "Bonjour")], &[]).await;
+            assert_eq!(status, 200);
+        }
+    };
+
+    send(camille.clone(), "referent", "Pour Alex").await;
+    send(camille.clone(), "paiement", "Pour le paiement").await;
+    send(sacha.clone(), "referent", "Sans référent").await;
+    let subjects = |c: reqwest::Client| {
+        let app = &app;
+        async move {
+            let mut s: Vec<String> = app.call_as(&c, "staff/dashboard", &[]).await.1["inbox"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["subject"].as_str().unwrap().to_string())
+                .collect();
+            s.sort();
+            s
+        }
+    };
+    let alex_sees = subjects(alex.clone()).await;
+    let bea_sees = subjects(bea.clone()).await;
+
+    assert_eq!(alex_sees, vec!["Pour Alex", "Sans référent"]);
+    assert_eq!(bea_sees, vec!["Pour le paiement", "Sans référent"]);
+    app.stop().await;
+}
+both_backends!(the_inbox_holds_the_advisors_people_and_services_and_people_without_referent);
+
+/// Every table and its row count.
+async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
+    let mut counts = Vec::new();
+    for table in [
+        "users", "projects", "project_events", "threads", "messages", "thread_reads", "documents", "document_requests", "outbox",
+        "consents", "login_attempts", "account_tokens", "deletion_requests", "merge_requests", "search_terms", "staff_services",
+        "services", "audit_log", "sessions",
+    ] {
+        counts.push((table.to_string(), app.count(&format!("SELECT COUNT(*) FROM {table}")).await));
+    }
+    counts
+}
+
+async fn merging_moves_everything_to_the_kept_account_deletes_nothing_and_the_closed_one_explains_itself(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (kept, kept_client) = person(&app, "helene@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
+    let (closed, closed_client) = person(&app, "h.lefevre@exemple.fr", "2850775056043", "Helene", "LEFEVRE", "1985-07-14").await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    // The kept account has a project; the other one wrote a message and posted a document.
+    let project = app.call_as(&kept_client, "project/get", &[]).await.1;
+    let version = project["version"].as_i64().unwrap().to_string();
+    assert_eq!(app.call_as(&kept_client, "project/save", &[("version", &version), ("draft[poste]", "Comptable")]).await.0, 200);
+    let (sent, _) = app.upload_as(&closed_client, "messages/send", &[("to", "referent"), ("subject", "Mon ancien compte"), ("body", "Bonjour")], &[]).await;
+    let (uploaded, _) = app.upload_as(&closed_client, "documents/upload", &[("category", "piece_identite")], &[("file", "cni.pdf", pdf(2000))]).await;
+    assert_eq!((sent, uploaded), (200, 200));
+    let queue = app.call_as(&advisor, "staff/duplicates", &[]).await.1;
+    let preview = app.call_as(&advisor, "staff/merge/preview", &[("kept", &kept), ("closed", &closed)]).await.1;
+    let before = row_counts(&app).await;
+
+    let merged = app.call_as(&advisor, "staff/merge", &[("kept", &kept), ("closed", &closed), ("reason", "Même personne, vérifié par téléphone")]).await;
+
+    let after = row_counts(&app).await;
+    let closed_login = app
+        .call_as(&client(), "session/login", &[("email", "h.lefevre@exemple.fr"), ("password", GOOD_PASSWORD)])
+        .await
+        .1;
+    let kept_threads = app.call_as(&kept_client, "messages/threads", &[]).await.1;
+    let kept_documents = app.call_as(&kept_client, "documents/list", &[]).await;
+    let closed_session = app.call_as(&closed_client, "space/me", &[]).await.0;
+    let queue_after = app.call_as(&advisor, "staff/duplicates", &[]).await.1;
+
+    let group = &queue["suspected"][0];
+    assert_eq!(group.as_array().map(Vec::len), Some(2), "same folded names and birth date: suspected duplicates {queue}");
+    let moves = preview["moves"].as_array().unwrap();
+    assert!(moves.iter().any(|m| m[0] == "Fils de messages" && m[1] == 1), "{preview}");
+    assert_eq!(merged.0, 200, "{merged:?}");
+    for ((table, n_before), (_, n_after)) in before.iter().zip(&after) {
+        let expected = match table.as_str() {
+            // The closed account's sessions end; the merge adds its two audit lines, an email
+            // to the person and the login attempt below is not counted yet.
+            "sessions" => n_before - 1,
+            "audit_log" => n_before + 2,
+            "outbox" => n_before + 1,
+            _ => *n_before,
+        };
+        assert_eq!(*n_after, expected, "{table}: {n_before} before the merge");
+    }
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM threads WHERE beneficiary_id = '{closed}'")).await, 0);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM documents WHERE beneficiary_id = '{closed}'")).await, 0);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM consents WHERE user_id = '{kept}'")).await, 4);
+    assert_eq!(closed_login["Merged"]["masked_email"], "h•••@exemple.fr", "{closed_login}");
+    assert_eq!(kept_threads["threads"][0]["subject"], "Mon ancien compte");
+    assert_eq!(kept_documents.0, 200);
+    assert!(kept_documents.1.to_string().contains("cni.pdf"));
+    assert_eq!(closed_session, 401);
+    assert!(queue_after["suspected"].as_array().unwrap().is_empty());
+    app.stop().await;
+}
+both_backends!(merging_moves_everything_to_the_kept_account_deletes_nothing_and_the_closed_one_explains_itself);
+
+async fn two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_is_told(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (a, _) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (b, _) = app.logged_in("camille.m@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (_, bea) = app.logged_in("bea@exemple.fr", "Béa Conseil", Role::Advisor).await;
+
+    let alex_merges = [("kept", a.as_str()), ("closed", b.as_str()), ("reason", "Doublon")];
+    let bea_merges = [("kept", b.as_str()), ("closed", a.as_str()), ("reason", "Doublon")];
+    let (first, second) = tokio::join!(app.call_as(&alex, "staff/merge", &alex_merges), app.call_as(&bea, "staff/merge", &bea_merges));
+
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{first:?} {second:?}");
+    let loser = if first.0 == 409 { &first.1 } else { &second.1 };
+    assert!(loser.to_string().contains("autre conseiller"), "{loser}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'fusionner'").await, 2);
+    app.stop().await;
+}
+both_backends!(two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_is_told);
