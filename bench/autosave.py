@@ -146,18 +146,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(binary: Path, workdir: Path, port: int) -> tuple[subprocess.Popen, Path]:
+def server_env(workdir: Path, port: int, database_url: str | None = None) -> dict[str, str]:
+    """The environment `passerelle` runs with here: built-in defaults (development mode, its
+    built-in secret, mailbox), this port, the database (a SQLite file in `workdir` by default)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_") and not k.startswith("LEPTOS_")}
     env.update(
-        PASSERELLE_CONFIG="/dev/null",  # built-in defaults: development mode (its built-in secret), SQLite, mailbox
+        PASSERELLE_CONFIG="/dev/null",
         PASSERELLE_SERVER_LISTEN=f"127.0.0.1:{port}",
         PASSERELLE_SERVER_BASE_URL=f"http://127.0.0.1:{port}",
-        PASSERELLE_DATABASE_URL=f"sqlite://{workdir}/passerelle.db",
+        PASSERELLE_DATABASE_URL=database_url or f"sqlite://{workdir}/passerelle.db",
         PASSERELLE_STORAGE_FILES_DIR=f"{workdir}/files",
         LEPTOS_OUTPUT_NAME="passerelle",
     )
     if (REPO / "target" / "site").is_dir():
         env["LEPTOS_SITE_ROOT"] = "target/site"
+    return env
+
+
+def start_server(binary: Path, workdir: Path, port: int, database_url: str | None = None) -> tuple[subprocess.Popen, Path]:
+    env = server_env(workdir, port, database_url)
     log_path = workdir / "server.log"
     log = open(log_path, "wb")
     try:

@@ -379,9 +379,9 @@ export async function activateFromEmail(browser, baseUrl, js, email) {
   return link;
 }
 
-/** Registers and activates a new account; returns the person. */
+/** Registers and activates a new account (`options.person`, or a new one); returns the person. */
 export async function newActiveAccount(browser, baseUrl, js, options) {
-  const person = newPerson(options);
+  const person = options?.person ?? newPerson(options);
   await register(browser, baseUrl, js, person);
   await activateFromEmail(browser, baseUrl, js, person.email);
   return person;

@@ -284,8 +284,7 @@ pub async fn support_action(
         service::support(&state, &me, &id, &action, &reason, &value).await
     }
     .await;
-    crate::forms::respond(&format!("support-{action}"), vec![("reason", reason.clone()), ("value", value.clone())], Some(&back), result)
-        .await
+    crate::forms::respond("support", vec![("reason", reason.clone()), ("value", value.clone())], Some(&back), result).await
 }
 
 #[server(endpoint = "staff/duplicates")]
@@ -320,12 +319,17 @@ pub async fn merge_accounts(
     #[server(default)] request: String,
 ) -> Result<String, AppError> {
     let state = crate::state::app_state();
+    let back = format!(
+        "/conseiller/doublons/fusion?garder={}&fermer={}",
+        crate::forms::path_segment(&kept),
+        crate::forms::path_segment(&closed)
+    );
     let result = async {
         let me = staff()?;
         merge::merge(&state, &me, &kept, &closed, &reason, &request).await
     }
     .await;
-    crate::error::with_status(result)
+    crate::forms::respond("merge", vec![("reason", reason.clone())], Some(&back), result).await
 }
 
 /// Closes a merge request without merging (the person's existing account was enough), with
@@ -338,7 +342,7 @@ pub async fn close_merge_request(id: String, #[server(default)] reason: String) 
         merge::close_request(&state, &me, &id, &reason).await
     }
     .await;
-    crate::error::with_status(result)
+    crate::forms::respond("merge-request", vec![("reason", reason.clone())], Some("/conseiller/doublons"), result).await
 }
 
 /// The audit trail, newest first, filtered by actor (id), beneficiary (id) and action (code),

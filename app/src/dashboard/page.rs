@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::*;
 use crate::account::space::Refused;
 use crate::domain::date::{paris_date, paris_date_time};
-use crate::forms::Problems;
+use crate::forms::{flash_resource, Problems};
 use crate::messages::page::ThreadList;
 use crate::project::ProjectState;
 
@@ -181,6 +181,9 @@ pub fn BeneficiaryPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let person = Resource::new(id, beneficiary);
     let action = ServerAction::<SupportAction>::new();
+    // Without JavaScript the form posts itself and comes back here with its answer.
+    let flash = flash_resource("support");
+    let answer = move || action.value().get().or_else(|| flash.get().flatten().and_then(|f| f.answer::<String>()));
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             person.refetch();
@@ -189,6 +192,14 @@ pub fn BeneficiaryPage() -> impl IntoView {
     view! {
         <Title text="Fiche bénéficiaire"/>
         <StaffNav/>
+        <div aria-live="polite">
+            <Suspense fallback=|| ()>
+                {move || answer().map(|answer| match answer {
+                    Ok(done) => view! { <p class="alert alert-success" role="status">{done}</p> }.into_any(),
+                    Err(e) => view! { <Problems error=e/> }.into_any(),
+                })}
+            </Suspense>
+        </div>
         <Suspense fallback=|| ()>
             {move || person.get().map(|result| match result {
                 Ok(p) => view! { <Person p action/> }.into_any(),
@@ -258,12 +269,6 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoVi
         {p.deletion_requested_at.map(|at| view! {
             <p class="alert alert-warning">{format!("Suppression du compte demandée le {}", paris_date_time(at))}</p>
         })}
-        <div aria-live="polite">
-            {move || action.value().get().map(|answer| match answer {
-                Ok(done) => view! { <p class="alert alert-success" role="status">{done}</p> }.into_any(),
-                Err(e) => view! { <Problems error=e/> }.into_any(),
-            })}
-        </div>
         <section aria-labelledby="identite">
             <h2 id="identite">"Identité et compte"</h2>
             <table class="table facts">
@@ -419,6 +424,8 @@ pub fn AuditPage() -> impl IntoView {
 pub fn DuplicatesPage() -> impl IntoView {
     let queue = Resource::new(|| (), |_| duplicates());
     let close = ServerAction::<CloseMergeRequest>::new();
+    let flash = flash_resource("merge-request");
+    let answer = move || close.value().get().or_else(|| flash.get().flatten().and_then(|f| f.answer::<()>()));
     Effect::new(move |_| {
         if let Some(Ok(())) = close.value().get() {
             queue.refetch();
@@ -429,7 +436,12 @@ pub fn DuplicatesPage() -> impl IntoView {
         <h1>"Doublons et demandes de fusion"</h1>
         <StaffNav/>
         <p class="hint">"Un NIR ou une adresse déjà utilisés sont refusés à l'inscription : la personne dépose alors une demande, listée ici. Les comptes de même nom et même date de naissance sont signalés ensuite."</p>
-        {move || close.value().get().and_then(|r| r.err()).map(|e| view! { <Problems error=e/> })}
+        <Suspense fallback=|| ()>
+            {move || answer().map(|r| match r {
+                Ok(()) => view! { <p class="alert alert-success" role="status">"La demande est marquée comme traitée."</p> }.into_any(),
+                Err(e) => view! { <Problems error=e/> }.into_any(),
+            })}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || queue.get().map(|result| match result {
                 Ok(q) => view! { <Queue q close/> }.into_any(),
@@ -490,20 +502,25 @@ pub fn MergePage() -> impl IntoView {
     let (kept, closed) = (query("garder"), query("fermer"));
     let preview = Resource::new(move || (kept(), closed()), |(k, c)| merge_preview(k, c));
     let merge = ServerAction::<MergeAccounts>::new();
+    let flash = flash_resource("merge");
+    let answer = move || merge.value().get().or_else(|| flash.get().flatten().and_then(|f| f.answer::<String>()));
+    let merged = move || matches!(answer(), Some(Ok(_)));
     view! {
         <Title text="Fusion de comptes"/>
         <h1>"Fusion de deux comptes"</h1>
         <StaffNav/>
-        {move || match merge.value().get() {
-            Some(Ok(done)) => Some(view! {
-                <p class="alert alert-success" role="status">{done} " " <a href=person_link(&kept())>"Voir le compte conservé"</a></p>
-            }.into_any()),
-            Some(Err(e)) => Some(view! { <Problems error=e/> }.into_any()),
-            None => None,
-        }}
+        <Suspense fallback=|| ()>
+            {move || answer().map(|r| match r {
+                Ok(done) => view! {
+                    <p class="alert alert-success" role="status">{done} " " <a href=person_link(&kept())>"Voir le compte conservé"</a></p>
+                }.into_any(),
+                Err(e) => view! { <Problems error=e/> }.into_any(),
+            })}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || preview.get().map(|result| match result {
-                Ok(p) if merge.value().get().is_none_or(|r| r.is_err()) => view! {
+                _ if merged() => ().into_any(),
+                Ok(p) => view! {
                     <p>"Compte conservé : " <strong>{format!("{} ({})", p.kept.name, p.kept.email)}</strong></p>
                     <p>"Compte fermé : " <strong>{format!("{} ({})", p.closed.name, p.closed.email)}</strong></p>
                     <h2>"Ce qui rejoint le compte conservé"</h2>
@@ -519,7 +536,6 @@ pub fn MergePage() -> impl IntoView {
                         <button type="submit" class="button">"Fusionner les deux comptes"</button>
                     </ActionForm>
                 }.into_any(),
-                Ok(_) => ().into_any(),
                 Err(e) => view! { <Problems error=e/> }.into_any(),
             })}
         </Suspense>
