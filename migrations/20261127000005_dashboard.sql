@@ -43,3 +43,20 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_at ON audit_log (at, id);
 CREATE INDEX audit_log_by_actor ON audit_log (actor_id, at);
 CREATE INDEX audit_log_by_beneficiary ON audit_log (beneficiary_id, at);
+
+-- Published versions of the CGU and of the privacy policy. The newest of each is in force;
+-- a beneficiary who has not accepted it does so at their next login.
+CREATE TABLE legal_versions (
+    id           TEXT PRIMARY KEY,
+    -- cgu | privacy
+    document     TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    -- what changed, shown before acceptance
+    summary      TEXT NOT NULL,
+    published_at BIGINT NOT NULL,
+    published_by TEXT REFERENCES users (id),
+    UNIQUE (document, version)
+);
+INSERT INTO legal_versions (id, document, version, summary, published_at, published_by) VALUES
+    ('legal-cgu-1', 'cgu', '1', 'Première version.', 0, NULL),
+    ('legal-privacy-1', 'privacy', '1', 'Première version.', 0, NULL);

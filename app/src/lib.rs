@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod admin;
 pub mod components;
 pub mod dashboard;
 pub mod documents;
@@ -89,21 +90,22 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/confidentialite") ssr=SsrMode::Async view=PrivacyPage/>
                     <Route path=path!("/accessibilite") ssr=SsrMode::Async view=AccessibilityPage/>
                     <Route path=path!("/contact") ssr=SsrMode::Async view=ContactPage/>
-                    <Route path=path!("/connexion") ssr=SsrMode::Async view={Lazy::<LoginRoute>::new()}/>
-                    <Route path=path!("/inscription") ssr=SsrMode::Async view={Lazy::<RegisterRoute>::new()}/>
-                    <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view={Lazy::<RegisteredRoute>::new()}/>
-                    <Route path=path!("/inscription/compte-existant") ssr=SsrMode::Async view={Lazy::<ExistingAccountRoute>::new()}/>
-                    <Route path=path!("/activation/:token") ssr=SsrMode::Async view={Lazy::<ActivationRoute>::new()}/>
-                    <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view={Lazy::<ForgotPasswordRoute>::new()}/>
-                    <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<NewPasswordRoute>::new()}/>
-                    <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/connexion") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/inscription") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/inscription/compte-existant") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/activation/:token") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/conseiller/beneficiaires/:id") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/conseiller/doublons") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/conseiller/doublons/fusion") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/conseiller/journal") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/admin") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/projet") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
-                    <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRecapRoute>::new()}/>
+                    <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
                     <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
                     <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
@@ -159,25 +161,21 @@ macro_rules! lazy_pages {
     };
 }
 
-
-/// A page whose code is not in the main WebAssembly file: the browser fetches it when the page
-/// is first shown (`cargo leptos build --split`), so the home page stays light.
-macro_rules! lazy_page {
-    ($route:ident, $page:path) => {
-        lazy_pages!($route, [], $page);
-    };
-}
-
-lazy_page!(LoginRoute, account::login::LoginPage);
-lazy_page!(RegisterRoute, account::register_page::RegisterPage);
-lazy_page!(RegisteredRoute, account::register_page::RegisteredPage);
-lazy_page!(ExistingAccountRoute, account::register_page::ExistingAccountPage);
-lazy_page!(ActivationRoute, account::link_pages::ActivationPage);
-lazy_page!(ForgotPasswordRoute, account::link_pages::ForgotPasswordPage);
-lazy_page!(NewPasswordRoute, account::link_pages::NewPasswordPage);
-lazy_page!(SpaceRoute, account::space::SpacePage);
-lazy_page!(ProjectRoute, project::page::ProjectPage);
-lazy_page!(ProjectRecapRoute, project::recap::RecapPage);
+// Each page's code is in a chunk fetched when it is first shown (`cargo leptos build --split`).
+lazy_pages!(
+    AccountRoute,
+    [
+        ("/connexion", account::login::LoginPage),
+        ("/inscription/envoye", account::register_page::RegisteredPage),
+        ("/inscription/compte-existant", account::register_page::ExistingAccountPage),
+        ("/inscription", account::register_page::RegisterPage),
+        ("/activation/", account::link_pages::ActivationPage),
+        ("/mot-de-passe-oublie", account::link_pages::ForgotPasswordPage),
+        ("/mot-de-passe/nouveau/", account::link_pages::NewPasswordPage),
+    ],
+    account::space::SpacePage
+);
+lazy_pages!(ProjectRoute, [("/projet/recapitulatif", project::recap::RecapPage)], project::page::ProjectPage);
 
 // The advisors' dashboard and project pages: one chunk, loaded by staff only.
 lazy_pages!(
@@ -189,6 +187,7 @@ lazy_pages!(
         ("/conseiller/journal", dashboard::page::AuditPage),
         ("/conseiller/projets/", project::advisor_pages::StaffProjectPage),
         ("/conseiller/projets", project::advisor_pages::StaffProjectsPage),
+        ("/admin", admin::page::AdminPage),
     ],
     dashboard::page::DashboardPage
 );

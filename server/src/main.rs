@@ -5,11 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use app::account::tokens::{self, Purpose};
-use app::account::{emails, users, Role};
+use app::account::Role;
 use app::db::Db;
 use app::domain::Email;
-use app::mail::enqueue;
 use passerelle_server::config::Settings;
 
 #[derive(Parser)]
@@ -165,19 +163,14 @@ async fn create_staff(settings: Settings, email: String, name: String, role: Str
     }
     let result = async {
         let mut tx = db.pool().begin().await?;
-        let user_id = match users::create(&mut tx, &email, name, role, users::NO_PASSWORD, false).await {
-            Ok(id) => id,
-            Err(users::CreateUserError::EmailTaken) => return Ok(None),
-            Err(users::CreateUserError::Database(e)) => return Err(e),
-        };
-        for service_id in &service_ids {
-            sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(&user_id).bind(service_id).execute(&mut *tx).await?;
+        match app::admin::service::new_staff(&mut tx, &config, &email, name, role, &service_ids).await {
+            Ok((_, token)) => {
+                tx.commit().await?;
+                Ok(Some(token))
+            }
+            Err(app::admin::service::NewStaffError::EmailTaken) => Ok(None),
+            Err(app::admin::service::NewStaffError::Database(e)) => Err(e),
         }
-        let token = tokens::issue(&mut tx, &user_id, Purpose::StaffSetup, config.activation_ttl_ms).await?;
-        let message = emails::staff_setup(&config.base_url, email.as_str(), name, &token, config.activation_ttl_ms);
-        enqueue(&mut tx, &message).await?;
-        tx.commit().await?;
-        Ok(Some(token))
     }
     .await;
     db.close().await;

@@ -21,6 +21,9 @@ pub enum LoginOutcome {
     Locked { minutes: i64 },
     /// Right password, but this account was merged into another one: log in with that one.
     Merged { masked_email: String },
+    /// Right password, but a new version of the CGU or privacy policy is in force: the person
+    /// accepts it (`session/accept-terms` with the ticket) to finish logging in.
+    NewTerms { texts: Vec<crate::admin::LegalVersion>, ticket: String },
 }
 
 /// After this many consecutive failures the account waits, 1 minute at first.
@@ -35,6 +38,21 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, AppE
         leptos_axum::redirect(destination);
     }
     crate::forms::respond("login", vec![("email", email)], None, result).await
+}
+
+/// Accepts the CGU and privacy policy in force and finishes logging in (after
+/// [`LoginOutcome::NewTerms`]).
+#[server(endpoint = "session/accept-terms")]
+pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> Result<LoginOutcome, AppError> {
+    let result = if accept != "on" {
+        Err(AppError::Validation(vec![("accept".into(), "Cochez la case pour accepter les nouvelles conditions.".into())]))
+    } else {
+        service::accept_terms(&crate::state::app_state(), &ticket).await
+    };
+    if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
+        leptos_axum::redirect(destination);
+    }
+    crate::forms::respond("login", Vec::new(), None, result).await
 }
 
 #[cfg(feature = "ssr")]
@@ -77,6 +95,7 @@ pub mod service {
         failed_logins: i64,
         locked_until: Option<i64>,
         merged_email: Option<String>,
+        deactivated_at: Option<i64>,
     }
 
     async fn record(state: &AppState, user_id: &str, outcome: &str) -> Result<(), AppError> {
@@ -94,7 +113,7 @@ pub mod service {
     pub async fn login(state: &AppState, email: &str, password_text: String) -> Result<LoginOutcome, AppError> {
         let account: Option<Account> = match Email::parse(email) {
             Ok(email) => sqlx::query_as(
-                "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, u.failed_logins, u.locked_until, m.email AS merged_email \
+                "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, u.failed_logins, u.locked_until, m.email AS merged_email, u.deactivated_at \
                  FROM users u LEFT JOIN users m ON m.id = u.merged_into WHERE u.email_normalized = $1",
             )
             .bind(email.normalized())
@@ -126,6 +145,10 @@ pub mod service {
             record(state, &account.id, "merged").await?;
             return Ok(LoginOutcome::Merged { masked_email: Email::parse(merged_email).map(|e| e.masked()).unwrap_or_default() });
         }
+        if account.deactivated_at.is_some() {
+            record(state, &account.id, "deactivated").await?;
+            return Err(AppError::Conflict("Ce compte a été désactivé. Adressez-vous à un administrateur de Passerelle.".into()));
+        }
         if account.activated_at.is_none() {
             record(state, &account.id, "not_activated").await?;
             return Ok(LoginOutcome::NotActivated {
@@ -133,24 +156,57 @@ pub mod service {
                 ticket: ticket::issue(&state.config.secrets, &account.id),
             });
         }
+        if account.role == Role::Beneficiary.as_str() {
+            let mut conn = state.db.pool().acquire().await.map_err(internal)?;
+            let texts = crate::admin::service::to_accept(&mut conn, &account.id).await.map_err(internal)?;
+            if !texts.is_empty() {
+                record(state, &account.id, "new_terms").await?;
+                return Ok(LoginOutcome::NewTerms { texts, ticket: ticket::issue_scoped(&state.config.secrets, "terms", &account.id, TERMS_TICKET_MS) });
+            }
+        }
+        open_session(state, &account.id, &account.role).await
+    }
+
+    /// How long the page may take to accept new terms after the password was checked.
+    const TERMS_TICKET_MS: i64 = 30 * 60 * 1000;
+
+    /// Logs the account in: a new session (nothing from before login carried over).
+    async fn open_session(state: &AppState, user_id: &str, role: &str) -> Result<LoginOutcome, AppError> {
         sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&account.id)
+            .bind(now_ms())
+            .bind(user_id)
             .execute(state.db.pool())
             .await
             .map_err(internal)?;
-        record(state, &account.id, "success").await?;
-        // A new session id at every login: nothing from before login is carried over.
+        record(state, user_id, "success").await?;
         if let Some(previous) = session::current() {
             session::end(&state.db, &previous.token_hash).await.map_err(internal)?;
         }
-        let token = session::start(&state.db, &account.id).await.map_err(internal)?;
+        let token = session::start(&state.db, user_id).await.map_err(internal)?;
         set_cookie(&session::cookie(&state.config, &token));
-        let destination = match Role::parse(&account.role) {
+        let destination = match Role::parse(role) {
             Some(Role::Advisor | Role::Admin) => "/conseiller",
             _ => "/espace",
         };
         Ok(LoginOutcome::LoggedIn { destination: destination.into() })
+    }
+
+    /// Records the acceptance of the texts in force and finishes the login the ticket started.
+    pub async fn accept_terms(state: &AppState, ticket_text: &str) -> Result<LoginOutcome, AppError> {
+        let expired = || AppError::Conflict("Cette page a expiré : connectez-vous à nouveau.".into());
+        let user_id = ticket::verify_scoped(&state.config.secrets, "terms", ticket_text).ok_or_else(expired)?;
+        let mut tx = state.db.begin_write().await.map_err(internal)?;
+        let role: Option<String> = sqlx::query_scalar(
+            "SELECT role FROM users WHERE id = $1 AND activated_at IS NOT NULL AND closed_at IS NULL AND deactivated_at IS NULL",
+        )
+        .bind(&user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(internal)?;
+        let role = role.ok_or_else(expired)?;
+        crate::admin::service::accept_current(&mut tx, &user_id).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        open_session(state, &user_id, &role).await
     }
 
     async fn failed(state: &AppState, account: &Account, now: i64) -> Result<LoginOutcome, AppError> {
@@ -270,6 +326,7 @@ fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
 
     let login = ServerAction::<Login>::new();
     let resend = ServerAction::<ResendActivation>::new();
+    let accept = ServerAction::<AcceptTerms>::new();
     let from_flash: Option<Result<LoginOutcome, AppError>> = flash.as_ref().and_then(|f| f.answer());
     let typed_email = flash.as_ref().map(|f| f.value("email")).unwrap_or_default();
     let answer = Signal::derive(move || login.value().get().or_else(|| from_flash.clone()));
@@ -317,6 +374,29 @@ fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
                     <p><A href=correct_link>"Ce n'est pas la bonne adresse ? Corriger"</A></p>
                 </div>
             }.into_any()) }
+            Some(Ok(LoginOutcome::NewTerms { texts, ticket })) => Some(view! {
+                <div class="panel panel-warning" role="alert" tabindex="-1" autofocus=true>
+                    <h2>"Les conditions d'utilisation ont changé"</h2>
+                    <p>"Pour continuer, lisez ce qui change et acceptez la nouvelle version :"</p>
+                    <ul>{texts.into_iter().map(|t| view! {
+                        <li>
+                            <a href=if t.document == "cgu" { "/cgu" } else { "/confidentialite" } target="_blank" rel="noopener">
+                                {format!("{}, version {} (nouvel onglet)", t.title(), t.version)}
+                            </a>
+                            {format!(" : {}", t.summary)}
+                        </li>
+                    }).collect_view()}</ul>
+                    {move || accept.value().get().and_then(|r| r.err()).map(|e| view! { <crate::forms::Problems error=e/> })}
+                    <ActionForm action=accept attr:class="form">
+                        <input type="hidden" name="ticket" value=ticket/>
+                        <div class="field checkbox">
+                            <input type="checkbox" id="accepter-conditions" name="accept" value="on"/>
+                            <label for="accepter-conditions">"J'ai lu et j'accepte ces nouvelles conditions"</label>
+                        </div>
+                        <button type="submit" class="button">"Accepter et continuer"</button>
+                    </ActionForm>
+                </div>
+            }.into_any()),
             Some(Ok(LoginOutcome::Merged { masked_email })) => Some(view! {
                 <div class="panel panel-warning" role="alert" tabindex="-1" autofocus=true>
                     <h2>"Ce compte a été regroupé avec un autre"</h2>

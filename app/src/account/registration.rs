@@ -38,10 +38,6 @@ impl std::fmt::Display for RegistrationForm {
     }
 }
 
-/// The versions of the texts a person accepts when registering.
-pub const CGU_VERSION: &str = "1";
-pub const PRIVACY_VERSION: &str = "1";
-
 /// The validated identity of a new beneficiary.
 #[derive(Clone, Debug)]
 pub struct ValidRegistration {
@@ -307,17 +303,7 @@ pub mod service {
             birth_date: Some(&valid.birth_date.iso()),
         };
         crate::dashboard::search::index(&mut tx, &id, &names).await.map_err(internal)?;
-        for (document, version) in [("cgu", CGU_VERSION), ("privacy", PRIVACY_VERSION)] {
-            sqlx::query("INSERT INTO consents (id, user_id, document, version, accepted_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(new_id())
-                .bind(&id)
-                .bind(document)
-                .bind(version)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-        }
+        crate::admin::service::accept_current(&mut tx, &id).await.map_err(internal)?;
         let token = tokens::issue(&mut tx, &id, Purpose::Activation, state.config.activation_ttl_ms).await.map_err(internal)?;
         let email = emails::activation(&state.config.base_url, valid.email.as_str(), &valid.first_name, &token, state.config.activation_ttl_ms);
         enqueue(&mut tx, &email).await.map_err(internal)?;

@@ -1,6 +1,7 @@
 //! A registration ticket: proof, kept by the page after registering, that this browser
 //! registered account X in the last 24 hours. It allows resending the activation link or
-//! correcting the address (with the password), and nothing else.
+//! correcting the address (with the password), and nothing else. A ticket of another scope
+//! (`terms`: the password was right, the new CGU remain to be accepted) is not interchangeable.
 
 use crate::account::secrets::Secrets;
 use crate::db::now_ms;
@@ -8,20 +9,28 @@ use crate::db::now_ms;
 const LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 pub fn issue(secrets: &Secrets, user_id: &str) -> String {
-    let expires = now_ms() + LIFETIME_MS;
-    let signature = secrets.sign(&format!("ticket:{user_id}:{expires}"));
-    format!("{user_id}.{expires}.{signature}")
+    issue_scoped(secrets, "ticket", user_id, LIFETIME_MS)
 }
 
 /// The account a ticket names, if it is genuine and not expired.
 pub fn verify(secrets: &Secrets, ticket: &str) -> Option<String> {
+    verify_scoped(secrets, "ticket", ticket)
+}
+
+pub fn issue_scoped(secrets: &Secrets, scope: &str, user_id: &str, lifetime_ms: i64) -> String {
+    let expires = now_ms() + lifetime_ms;
+    let signature = secrets.sign(&format!("{scope}:{user_id}:{expires}"));
+    format!("{user_id}.{expires}.{signature}")
+}
+
+pub fn verify_scoped(secrets: &Secrets, scope: &str, ticket: &str) -> Option<String> {
     let mut parts = ticket.split('.');
     let (user_id, expires, signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || expires.parse::<i64>().ok()? <= now_ms() {
         return None;
     }
     secrets
-        .verify(&format!("ticket:{user_id}:{expires}"), signature)
+        .verify(&format!("{scope}:{user_id}:{expires}"), signature)
         .then(|| user_id.to_string())
 }
 

@@ -143,6 +143,16 @@ pub const ACTIONS: [(&str, &str); 11] = [
 pub fn action_label(code: &str) -> &str {
     match code {
         "demande_fusion_traitee" => "Demande de fusion traitée",
+        "compte_personnel_cree" => "Compte du personnel créé",
+        "compte_personnel_desactive" => "Compte du personnel désactivé",
+        "compte_personnel_reactive" => "Compte du personnel réactivé",
+        "role_modifie" => "Rôle modifié",
+        "service_rejoint" => "Ajout à un service",
+        "service_quitte" => "Retrait d'un service",
+        "service_cree" => "Service créé",
+        "service_modifie" => "Service modifié",
+        "service_ferme" => "Service fermé",
+        "texte_publie" => "Nouvelle version des CGU ou de la politique de confidentialité",
         _ => ACTIONS.iter().find(|(c, _)| *c == code).map(|(_, label)| *label).unwrap_or(code),
     }
 }

@@ -29,7 +29,7 @@ fn when(at: Option<i64>) -> String {
 }
 
 #[component]
-fn StaffNav() -> impl IntoView {
+pub fn StaffNav() -> impl IntoView {
     view! {
         <nav aria-label="Espace conseiller" class="staff-nav">
             <A href="/conseiller">"Tableau de bord"</A>
@@ -37,6 +37,7 @@ fn StaffNav() -> impl IntoView {
             <A href="/conseiller/projets">"Projets"</A>
             <A href="/conseiller/doublons">"Doublons"</A>
             <A href="/conseiller/journal">"Journal"</A>
+            <A href="/admin">"Administration"</A>
         </nav>
     }
 }

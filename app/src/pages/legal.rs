@@ -1,146 +1,82 @@
-//! The texts every public service owes its users, linked from the footer of every page.
+//! The texts every public service owes its users, linked from the footer of every page. Their
+//! words come from the server (`legal_texts.rs`), so they add nothing to the WebAssembly; the
+//! CGU and the privacy policy say which version is in force (administrators publish new ones).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalText {
+    pub title: String,
+    pub heading: String,
+    /// "Version 2 — en vigueur depuis le …", and what changed, for the CGU and privacy policy.
+    pub version: Option<String>,
+    pub changes: Option<String>,
+    pub html: String,
+}
+
+#[server(endpoint = "pages/legal")]
+pub async fn legal_page(page: String) -> Result<LegalText, AppError> {
+    let result = async {
+        let text = super::legal_texts::find(&page).ok_or(AppError::NotFound)?;
+        let (version, changes) = match text.document {
+            Some(document) => {
+                let state = crate::state::app_state();
+                let row: (String, String, i64) = sqlx::query_as(
+                    "SELECT version, summary, published_at FROM legal_versions WHERE document = $1 ORDER BY published_at DESC, id DESC LIMIT 1",
+                )
+                .bind(document)
+                .fetch_one(state.db.pool())
+                .await
+                .map_err(|e| AppError::internal("legal page", e))?;
+                let since = if row.2 == 0 { "27/11/2026".to_string() } else { crate::domain::date::paris_date(row.2) };
+                (Some(format!("Version {} — en vigueur depuis le {since}", row.0)), (row.2 != 0).then_some(row.1))
+            }
+            None => (None, None),
+        };
+        Ok(LegalText { title: text.title.into(), heading: text.heading.into(), version, changes, html: text.html.into() })
+    };
+    crate::error::with_status(result.await)
+}
+
+#[component]
+fn Legal(page: &'static str) -> impl IntoView {
+    let text = Resource::new(move || page, |page| legal_page(page.to_string()));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || text.get().map(|result| match result {
+                Ok(t) => view! {
+                    <Title text=t.title/>
+                    <h1>{t.heading}</h1>
+                    {t.version.map(|v| view! { <p class="meta">{v}</p> })}
+                    {t.changes.map(|c| view! { <p class="panel">"Ce qui a changé : " {c}</p> })}
+                    <div class="legal" inner_html=t.html></div>
+                }.into_any(),
+                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
 
 #[component]
 pub fn TermsPage() -> impl IntoView {
-    view! {
-        <Title text="Conditions générales d'utilisation"/>
-        <h1>"Conditions générales d'utilisation"</h1>
-        <p class="meta">"Version 1 — en vigueur depuis le 27 novembre 2026"</p>
-        <h2>"Objet du service"</h2>
-        <p>
-            "Passerelle permet à une personne salariée de préparer et de déposer une demande de "
-            "financement d'un projet de transition professionnelle (CPF de transition "
-            "professionnelle), d'échanger avec son conseiller référent et avec les services de "
-            "l'organisme, et de transmettre les pièces de son dossier."
-        </p>
-        <h2>"Accès et compte"</h2>
-        <p>
-            "Le service est gratuit. Un seul compte est ouvert par personne, identifié par son "
-            "numéro de sécurité sociale ; une adresse électronique ne peut servir qu'à un seul "
-            "compte. Vous êtes responsable de la confidentialité de votre mot de passe. Sur un "
-            "ordinateur partagé, pensez à vous déconnecter."
-        </p>
-        <h2>"Vos engagements"</h2>
-        <p>
-            "Les informations et documents que vous transmettez doivent être exacts et vous "
-            "concerner. Toute fausse déclaration peut entraîner le refus ou le remboursement du "
-            "financement."
-        </p>
-        <h2>"Disponibilité"</h2>
-        <p>
-            "Le service est accessible à tout moment, sauf interruption pour maintenance. Vos "
-            "saisies en cours sont conservées sur votre appareil en cas de coupure et "
-            "enregistrées dès le retour de la connexion."
-        </p>
-        <h2>"Évolution des conditions"</h2>
-        <p>
-            "Toute nouvelle version de ces conditions vous est présentée à votre connexion "
-            "suivante ; vous l'acceptez pour continuer à utiliser le service."
-        </p>
-    }
+    view! { <Legal page="cgu"/> }
 }
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
-    view! {
-        <Title text="Confidentialité"/>
-        <h1>"Politique de confidentialité"</h1>
-        <p class="meta">"Version 1 — en vigueur depuis le 27 novembre 2026"</p>
-        <h2>"Données traitées"</h2>
-        <p>
-            "Identité (civilité, noms, prénom, date de naissance), coordonnées, numéro de "
-            "sécurité sociale, situation professionnelle, contenu de votre projet, messages et "
-            "documents que vous transmettez."
-        </p>
-        <h2>"Finalité et base légale"</h2>
-        <p>
-            "Instruire votre demande de financement et assurer votre accompagnement, dans le "
-            "cadre de la mission de service public de l'organisme (article 6-1-e du RGPD). Le "
-            "numéro de sécurité sociale est utilisé uniquement pour éviter les doublons de "
-            "dossiers ; il est chiffré et n'apparaît jamais en entier à l'écran."
-        </p>
-        <h2>"Destinataires et durée"</h2>
-        <p>
-            "Seuls les conseillers et services de l'organisme chargés de votre dossier y ont "
-            "accès. Les données sont conservées pendant la durée de l'instruction puis le temps "
-            "imposé par les obligations de contrôle des fonds publics."
-        </p>
-        <h2>"Vos droits"</h2>
-        <p>
-            "Vous pouvez accéder à vos données, les rectifier, en obtenir une copie et demander "
-            "la suppression de votre compte depuis votre espace. Pour toute question, ou pour "
-            "saisir la Commission nationale de l'informatique et des libertés (CNIL), voir la page "
-            <A href="/contact">"Contact"</A>"."
-        </p>
-        <h2>"Cookies"</h2>
-        <p>
-            "Passerelle n'utilise qu'un cookie, nécessaire à votre connexion. Aucun cookie de "
-            "mesure d'audience ou de publicité, aucun service tiers."
-        </p>
-    }
+    view! { <Legal page="confidentialite"/> }
 }
 
 #[component]
 pub fn AccessibilityPage() -> impl IntoView {
-    view! {
-        <Title text="Accessibilité"/>
-        <h1>"Déclaration d'accessibilité"</h1>
-        <p>
-            "L'organisme s'engage à rendre Passerelle accessible conformément à l'article 47 de "
-            "la loi n° 2005-102 du 11 février 2005, selon le référentiel général d'amélioration "
-            "de l'accessibilité (RGAA)."
-        </p>
-        <h2>"État de conformité"</h2>
-        <p>
-            "Passerelle est partiellement conforme au RGAA 4.1 : chaque page est contrôlée "
-            "automatiquement (règles WCAG 2.1 niveaux A et AA) dans trois moteurs de navigation ; "
-            "l'audit manuel complet reste à conduire."
-        </p>
-        <h2>"Ce que nous garantissons"</h2>
-        <ul>
-            <li>"Toutes les pages fonctionnent au clavier, avec un repère de focus visible."</li>
-            <li>"Les formulaires fonctionnent même sans JavaScript."</li>
-            <li>"Le texte peut être agrandi à 200 % et la page s'adapte à partir de 320 pixels de large."</li>
-        </ul>
-        <h2>"Signaler un problème"</h2>
-        <p>
-            "Si vous ne parvenez pas à accéder à un contenu ou à un service, "
-            <A href="/contact">"écrivez-nous"</A>
-            " : nous vous répondrons et vous proposerons une alternative. Si notre réponse ne vous "
-            "satisfait pas, vous pouvez saisir le Défenseur des droits."
-        </p>
-    }
+    view! { <Legal page="accessibilite"/> }
 }
 
 #[component]
 pub fn ContactPage() -> impl IntoView {
-    view! {
-        <Title text="Contact"/>
-        <h1>"Contact"</h1>
-        <p>
-            "Une fois connecté, le plus rapide est d'écrire à votre conseiller référent depuis la "
-            "messagerie de votre espace : votre message arrive directement dans votre dossier."
-        </p>
-        <h2>"Vous n'arrivez pas à vous connecter"</h2>
-        <p>
-            "La page de connexion propose de recevoir un nouveau lien d'activation ou de "
-            "réinitialiser votre mot de passe ; ces liens arrivent en quelques minutes (pensez à "
-            "regarder dans les courriers indésirables)."
-        </p>
-        <h2>"Par courrier électronique"</h2>
-        <p>
-            "Écrivez à "
-            <a href="mailto:contact@passerelle.example">"contact@passerelle.example"</a>
-            " en indiquant votre nom et votre date de naissance, jamais votre mot de passe."
-        </p>
-        <h2>"Données personnelles"</h2>
-        <p>
-            "Délégué à la protection des données : "
-            <a href="mailto:dpo@passerelle.example">"dpo@passerelle.example"</a>"."
-        </p>
-    }
+    view! { <Legal page="contact"/> }
 }

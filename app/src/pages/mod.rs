@@ -3,4 +3,6 @@
 pub mod error;
 pub mod home;
 pub mod legal;
+#[cfg(feature = "ssr")]
+pub mod legal_texts;
 pub mod not_found;

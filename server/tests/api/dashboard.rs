@@ -30,7 +30,7 @@ async fn person(app: &TestApp, email: &str, nir13: &str, first: &str, birth: &st
     (id, c)
 }
 
-async fn every_staff_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected(backend: Backend) {
+async fn every_staff_and_administration_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected(backend: Backend) {
     let app = spawn_app(backend).await;
     let (beneficiary_id, beneficiary) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let (other_id, _) = app.logged_in("dominique@exemple.fr", "Dominique Petit", Role::Beneficiary).await;
@@ -61,6 +61,12 @@ async fn every_staff_function_answers_anonymous_beneficiaries_advisors_and_admin
         ("staff/project/transition", vec![("id", "inconnu"), ("action", "instruire")], 404, 404),
         ("staff/documents", vec![("beneficiary_id", &third_id)], 200, 200),
         ("staff/documents/request", vec![("beneficiary_id", "inconnu"), ("category", "piece_identite"), ("note", "")], 404, 404),
+        // Administration: administrators only.
+        ("admin/overview", vec![], 403, 200),
+        ("admin/staff/create", vec![("email", "nouveau@exemple.fr"), ("name", "Nouveau Conseil"), ("role", "advisor")], 403, 200),
+        ("admin/staff/update", vec![("id", "inconnu"), ("change", "active"), ("value", "0")], 403, 404),
+        ("admin/services/save", vec![("slug", "formation"), ("name", "Formation")], 403, 200),
+        ("admin/legal/publish", vec![("document", "cgu"), ("version", "2"), ("summary", "Nouvel article")], 403, 200),
     ];
 
     let mut answers = Vec::new();
@@ -80,7 +86,7 @@ async fn every_staff_function_answers_anonymous_beneficiaries_advisors_and_admin
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL").await, 1, "one merge, by the advisor");
     app.stop().await;
 }
-both_backends!(every_staff_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected);
+both_backends!(every_staff_and_administration_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected);
 
 async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages_by_keyset(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -372,3 +378,84 @@ async fn two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_i
     app.stop().await;
 }
 both_backends!(two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_is_told);
+
+async fn administrators_create_and_deactivate_staff_and_manage_services_with_every_change_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
+    let (alex_id, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    let bad = app.call_as(&admin, "admin/staff/create", &[("email", "pas-une-adresse"), ("name", ""), ("role", "beneficiary")]).await;
+    let created = app
+        .call_as(&admin, "admin/staff/create", &[("email", "bea@exemple.fr"), ("name", "Béa Paiement"), ("role", "advisor"), ("service", "paiement")])
+        .await;
+    let taken = app.call_as(&admin, "admin/staff/create", &[("email", "BEA@exemple.fr"), ("name", "Béa"), ("role", "advisor")]).await;
+    let setup = app.last_link_to("bea@exemple.fr", "/mot-de-passe/nouveau").await;
+    let joined = app.call_as(&admin, "admin/staff/update", &[("id", &alex_id), ("change", "join"), ("value", "accueil")]).await;
+    let deactivated = app.call_as(&admin, "admin/staff/update", &[("id", &alex_id), ("change", "active"), ("value", "0")]).await;
+    let alex_session = app.call_as(&alex, "staff/me", &[]).await.0;
+    let alex_login = app.call_as(&client(), "session/login", &[("email", "alex@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let bad_slug = app.call_as(&admin, "admin/services/save", &[("slug", "Très Bien"), ("name", "X")]).await.0;
+    let new_service = app.call_as(&admin, "admin/services/save", &[("slug", "formation"), ("name", "Formation")]).await.0;
+    let closed_service = app.call_as(&admin, "admin/services/save", &[("slug", "paiement"), ("name", "Paiement"), ("active", "0")]).await.0;
+    let overview = app.call_as(&admin, "admin/overview", &[]).await.1;
+    let self_demotion = app.call_as(&admin, "admin/staff/update", &[("id", overview["me"].as_str().unwrap()), ("change", "role"), ("value", "advisor")]).await.0;
+    let trail = app.call_as(&admin, "staff/audit", &[]).await.1;
+
+    assert_eq!(bad.0, 422);
+    let fields: Vec<&str> = bad.1["Validation"].as_array().unwrap().iter().map(|f| f[0].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["email", "name", "role"]);
+    assert_eq!(created.0, 200, "{created:?}");
+    assert_eq!(taken.0, 422);
+    assert!(!setup.is_empty(), "the new advisor is emailed a set-up link");
+    assert_eq!(joined.0, 200);
+    assert_eq!(deactivated.0, 200);
+    assert_eq!(alex_session, 401, "a deactivated account's sessions end");
+    assert_eq!(alex_login.0, 409);
+    assert!(alex_login.1.to_string().contains("désactivé"));
+    assert_eq!((bad_slug, new_service, closed_service), (422, 200, 200));
+    let bea = overview["staff"].as_array().unwrap().iter().find(|m| m["email"] == "bea@exemple.fr").unwrap();
+    assert_eq!(bea["services"], serde_json::json!(["paiement"]));
+    assert_eq!(bea["ready"], false);
+    let services: Vec<(String, bool)> =
+        overview["services"].as_array().unwrap().iter().map(|s| (s["slug"].as_str().unwrap().to_string(), s["active"].as_bool().unwrap())).collect();
+    assert!(services.contains(&("formation".into(), true)) && services.contains(&("paiement".into(), false)));
+    assert_eq!(self_demotion, 409);
+    let actions: Vec<&str> = trail[0].as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["service_ferme", "service_cree", "compte_personnel_desactive", "service_rejoint", "compte_personnel_cree"]);
+    app.stop().await;
+}
+both_backends!(administrators_create_and_deactivate_staff_and_manage_services_with_every_change_audited);
+
+async fn a_new_version_of_the_cgu_is_accepted_at_the_next_login_before_the_session_opens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (id, _) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
+    let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
+    let registration_ticket = app.register("autre@exemple.fr", &nir_with_key("1850775056042")).await["Registered"]["ticket"].as_str().unwrap().to_string();
+
+    let published = app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Un article sur les cookies")]).await.0;
+    let again = app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Doublon")]).await.0;
+    let c = client();
+    let login = app.call_as(&c, "session/login", &[("email", "camille@exemple.fr"), ("password", GOOD_PASSWORD)]).await.1;
+    let ticket = login["NewTerms"]["ticket"].as_str().unwrap_or_default().to_string();
+    let no_session_yet = app.call_as(&c, "space/me", &[]).await.0;
+    let unticked = app.call_as(&c, "session/accept-terms", &[("ticket", &ticket)]).await.0;
+    let wrong_ticket = app.call_as(&c, "session/accept-terms", &[("ticket", &registration_ticket), ("accept", "on")]).await.0;
+    let accepted = app.call_as(&c, "session/accept-terms", &[("ticket", &ticket), ("accept", "on")]).await;
+    let in_space = app.call_as(&c, "space/me", &[]).await.0;
+    let next_login = app.call_as(&client(), "session/login", &[("email", "camille@exemple.fr"), ("password", GOOD_PASSWORD)]).await.1;
+    let cgu_page = app.get("/cgu").await.text().await.unwrap();
+
+    assert_eq!((published, again), (200, 422));
+    assert_eq!(login["NewTerms"]["texts"][0]["version"], "2", "{login}");
+    assert_eq!(login["NewTerms"]["texts"][0]["summary"], "Un article sur les cookies");
+    assert_eq!(no_session_yet, 401, "no session before the new terms are accepted");
+    assert_eq!(unticked, 422);
+    assert_eq!(wrong_ticket, 409, "a registration ticket does not log anyone in");
+    assert_eq!(accepted.0, 200, "{accepted:?}");
+    assert_eq!(in_space, 200);
+    assert!(next_login.get("LoggedIn").is_some(), "accepted once: {next_login}");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM consents WHERE user_id = '{id}' AND document = 'cgu' AND version = '2'")).await, 1);
+    assert!(cgu_page.contains("Version 2") && cgu_page.contains("Un article sur les cookies"));
+    app.stop().await;
+}
+both_backends!(a_new_version_of_the_cgu_is_accepted_at_the_next_login_before_the_session_opens);

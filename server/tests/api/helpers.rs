@@ -200,14 +200,19 @@ pub async fn create_user(db: &Db, email: &str, password_text: &str) -> String {
     create_account(db, email, "Camille Martin", Role::Beneficiary, password_text).await
 }
 
-/// Creates an activated account with this role.
+/// Creates an activated account with this role (a beneficiary has accepted the CGU and privacy
+/// policy in force, as at registration).
 pub async fn create_account(db: &Db, email: &str, name: &str, role: Role, password_text: &str) -> String {
     let hashing = tokio::sync::Semaphore::new(1);
     let hash = password::hash(&hashing, password_text.into()).await.expect("hashing works");
     let mut conn = db.pool().acquire().await.unwrap();
-    users::create(&mut conn, &Email::parse(email).unwrap(), name, role, &hash, true)
+    let id = users::create(&mut conn, &Email::parse(email).unwrap(), name, role, &hash, true)
         .await
-        .expect("the account is created")
+        .expect("the account is created");
+    if role == Role::Beneficiary {
+        app::admin::service::accept_current(&mut conn, &id).await.expect("the terms are accepted");
+    }
+    id
 }
 
 pub async fn login(client: &reqwest::Client, base: &str, email: &str, password_text: &str) -> reqwest::Response {
