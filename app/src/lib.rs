@@ -35,7 +35,6 @@ use crate::components::layout::Layout;
 use crate::pages::{
     error::ErrorPage,
     home::HomePage,
-    legal::{AccessibilityPage, ContactPage, PrivacyPage, TermsPage},
     not_found::NotFoundPage,
 };
 
@@ -86,10 +85,10 @@ pub fn App() -> impl IntoView {
                 }>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") ssr=SsrMode::Async view=HomePage/>
-                    <Route path=path!("/cgu") ssr=SsrMode::Async view=TermsPage/>
-                    <Route path=path!("/confidentialite") ssr=SsrMode::Async view=PrivacyPage/>
-                    <Route path=path!("/accessibilite") ssr=SsrMode::Async view=AccessibilityPage/>
-                    <Route path=path!("/contact") ssr=SsrMode::Async view=ContactPage/>
+                    <Route path=path!("/cgu") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
+                    <Route path=path!("/confidentialite") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
+                    <Route path=path!("/accessibilite") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
+                    <Route path=path!("/contact") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
                     <Route path=path!("/connexion") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("/inscription") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
@@ -98,24 +97,24 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/conseiller/beneficiaires/:id") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/conseiller/doublons") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/conseiller/doublons/fusion") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/conseiller/journal") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/admin") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
+                    <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/beneficiaires/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/doublons") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/doublons/fusion") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/journal") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/admin") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
                     <Route path=path!("/projet") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
                     <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
-                    <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<StaffRoute>::new()}/>
-                    <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/profil") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/profil/courriel/:token") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/messages") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/messages/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/documents/:id") ssr=SsrMode::Async view={Lazy::<BeneficiarySpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
+                    <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
+                    <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/profil") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/profil/courriel/:token") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/messages") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/messages/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
+                    <Route path=path!("/conseiller/documents/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
                 </Routes>
                 </ErrorBoundary>
             </Layout>
@@ -162,6 +161,17 @@ macro_rules! lazy_pages {
 }
 
 // Each page's code is in a chunk fetched when it is first shown (`cargo leptos build --split`).
+// Each lazy route adds a loader to the home page, and code used by two chunks stays in the main
+// file: pages that share components share a chunk.
+lazy_pages!(
+    LegalRoute,
+    [
+        ("/cgu", pages::legal::TermsPage),
+        ("/confidentialite", pages::legal::PrivacyPage),
+        ("/accessibilite", pages::legal::AccessibilityPage),
+    ],
+    pages::legal::ContactPage
+);
 lazy_pages!(
     AccountRoute,
     [
@@ -175,31 +185,30 @@ lazy_pages!(
     ],
     account::space::SpacePage
 );
-lazy_pages!(ProjectRoute, [("/projet/recapitulatif", project::recap::RecapPage)], project::page::ProjectPage);
-
-// The advisors' dashboard and project pages: one chunk, loaded by staff only.
+// The project, its recap and the advisors' project pages (they show the recap and history).
 lazy_pages!(
-    StaffRoute,
+    ProjectRoute,
     [
-        ("/conseiller/beneficiaires/", dashboard::page::BeneficiaryPage),
-        ("/conseiller/doublons/fusion", dashboard::page::MergePage),
-        ("/conseiller/doublons", dashboard::page::DuplicatesPage),
-        ("/conseiller/journal", dashboard::page::AuditPage),
+        ("/projet/recapitulatif", project::recap::RecapPage),
         ("/conseiller/projets/", project::advisor_pages::StaffProjectPage),
         ("/conseiller/projets", project::advisor_pages::StaffProjectsPage),
-        ("/admin", admin::page::AdminPage),
     ],
-    dashboard::page::DashboardPage
+    project::page::ProjectPage
 );
-
-// The beneficiary's space and its staff side share components (thread, document table, upload
-// with progress): in one chunk, that code stays out of the main WebAssembly file.
+// The beneficiary's space and the staff pages share components (thread list, document table,
+// upload with progress, form answers).
 lazy_pages!(
-    BeneficiarySpaceRoute,
+    SpaceRoute,
     [
         ("/conseiller/messages/", messages::page::StaffThreadPage),
         ("/conseiller/messages", messages::page::StaffMessagesPage),
         ("/conseiller/documents/", documents::page::StaffDocumentsPage),
+        ("/conseiller/beneficiaires/", dashboard::page::BeneficiaryPage),
+        ("/conseiller/doublons/fusion", dashboard::page::MergePage),
+        ("/conseiller/doublons", dashboard::page::DuplicatesPage),
+        ("/conseiller/journal", dashboard::page::AuditPage),
+        ("/conseiller", dashboard::page::DashboardPage),
+        ("/admin", admin::page::AdminPage),
         ("/messages/", messages::page::ThreadPage),
         ("/messages", messages::page::MessagesPage),
         ("/profil/courriel/", profile::page::ConfirmEmailPage),

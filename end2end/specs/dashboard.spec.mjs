@@ -137,7 +137,7 @@ export default [
       const prepare = await browser.$(`//a[normalize-space()="Préparer la fusion de ${newer.email} dans le premier compte"]`);
       await waitFor(() => prepare.isExisting(), { message: 'the two accounts in the duplicates queue' });
       if (js) await auditPage(browser, 'Doublons');
-      const group = await prepare.$('ancestor::article');
+      const group = await prepare.$('./ancestor::article');
       assert.match(await textOf(group), new RegExp(older.email.replace(/[.]/g, '\\.')), 'the older account is in the group');
       await open(browser, js, new URL(await prepare.getAttribute('href'), baseUrl).href);
       await waitForText(browser, 'h1', 'Fusion de deux comptes');
