@@ -21,12 +21,15 @@ CREATE INDEX users_by_search ON users (role, search_name, id);
 CREATE INDEX users_by_identity ON users (identity_key);
 CREATE INDEX users_by_referent ON users (referent_id);
 
--- Every folded word of a person's names, for prefix search ("helene" finds "Hélène").
+-- Every folded word of a beneficiary's names, for prefix search ("helene" finds "Hélène"),
+-- with their sort key: a page of matches is read from this table's index alone.
 CREATE TABLE search_terms (
-    term    TEXT NOT NULL,
-    user_id TEXT NOT NULL REFERENCES users (id),
+    term        TEXT NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    search_name TEXT NOT NULL,
     PRIMARY KEY (term, user_id)
 );
+CREATE INDEX search_terms_by_term_and_name ON search_terms (term, search_name, user_id);
 CREATE INDEX search_terms_by_user ON search_terms (user_id);
 
 -- What staff did, to whom, when and why. Never updated nor deleted.

@@ -61,10 +61,12 @@ pub async fn index(conn: &mut sqlx::AnyConnection, user_id: &str, names: &Names<
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM search_terms WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    let search_name = names.search_name();
     for term in names.terms() {
-        sqlx::query("INSERT INTO search_terms (term, user_id) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO search_terms (term, user_id, search_name) VALUES ($1, $2, $3)")
             .bind(term)
             .bind(user_id)
+            .bind(&search_name)
             .execute(&mut *conn)
             .await?;
     }
@@ -94,9 +96,11 @@ pub async fn reindex(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<()
     index(conn, user_id, &names).await
 }
 
-/// Indexes the accounts that are not yet (created before the search existed): run at start.
+/// Indexes the beneficiaries that are not yet (registered before the search existed): run at
+/// start.
 pub async fn index_missing(db: &Db) -> Result<u64, sqlx::Error> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE search_name IS NULL").fetch_all(db.pool()).await?;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE role = 'beneficiary' AND search_name IS NULL").fetch_all(db.pool()).await?;
     for chunk in ids.chunks(500) {
         let mut tx = db.begin_write().await?;
         for id in chunk {
@@ -135,6 +139,29 @@ fn understand(state: &AppState, q: &str) -> Query {
     Query::Words(words(q).into_iter().take(4).collect())
 }
 
+/// The placeholders of a statement and their values, numbered as they are added.
+#[derive(Default)]
+struct Binds(Vec<String>);
+
+impl Binds {
+    fn add(&mut self, value: impl Into<String>) -> String {
+        self.0.push(value.into());
+        format!("${}", self.0.len())
+    }
+}
+
+/// `column` in the range of words starting with `word`.
+fn prefix_range(binds: &mut Binds, column: &str, word: &str) -> String {
+    let from = binds.add(word);
+    match prefix_end(word) {
+        Some(end) => format!("{column} >= {from} AND {column} < {}", binds.add(end)),
+        None => format!("{column} >= {from}"),
+    }
+}
+
+const ROW_COLUMNS: &str = "u.id, u.display_name, u.email, u.birth_date, u.activated_at, u.closed_at, u.search_name, p.state, \
+     r.display_name AS referent_name FROM users u LEFT JOIN projects p ON p.beneficiary_id = u.id LEFT JOIN users r ON r.id = u.referent_id";
+
 pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &str, after: &str) -> Result<SearchPage, AppError> {
     if q.chars().count() > 200 || referent.len() > 64 || after.len() > 400 {
         return Err(AppError::BadRequest);
@@ -149,72 +176,87 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
         None if after.is_empty() => (String::new(), String::new()),
         None => return Err(AppError::BadRequest),
     };
-    let mut sql = String::from(
-        "SELECT u.id, u.display_name, u.email, u.birth_date, u.activated_at, u.closed_at, u.search_name, p.state, r.display_name AS referent_name \
-         FROM users u LEFT JOIN projects p ON p.beneficiary_id = u.id LEFT JOIN users r ON r.id = u.referent_id \
-         WHERE u.role = 'beneficiary'",
-    );
-    let mut binds: Vec<String> = Vec::new();
-    let bind = |value: String, binds: &mut Vec<String>| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
-    match understand(state, q) {
-        Query::All => {}
-        Query::Words(list) if list.is_empty() => return Ok(SearchPage { rows: Vec::new(), next: None }),
-        Query::Words(list) => {
-            for word in list {
-                let from = bind(word.clone(), &mut binds);
-                match prefix_end(&word) {
-                    Some(end) => {
-                        let to = bind(end, &mut binds);
-                        sql += &format!(" AND u.id IN (SELECT t.user_id FROM search_terms t WHERE t.term >= {from} AND t.term < {to})");
-                    }
-                    None => sql += &format!(" AND u.id IN (SELECT t.user_id FROM search_terms t WHERE t.term >= {from})"),
-                }
-            }
-        }
-        Query::Email(prefix) => {
-            // LIKE, not a range: the order of '@' and '.' depends on the database's collation.
-            let escaped: String = prefix.chars().flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            }).collect();
-            let pattern = bind(format!("{escaped}%"), &mut binds);
-            sql += &format!(" AND u.email_normalized LIKE {pattern} ESCAPE '\\'");
-        }
-        Query::NirHash(hash) => {
-            let h = bind(hash, &mut binds);
-            sql += &format!(" AND u.nir_hash = {h}");
-        }
-    }
+    let mut binds = Binds::default();
+    let mut filters = String::new();
     match wanted_state {
         None => {}
-        Some("aucun") => sql += " AND p.id IS NULL",
-        Some(s) => {
-            let p = bind(s.to_string(), &mut binds);
-            sql += &format!(" AND p.state = {p}");
-        }
+        Some("aucun") => filters += " AND p.id IS NULL",
+        Some(s) => filters += &format!(" AND p.state = {}", binds.add(s)),
     }
     match referent {
         "" => {}
-        "aucun" => sql += " AND u.referent_id IS NULL",
-        id => {
-            let r = bind(id.to_string(), &mut binds);
-            sql += &format!(" AND u.referent_id = {r}");
+        "aucun" => filters += " AND u.referent_id IS NULL",
+        id => filters += &format!(" AND u.referent_id = {}", binds.add(id)),
+    }
+    let limit = PAGE_SIZE + 1;
+    let rows = match understand(state, q) {
+        Query::Words(words) if words.is_empty() => return Ok(SearchPage { rows: Vec::new(), next: None }),
+        Query::Words(words) => {
+            // First the page of ids, from the words' index (each term row carries its person's
+            // sort key); then those rows. One statement would let the planner walk every
+            // person in name order looking for matches.
+            let mut sql = String::from("SELECT t.user_id, t.search_name FROM search_terms t");
+            if !filters.is_empty() {
+                sql += " JOIN users u ON u.id = t.user_id LEFT JOIN projects p ON p.beneficiary_id = u.id";
+            }
+            sql += &format!(" WHERE {}", prefix_range(&mut binds, "t.term", &words[0]));
+            for word in &words[1..] {
+                let range = prefix_range(&mut binds, "o.term", word);
+                sql += &format!(" AND t.user_id IN (SELECT o.user_id FROM search_terms o WHERE {range})");
+            }
+            sql += &filters;
+            if !after_id.is_empty() {
+                let (n, i) = (binds.add(after_name), binds.add(after_id));
+                sql += &format!(" AND (t.search_name > {n} OR (t.search_name = {n} AND t.user_id > {i}))");
+            }
+            sql += &format!(" GROUP BY t.user_id, t.search_name ORDER BY t.search_name, t.user_id LIMIT {limit}");
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for value in &binds.0 {
+                query = query.bind(value);
+            }
+            let ids = query.fetch_all(state.db.pool()).await.map_err(internal)?;
+            if ids.is_empty() {
+                return Ok(SearchPage { rows: Vec::new(), next: None });
+            }
+            let mut ids_binds = Binds::default();
+            let list = ids.iter().map(|id| ids_binds.add(id.as_str())).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT {ROW_COLUMNS} WHERE u.id IN ({list}) ORDER BY u.search_name, u.id");
+            let mut query = sqlx::query(&sql);
+            for value in &ids_binds.0 {
+                query = query.bind(value);
+            }
+            query.fetch_all(state.db.pool()).await.map_err(internal)?
         }
-    }
-    if !after_id.is_empty() {
-        let n = bind(after_name, &mut binds);
-        let i = bind(after_id, &mut binds);
-        sql += &format!(" AND (u.search_name > {n} OR (u.search_name = {n} AND u.id > {i}))");
-    }
-    sql += &format!(" ORDER BY u.search_name, u.id LIMIT {}", PAGE_SIZE + 1);
-    let mut query = sqlx::query(&sql);
-    for value in &binds {
-        query = query.bind(value);
-    }
-    let rows = query.fetch_all(state.db.pool()).await.map_err(internal)?;
+        other => {
+            let mut sql = format!("SELECT {ROW_COLUMNS} WHERE u.role = 'beneficiary'");
+            match other {
+                Query::Email(prefix) => {
+                    // LIKE, not a range: the order of '@' and '.' depends on the collation.
+                    let escaped: String = prefix
+                        .chars()
+                        .flat_map(|c| match c {
+                            '%' | '_' | '\\' => vec!['\\', c],
+                            c => vec![c],
+                        })
+                        .collect();
+                    sql += &format!(" AND u.email_normalized LIKE {} ESCAPE '\\'", binds.add(format!("{escaped}%")));
+                }
+                Query::NirHash(hash) => sql += &format!(" AND u.nir_hash = {}", binds.add(hash)),
+                _ => {}
+            }
+            sql += &filters;
+            if !after_id.is_empty() {
+                let (n, i) = (binds.add(after_name), binds.add(after_id));
+                sql += &format!(" AND (u.search_name > {n} OR (u.search_name = {n} AND u.id > {i}))");
+            }
+            sql += &format!(" ORDER BY u.search_name, u.id LIMIT {limit}");
+            let mut query = sqlx::query(&sql);
+            for value in &binds.0 {
+                query = query.bind(value);
+            }
+            query.fetch_all(state.db.pool()).await.map_err(internal)?
+        }
+    };
     let mut page = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     for r in &rows {

@@ -70,7 +70,7 @@ pub async fn seed(db: &Db, secrets: &Secrets, count: u32, password_hash: &str, r
             let birth_date = format!("{year:04}-{month:02}-{day:02}");
             let names = Names { first_name: first, birth_name: last, usage_name: None, display_name: &display, birth_date: Some(&birth_date) };
             for term in names.terms() {
-                terms.push((term, id.clone()));
+                terms.push((term, id.clone(), names.search_name()));
             }
             let referent = (rng.gen_bool(0.6) && !advisors.is_empty()).then(|| advisors[rng.gen_range(0..advisors.len())].clone());
             let activated = rng.gen_bool(0.9).then_some(now);
@@ -122,16 +122,16 @@ pub async fn seed(db: &Db, secrets: &Secrets, count: u32, password_hash: &str, r
         }
         query.bind(password_hash).execute(&mut *tx).await?;
         for chunk in terms.chunks(500) {
-            let mut sql = String::from("INSERT INTO search_terms (term, user_id) VALUES ");
+            let mut sql = String::from("INSERT INTO search_terms (term, user_id, search_name) VALUES ");
             for row in 0..chunk.len() {
                 if row > 0 {
                     sql.push(',');
                 }
-                sql += &format!("(${}, ${})", row * 2 + 1, row * 2 + 2);
+                sql += &format!("(${}, ${}, ${})", row * 3 + 1, row * 3 + 2, row * 3 + 3);
             }
             let mut query = sqlx::query(&sql);
-            for (term, id) in chunk {
-                query = query.bind(term).bind(id);
+            for (term, id, search_name) in chunk {
+                query = query.bind(term).bind(id).bind(search_name);
             }
             query.execute(&mut *tx).await?;
         }

@@ -94,7 +94,7 @@ async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages
     let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let advisor_id: String = sqlx::query_scalar("SELECT id FROM users WHERE role = 'advisor'").fetch_one(app.db.pool()).await.unwrap();
     let config = crate::helpers::test_settings(&app.database.url, 1).app_config();
-    app::dashboard::seed::seed(&app.db, &config.secrets, 57, "!", 7).await.unwrap();
+    app::dashboard::seed::seed(&app.db, &config.secrets, 80, "!", 7).await.unwrap();
     let search = |q: &'static str, etat: &'static str, referent: String, after: String| {
         let advisor = advisor.clone();
         let app = &app;
@@ -124,6 +124,17 @@ async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages
             None => break,
         }
     }
+    let mut by_prefix = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = search("m", "", String::new(), after.clone()).await;
+        by_prefix.extend(page["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        match page["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    let starting_with_m = app.count("SELECT COUNT(DISTINCT user_id) FROM search_terms WHERE term >= 'm' AND term < 'n'").await as usize;
     let drafts = search("", "brouillon", String::new(), String::new()).await;
     let with_referent = search("", "", advisor_id.clone(), String::new()).await;
     let without_referent = search("", "", "aucun".into(), String::new()).await;
@@ -144,6 +155,11 @@ async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages
     unique.dedup();
     assert_eq!(unique.len(), all.len(), "no one twice");
     assert_eq!(pages, beneficiaries.div_ceil(20));
+    let mut unique_m = by_prefix.clone();
+    unique_m.sort();
+    unique_m.dedup();
+    assert!(starting_with_m > 20, "the seed gives more than a page of names starting with m");
+    assert_eq!((by_prefix.len(), unique_m.len()), (starting_with_m, starting_with_m), "pages of a name search: everyone once");
     assert!(drafts["rows"].as_array().unwrap().iter().all(|r| r["project_state"] == "Draft"), "{drafts}");
     assert!(with_referent["rows"].as_array().unwrap().iter().all(|r| r["referent_name"] == "Alex Conseil"));
     assert!(without_referent["rows"].as_array().unwrap().iter().all(|r| r["referent_name"].is_null()));
