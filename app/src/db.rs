@@ -116,6 +116,17 @@ impl Db {
         Ok(())
     }
 
+    /// Gives the query planner fresh statistics where the database does not keep them itself:
+    /// SQLite analyses the tables that need it (`PRAGMA optimize`); PostgreSQL's autovacuum
+    /// already does. Without them SQLite may, say, walk every person in name order to find one
+    /// email address. Run at start.
+    pub async fn optimize(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA optimize=0x10002").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// True when the database answers a trivial query.
     pub async fn is_healthy(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

@@ -88,6 +88,9 @@ pub async fn start(
         Ok(n) => tracing::info!(accounts = n, "accounts indexed for the advisors' search"),
         Err(e) => tracing::warn!(error = %e, "cannot index accounts for the advisors' search; retried at next start"),
     }
+    if let Err(e) = db.optimize().await {
+        tracing::warn!(error = %e, "cannot refresh the query planner's statistics");
+    }
     let storage = settings.storage().map_err(StartError::Config)?;
     if let app::documents::storage::Storage::Local { root } = &storage {
         std::fs::create_dir_all(root).map_err(StartError::Storage)?;

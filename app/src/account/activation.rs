@@ -142,6 +142,8 @@ pub mod service {
             }
             Err(e) => return Err(internal(e)),
         }
+        let mut conn = state.db.pool().acquire().await.map_err(internal)?;
+        crate::dashboard::search::reindex(&mut conn, &user_id).await.map_err(internal)?;
         send_link(state, &user_id, new_email.as_str(), &account.first_name).await?;
         Ok(LinkSent { masked_email: new_email.masked() })
     }

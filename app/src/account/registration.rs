@@ -301,6 +301,7 @@ pub mod service {
             usage_name: valid.usage_name.as_deref(),
             display_name: &display_name,
             birth_date: Some(&valid.birth_date.iso()),
+            email: valid.email.as_str(),
         };
         crate::dashboard::search::index(&mut tx, &id, &names).await.map_err(internal)?;
         crate::admin::service::accept_current(&mut tx, &id).await.map_err(internal)?;

@@ -1,5 +1,5 @@
 //! Beneficiary search: by name (each word a prefix of a folded name word, so "helene" finds
-//! "Hélène"), by email (the start of the address, case ignored) or by NIR (exact, through its
+//! "Hélène"), by email (the start of the address, case ignored, found through its words) or by NIR (exact, through its
 //! keyed hash). Results are sorted by folded name, then id, and paged by keyset: a page starts
 //! after the last row of the previous one, so page 500 costs what page 1 costs.
 
@@ -24,6 +24,8 @@ pub struct Names<'a> {
     pub usage_name: Option<&'a str>,
     pub display_name: &'a str,
     pub birth_date: Option<&'a str>,
+    /// The address's words are searchable too ("h.lefevre@" finds h.lefevre@exemple.fr).
+    pub email: &'a str,
 }
 
 impl Names<'_> {
@@ -42,7 +44,7 @@ impl Names<'_> {
     }
 
     pub fn terms(&self) -> Vec<String> {
-        let mut terms: Vec<String> = [self.first_name, self.birth_name, self.usage_name.unwrap_or(""), self.display_name]
+        let mut terms: Vec<String> = [self.first_name, self.birth_name, self.usage_name.unwrap_or(""), self.display_name, self.email]
             .iter()
             .flat_map(|n| words(n))
             .collect();
@@ -75,7 +77,7 @@ pub async fn index(conn: &mut sqlx::AnyConnection, user_id: &str, names: &Names<
 
 /// Reads a person's names and indexes them.
 pub async fn reindex(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<(), sqlx::Error> {
-    let row = sqlx::query("SELECT first_name, birth_name, usage_name, display_name, birth_date FROM users WHERE id = $1")
+    let row = sqlx::query("SELECT first_name, birth_name, usage_name, display_name, birth_date, email FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&mut *conn)
         .await?;
@@ -86,12 +88,14 @@ pub async fn reindex(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<()
         row.try_get("display_name")?,
         row.try_get("birth_date")?,
     );
+    let email: String = row.try_get("email")?;
     let names = Names {
         first_name: first.as_deref().unwrap_or(""),
         birth_name: birth.as_deref().unwrap_or(""),
         usage_name: usage.as_deref(),
         display_name: &display,
         birth_date: birth_date.as_deref(),
+        email: &email,
     };
     index(conn, user_id, &names).await
 }
@@ -176,75 +180,118 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
         None if after.is_empty() => (String::new(), String::new()),
         None => return Err(AppError::BadRequest),
     };
-    let mut binds = Binds::default();
-    let mut filters = String::new();
-    match wanted_state {
-        None => {}
-        Some("aucun") => filters += " AND p.id IS NULL",
-        Some(s) => filters += &format!(" AND p.state = {}", binds.add(s)),
-    }
-    match referent {
-        "" => {}
-        "aucun" => filters += " AND u.referent_id IS NULL",
-        id => filters += &format!(" AND u.referent_id = {}", binds.add(id)),
-    }
+    // The filters, written against `u` (users) and `p` (projects) with their own placeholders.
+    let filters = |binds: &mut Binds| {
+        let mut sql = String::new();
+        match wanted_state {
+            None => {}
+            Some("aucun") => sql += " AND p.id IS NULL",
+            Some(s) => sql += &format!(" AND p.state = {}", binds.add(s)),
+        }
+        match referent {
+            "" => {}
+            "aucun" => sql += " AND u.referent_id IS NULL",
+            id => sql += &format!(" AND u.referent_id = {}", binds.add(id)),
+        }
+        sql
+    };
+    let filtered = wanted_state.is_some() || !referent.is_empty();
     let limit = PAGE_SIZE + 1;
-    let rows = match understand(state, q) {
+    let db = &state.db;
+    let (query, email_like) = match understand(state, q) {
+        // An address is searched by its words, and the rows checked against its start.
+        Query::Email(prefix) => {
+            let escaped: String = prefix
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            (Query::Words(words(&prefix)), Some(format!("{escaped}%")))
+        }
+        other => (other, None),
+    };
+    let filtered = filtered || email_like.is_some();
+    let filters = |binds: &mut Binds| {
+        let mut sql = filters(binds);
+        if let Some(pattern) = &email_like {
+            sql += &format!(" AND u.email_normalized LIKE {} ESCAPE '\\'", binds.add(pattern.as_str()));
+        }
+        sql
+    };
+    let rows = match query {
         Query::Words(words) if words.is_empty() => return Ok(SearchPage { rows: Vec::new(), next: None }),
-        Query::Words(words) => {
-            // First the page of ids, from the words' index (each term row carries its person's
-            // sort key); then those rows. One statement would let the planner walk every
-            // person in name order looking for matches.
-            let mut sql = String::from("SELECT t.user_id, t.search_name FROM search_terms t");
-            if !filters.is_empty() {
-                sql += " JOIN users u ON u.id = t.user_id LEFT JOIN projects p ON p.beneficiary_id = u.id";
+        Query::Words(mut words) => {
+            // The longest word drives (the fewest matches); the others narrow it.
+            words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            // The page's ids come from the words' index, in name order (each term row carries its
+            // person's sort key), by batches checked against the filters; then their rows. One
+            // statement would let the planner walk every person in name order looking for
+            // matches, or join every match before sorting.
+            let batch = if filtered { 200 } else { limit };
+            let mut ids: Vec<String> = Vec::new();
+            let mut cursor = (after_name, after_id);
+            loop {
+                let mut binds = Binds::default();
+                let mut sql = format!("SELECT t.user_id, t.search_name FROM search_terms t WHERE {}", prefix_range(&mut binds, "t.term", &words[0]));
+                for word in &words[1..] {
+                    let range = prefix_range(&mut binds, "o.term", word);
+                    sql += &format!(" AND t.user_id IN (SELECT o.user_id FROM search_terms o WHERE {range})");
+                }
+                if !cursor.1.is_empty() {
+                    let (n, i) = (binds.add(cursor.0.as_str()), binds.add(cursor.1.as_str()));
+                    sql += &format!(" AND (t.search_name > {n} OR (t.search_name = {n} AND t.user_id > {i}))");
+                }
+                sql += &format!(" GROUP BY t.user_id, t.search_name ORDER BY t.search_name, t.user_id LIMIT {batch}");
+                let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+                for value in &binds.0 {
+                    query = query.bind(value);
+                }
+                let candidates = query.fetch_all(db.pool()).await.map_err(internal)?;
+                let exhausted = (candidates.len() as i64) < batch;
+                let Some(last) = candidates.last().cloned() else { break };
+                if filtered {
+                    let mut binds = Binds::default();
+                    let list = candidates.iter().map(|(id, _)| binds.add(id.as_str())).collect::<Vec<_>>().join(", ");
+                    let sql = format!(
+                        "SELECT u.id FROM users u LEFT JOIN projects p ON p.beneficiary_id = u.id WHERE u.id IN ({list}){} \
+                         ORDER BY u.search_name, u.id",
+                        filters(&mut binds)
+                    );
+                    let mut query = sqlx::query_scalar::<_, String>(&sql);
+                    for value in &binds.0 {
+                        query = query.bind(value);
+                    }
+                    ids.extend(query.fetch_all(db.pool()).await.map_err(internal)?);
+                } else {
+                    ids.extend(candidates.into_iter().map(|(id, _)| id));
+                }
+                if ids.len() as i64 >= limit || exhausted {
+                    break;
+                }
+                cursor = (last.1, last.0);
             }
-            sql += &format!(" WHERE {}", prefix_range(&mut binds, "t.term", &words[0]));
-            for word in &words[1..] {
-                let range = prefix_range(&mut binds, "o.term", word);
-                sql += &format!(" AND t.user_id IN (SELECT o.user_id FROM search_terms o WHERE {range})");
-            }
-            sql += &filters;
-            if !after_id.is_empty() {
-                let (n, i) = (binds.add(after_name), binds.add(after_id));
-                sql += &format!(" AND (t.search_name > {n} OR (t.search_name = {n} AND t.user_id > {i}))");
-            }
-            sql += &format!(" GROUP BY t.user_id, t.search_name ORDER BY t.search_name, t.user_id LIMIT {limit}");
-            let mut query = sqlx::query_scalar::<_, String>(&sql);
-            for value in &binds.0 {
-                query = query.bind(value);
-            }
-            let ids = query.fetch_all(state.db.pool()).await.map_err(internal)?;
+            ids.truncate(limit as usize);
             if ids.is_empty() {
                 return Ok(SearchPage { rows: Vec::new(), next: None });
             }
-            let mut ids_binds = Binds::default();
-            let list = ids.iter().map(|id| ids_binds.add(id.as_str())).collect::<Vec<_>>().join(", ");
+            let mut binds = Binds::default();
+            let list = ids.iter().map(|id| binds.add(id.as_str())).collect::<Vec<_>>().join(", ");
             let sql = format!("SELECT {ROW_COLUMNS} WHERE u.id IN ({list}) ORDER BY u.search_name, u.id");
             let mut query = sqlx::query(&sql);
-            for value in &ids_binds.0 {
+            for value in &binds.0 {
                 query = query.bind(value);
             }
-            query.fetch_all(state.db.pool()).await.map_err(internal)?
+            query.fetch_all(db.pool()).await.map_err(internal)?
         }
         other => {
+            let mut binds = Binds::default();
             let mut sql = format!("SELECT {ROW_COLUMNS} WHERE u.role = 'beneficiary'");
-            match other {
-                Query::Email(prefix) => {
-                    // LIKE, not a range: the order of '@' and '.' depends on the collation.
-                    let escaped: String = prefix
-                        .chars()
-                        .flat_map(|c| match c {
-                            '%' | '_' | '\\' => vec!['\\', c],
-                            c => vec![c],
-                        })
-                        .collect();
-                    sql += &format!(" AND u.email_normalized LIKE {} ESCAPE '\\'", binds.add(format!("{escaped}%")));
-                }
-                Query::NirHash(hash) => sql += &format!(" AND u.nir_hash = {}", binds.add(hash)),
-                _ => {}
+            if let Query::NirHash(hash) = other {
+                sql += &format!(" AND u.nir_hash = {}", binds.add(hash));
             }
-            sql += &filters;
+            sql += &filters(&mut binds);
             if !after_id.is_empty() {
                 let (n, i) = (binds.add(after_name), binds.add(after_id));
                 sql += &format!(" AND (u.search_name > {n} OR (u.search_name = {n} AND u.id > {i}))");
@@ -254,7 +301,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
             for value in &binds.0 {
                 query = query.bind(value);
             }
-            query.fetch_all(state.db.pool()).await.map_err(internal)?
+            query.fetch_all(db.pool()).await.map_err(internal)?
         }
     };
     let mut page = Vec::with_capacity(rows.len());
@@ -295,9 +342,10 @@ mod tests {
             usage_name: Some("Martin-Durand"),
             display_name: "Hélène Martin-Durand",
             birth_date: Some("1985-03-02"),
+            email: "h.martin@exemple.fr",
         };
         assert_eq!(names.search_name(), "martin durand helene");
         assert_eq!(names.identity_key().as_deref(), Some("helene|le goff|1985-03-02"));
-        assert_eq!(names.terms(), vec!["durand", "goff", "helene", "le", "martin"]);
+        assert_eq!(names.terms(), vec!["durand", "exemple", "fr", "goff", "h", "helene", "le", "martin"]);
     }
 }

@@ -268,6 +268,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
                 }
                 Err(e) => return Err(internal(e)),
             }
+            super::search::reindex(&mut tx, id).await.map_err(internal)?;
             let detail = format!("{} → {}", person.email, new_email.as_str());
             if person.activated {
                 (detail, format!("L'adresse est maintenant {}.", new_email.as_str()))

@@ -191,6 +191,7 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<Strin
     if updated.is_err() {
         return Err(AppError::Conflict("Cette adresse est entre-temps devenue celle d'un autre compte : elle ne peut pas être utilisée.".into()));
     }
+    crate::dashboard::search::reindex(&mut tx, &user_id).await.map_err(internal)?;
     let notice = build(
         &old,
         "L'adresse de votre compte Passerelle a changé",

@@ -135,6 +135,20 @@ async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages
         }
     }
     let starting_with_m = app.count("SELECT COUNT(DISTINCT user_id) FROM search_terms WHERE term >= 'm' AND term < 'n'").await as usize;
+    let mut m_without_referent = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = search("m", "", "aucun".into(), after.clone()).await;
+        assert!(page["rows"].as_array().unwrap().iter().all(|r| r["referent_name"].is_null()));
+        m_without_referent.extend(page["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        match page["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    let expected_m_without_referent = app
+        .count("SELECT COUNT(DISTINCT t.user_id) FROM search_terms t JOIN users u ON u.id = t.user_id WHERE t.term >= 'm' AND t.term < 'n' AND u.referent_id IS NULL")
+        .await as usize;
     let drafts = search("", "brouillon", String::new(), String::new()).await;
     let with_referent = search("", "", advisor_id.clone(), String::new()).await;
     let without_referent = search("", "", "aucun".into(), String::new()).await;
@@ -160,6 +174,7 @@ async fn search_ignores_accents_and_case_finds_emails_and_nirs_filters_and_pages
     unique_m.dedup();
     assert!(starting_with_m > 20, "the seed gives more than a page of names starting with m");
     assert_eq!((by_prefix.len(), unique_m.len()), (starting_with_m, starting_with_m), "pages of a name search: everyone once");
+    assert_eq!(m_without_referent.len(), expected_m_without_referent, "a name search with a filter, page after page");
     assert!(drafts["rows"].as_array().unwrap().iter().all(|r| r["project_state"] == "Draft"), "{drafts}");
     assert!(with_referent["rows"].as_array().unwrap().iter().all(|r| r["referent_name"] == "Alex Conseil"));
     assert!(without_referent["rows"].as_array().unwrap().iter().all(|r| r["referent_name"].is_null()));
@@ -191,6 +206,8 @@ async fn the_phone_platform_corrects_a_mistyped_address_and_the_activation_link_
     let token = app.last_link_to("helene@exemple.fr", "/activation").await;
     let activated = app.call("account/activate", &[("token", &token)]).await.0;
     let after = app.call_as(&advisor, "staff/beneficiary", &[("id", &id)]).await.1;
+    let found_by_new = app.call_as(&advisor, "staff/beneficiaries", &[("q", "helene@exemple.fr")]).await.1;
+    let found_by_old = app.call_as(&advisor, "staff/beneficiaries", &[("q", "helene@exemple.ft")]).await.1;
 
     assert_eq!(before["emails"][0]["to"], "helene@exemple.ft", "the address typed is visible with its email");
     assert_eq!(before["activated_at"], serde_json::Value::Null);
@@ -202,6 +219,8 @@ async fn the_phone_platform_corrects_a_mistyped_address_and_the_activation_link_
     assert!(after["activated_at"].is_i64());
     let recipients: Vec<&str> = after["emails"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
     assert_eq!(recipients, vec!["helene@exemple.fr", "helene@exemple.ft"], "both emails, newest first, on the one account");
+    assert_eq!(found_by_new["rows"][0]["id"], id.as_str(), "the search knows the corrected address");
+    assert!(found_by_old["rows"].as_array().unwrap().is_empty());
     let audit = after["audit"].as_array().unwrap();
     assert_eq!(audit.len(), 1, "refused attempts leave no trace and change nothing");
     assert_eq!(audit[0]["action"], "corriger_adresse");
