@@ -12,6 +12,7 @@ use super::*;
 use crate::account::space::Refused;
 use crate::domain::date::{paris_date, paris_date_time};
 use crate::forms::{flash_resource, Problems};
+use crate::documents::page::DocumentTable;
 use crate::messages::page::ThreadList;
 use crate::project::ProjectState;
 
@@ -341,12 +342,14 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoVi
         </section>
         <section aria-labelledby="pieces">
             <h2 id="pieces">"Documents"</h2>
-            <p>{format!("{} document(s), {} demande(s). ", p.documents.documents.len(), p.documents.requests.len())}
-                <a href=format!("/conseiller/documents/{}", p.id)>"Voir, demander ou déposer un document"</a></p>
+            <DocumentTable documents=p.documents.documents.clone()/>
+            <p>{format!("{} demande(s) de document. ", p.documents.requests.len())}
+                <a href=format!("/conseiller/documents/{}", p.id)>"Demander ou déposer un document"</a></p>
         </section>
         <section aria-labelledby="journal">
             <h2 id="journal">"Journal des actions"</h2>
             <AuditTable lines=p.audit.clone()/>
+            <p><a href=format!("/conseiller/journal?personne={}", p.id)>"Tout le journal de cette personne"</a></p>
         </section>
     }
 }

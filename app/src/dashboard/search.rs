@@ -237,7 +237,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
                 let mut sql = format!("SELECT t.user_id, t.search_name FROM search_terms t WHERE {}", prefix_range(&mut binds, "t.term", &words[0]));
                 for word in &words[1..] {
                     let range = prefix_range(&mut binds, "o.term", word);
-                    sql += &format!(" AND t.user_id IN (SELECT o.user_id FROM search_terms o WHERE {range})");
+                    sql += &format!(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.user_id = t.user_id AND {range})");
                 }
                 if !cursor.1.is_empty() {
                     let (n, i) = (binds.add(cursor.0.as_str()), binds.add(cursor.1.as_str()));
