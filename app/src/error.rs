@@ -36,11 +36,6 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// One field refused, with the French message shown beside it.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation(vec![(field.into(), message.into())])
-    }
-
     /// Logs an internal failure with its cause chain and returns the opaque error the browser sees.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {

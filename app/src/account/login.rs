@@ -45,7 +45,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, AppE
 #[server(endpoint = "session/accept-terms")]
 pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> Result<LoginOutcome, AppError> {
     let result = if accept != "on" {
-        Err(AppError::invalid("accept", "Cochez la case pour accepter les nouvelles conditions."))
+        Err(AppError::Validation(vec![("accept".into(), "Cochez la case pour accepter les nouvelles conditions.".into())]))
     } else {
         service::accept_terms(&crate::state::app_state(), &ticket).await
     };

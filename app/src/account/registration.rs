@@ -214,6 +214,10 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
+    fn field(name: &str, message: &str) -> AppError {
+        AppError::Validation(vec![(name.into(), message.into())])
+    }
+
     pub fn today() -> (i32, u32, u32) {
         let now = time::OffsetDateTime::now_utc();
         (now.year(), u8::from(now.month()) as u32, now.day() as u32)
@@ -224,12 +228,12 @@ pub mod service {
         let secrets = &state.config.secrets;
         let internal = |e: sqlx::Error| AppError::internal("registration: database", e);
         if form.website.as_deref().is_some_and(|w| !w.is_empty()) {
-            return Err(AppError::invalid("robot", "La vérification anti-robot a échoué. Rechargez la page et réessayez."));
+            return Err(field("robot", "La vérification anti-robot a échoué. Rechargez la page et réessayez."));
         }
         let valid = super::validate(&form, today()).map_err(AppError::Validation)?;
         let personal = [valid.first_name.as_str(), valid.birth_name.as_str(), valid.email.as_str(), &valid.birth_date.iso()];
         if let Some(problem) = hashing::problem_with_new_password(&valid.password, &personal) {
-            return Err(AppError::invalid("password", problem));
+            return Err(field("password", problem));
         }
         let robot = match (&form.robot_solution, &form.robot_token, &form.robot_answer) {
             (Some(solution), _, _) if !solution.is_empty() => robot::verify_solution(db, secrets, solution).await,
@@ -239,8 +243,8 @@ pub mod service {
         .map_err(internal)?;
         match robot {
             Ok(()) => {}
-            Err(RobotProblem::Expired) => return Err(AppError::invalid("robot", "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).")),
-            Err(_) => return Err(AppError::invalid("robot", "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.")),
+            Err(RobotProblem::Expired) => return Err(field("robot", "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).")),
+            Err(_) => return Err(field("robot", "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.")),
         }
 
         // Counted once the input is valid and the robot check passed: typos cost nothing.

@@ -16,6 +16,10 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::internal("administration", e)
 }
 
+fn field(name: &str, message: &str) -> AppError {
+    AppError::Validation(vec![(name.into(), message.into())])
+}
+
 pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> {
     let memberships: Vec<(String, String)> =
         sqlx::query_as("SELECT ss.user_id, s.slug FROM staff_services ss JOIN services s ON s.id = ss.service_id ORDER BY s.slug")
@@ -116,7 +120,7 @@ pub async fn new_staff(
 fn staff_role(role: &str) -> Result<Role, AppError> {
     match Role::parse(role) {
         Some(role @ (Role::Advisor | Role::Admin)) => Ok(role),
-        _ => Err(AppError::invalid("role", "Choisissez conseiller ou administrateur.")),
+        _ => Err(field("role", "Choisissez conseiller ou administrateur.")),
     }
 }
 
@@ -126,7 +130,7 @@ async fn service_id(conn: &mut sqlx::AnyConnection, slug: &str) -> Result<String
         .fetch_optional(&mut *conn)
         .await
         .map_err(internal)?
-        .ok_or_else(|| AppError::invalid("service", "Choisissez un service dans la liste."))
+        .ok_or_else(|| field("service", "Choisissez un service dans la liste."))
 }
 
 pub async fn create_staff_member(state: &AppState, me: &SessionUser, email: &str, name: &str, role: &str, service: &str) -> Result<String, AppError> {
@@ -148,7 +152,7 @@ pub async fn create_staff_member(state: &AppState, me: &SessionUser, email: &str
     let services = if service.is_empty() { Vec::new() } else { vec![service_id(&mut tx, service).await?] };
     let (user_id, _) = match new_staff(&mut tx, &state.config, &email, &name, role, &services).await {
         Ok(created) => created,
-        Err(NewStaffError::EmailTaken) => return Err(AppError::invalid("email", "Cette adresse est déjà celle d'un compte.")),
+        Err(NewStaffError::EmailTaken) => return Err(field("email", "Cette adresse est déjà celle d'un compte.")),
         Err(NewStaffError::Database(e)) => return Err(internal(e)),
     };
     let detail = format!("{name} ({}), {}", email.as_str(), role_label(role));
@@ -254,33 +258,38 @@ pub async fn save_service(state: &AppState, me: &SessionUser, slug: &str, name: 
     Ok(done)
 }
 
-/// The version of each legal text in force: the newest published of each document.
-pub async fn in_force(conn: &mut sqlx::AnyConnection) -> Result<Vec<LegalVersion>, sqlx::Error> {
-    sqlx::query(
-        "SELECT v.document, v.version, v.summary, v.published_at FROM legal_versions v WHERE v.id = \
-         (SELECT w.id FROM legal_versions w WHERE w.document = v.document ORDER BY w.published_at DESC, w.id DESC LIMIT 1) \
-         ORDER BY v.document",
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(LegalVersion {
-            document: r.try_get("document")?,
-            version: r.try_get("version")?,
-            summary: r.try_get("summary")?,
-            published_at: r.try_get("published_at")?,
-        })
-    })
-    .collect()
+/// The version of each legal text in force (the newest published).
+pub async fn current_versions(conn: &mut sqlx::AnyConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut current = Vec::new();
+    for document in ["cgu", "privacy"] {
+        let version: String = sqlx::query_scalar("SELECT version FROM legal_versions WHERE document = $1 ORDER BY published_at DESC, id DESC LIMIT 1")
+            .bind(document)
+            .fetch_one(&mut *conn)
+            .await?;
+        current.push((document.to_string(), version));
+    }
+    Ok(current)
 }
 
 /// The legal texts in force that `user_id` has not accepted yet.
 pub async fn to_accept(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<Vec<LegalVersion>, sqlx::Error> {
-    let accepted: Vec<(String, String)> =
-        sqlx::query_as("SELECT document, version FROM consents WHERE user_id = $1").bind(user_id).fetch_all(&mut *conn).await?;
-    let mut missing = in_force(conn).await?;
-    missing.retain(|v| !accepted.iter().any(|(document, version)| *document == v.document && *version == v.version));
+    let mut missing = Vec::new();
+    for (document, version) in current_versions(conn).await? {
+        let accepted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consents WHERE user_id = $1 AND document = $2 AND version = $3")
+            .bind(user_id)
+            .bind(&document)
+            .bind(&version)
+            .fetch_one(&mut *conn)
+            .await?;
+        if accepted == 0 {
+            let summary: String = sqlx::query_scalar("SELECT summary FROM legal_versions WHERE document = $1 AND version = $2")
+                .bind(&document)
+                .bind(&version)
+                .fetch_one(&mut *conn)
+                .await?;
+            missing.push(LegalVersion { document, version, summary, published_at: 0 });
+        }
+    }
     Ok(missing)
 }
 
@@ -332,7 +341,7 @@ pub async fn publish(state: &AppState, me: &SessionUser, document: &str, version
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(AppError::invalid("version", "Cette version a déjà été publiée : indiquez un autre numéro."))
+            return Err(field("version", "Cette version a déjà été publiée : indiquez un autre numéro."))
         }
         Err(e) => return Err(internal(e)),
     }

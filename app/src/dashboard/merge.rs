@@ -105,27 +105,18 @@ async fn project_of(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<Opt
     })
 }
 
-/// What happens to the two projects.
-enum ProjectPlan {
-    /// No project to move.
-    Stay,
-    /// The closed account's project moves; the kept account's empty one, if any, goes the other
-    /// way.
-    Move { closed_project: String, kept_empty: Option<String> },
-    /// Both have a written project: the kept one stays the person's, the other stays readable on
-    /// the closed account.
-    Both,
-}
-
-const BOTH_PROJECTS: &str = "Les deux comptes ont un projet rédigé : celui du compte conservé reste le projet de la personne ; l'autre reste consultable sur la fiche du compte fermé.";
-
-async fn project_plan(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Result<ProjectPlan, sqlx::Error> {
+/// What happens to the two projects: `Ok(true)` the closed account's project moves (the kept
+/// one's, if empty, goes the other way), `Ok(false)` nothing moves, `Err` a warning: both have a
+/// written project, the kept one stays the person's, the other stays readable on the closed
+/// account.
+async fn project_plan(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Result<Result<bool, String>, sqlx::Error> {
     Ok(match (project_of(conn, kept).await?, project_of(conn, closed).await?) {
-        (_, None) | (Some((_, true)), Some((_, false))) => ProjectPlan::Stay,
-        (kept_project, Some((closed_project, _))) if kept_project.as_ref().is_none_or(|(_, written)| !written) => {
-            ProjectPlan::Move { closed_project, kept_empty: kept_project.map(|(id, _)| id) }
-        }
-        _ => ProjectPlan::Both,
+        (_, None) => Ok(false),
+        (None, Some(_)) | (Some((_, false)), Some(_)) => Ok(true),
+        (Some((_, true)), Some((_, false))) => Ok(false),
+        (Some((_, true)), Some((_, true))) => Err(
+            "Les deux comptes ont un projet rédigé : celui du compte conservé reste le projet de la personne ; l'autre reste consultable sur la fiche du compte fermé.".into(),
+        ),
     })
 }
 
@@ -165,9 +156,9 @@ pub async fn preview(db: &Db, kept: &str, closed: &str) -> Result<MergePlan, App
     let mut moves = Vec::new();
     let mut warnings = Vec::new();
     match project_plan(&mut conn, kept, closed).await.map_err(internal)? {
-        ProjectPlan::Move { .. } => moves.push(("Projet de transition professionnelle, avec son historique".to_string(), 1)),
-        ProjectPlan::Stay => {}
-        ProjectPlan::Both => warnings.push(BOTH_PROJECTS.to_string()),
+        Ok(true) => moves.push(("Projet de transition professionnelle, avec son historique".to_string(), 1)),
+        Ok(false) => {}
+        Err(warning) => warnings.push(warning),
     }
     for (what, count_sql) in MOVED {
         let count: i64 = sqlx::query_scalar(count_sql).bind(closed).fetch_one(&mut *conn).await.map_err(internal)?;
@@ -203,17 +194,23 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
     if closing.rows_affected() != 1 {
         return Err(already_merged());
     }
-    if let ProjectPlan::Move { closed_project, kept_empty } = project_plan(&mut tx, kept, closed).await.map_err(internal)? {
+    if project_plan(&mut tx, kept, closed).await.map_err(internal)? == Ok(true) {
+        // The kept account's empty project (if any) goes to the closed one: nothing is deleted,
+        // and each account keeps at most one project.
+        let kept_project: Option<String> =
+            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(kept).fetch_optional(&mut *tx).await.map_err(internal)?;
+        let closed_project: String =
+            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(closed).fetch_one(&mut *tx).await.map_err(internal)?;
         let owner = |project: &str, owner: &str| {
             sqlx::query("UPDATE projects SET beneficiary_id = $1 WHERE id = $2").bind(owner.to_string()).bind(project.to_string())
         };
-        if let Some(empty) = &kept_empty {
+        if let Some(empty) = &kept_project {
             // One owner per project at every step (the constraint is checked row by row): the
             // empty project waits on the acting staff member, who never has one of their own.
             owner(empty, &me.user_id).execute(&mut *tx).await.map_err(internal)?;
         }
         owner(&closed_project, kept).execute(&mut *tx).await.map_err(internal)?;
-        if let Some(empty) = &kept_empty {
+        if let Some(empty) = &kept_project {
             owner(empty, closed).execute(&mut *tx).await.map_err(internal)?;
         }
     }

@@ -247,18 +247,6 @@ pub async fn dashboard() -> Result<DashboardView, AppError> {
     crate::error::with_status(result)
 }
 
-/// Active advisors and administrators, by name (the filters' lists).
-#[server(endpoint = "staff/advisors")]
-pub async fn advisors() -> Result<Vec<StaffItem>, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        staff()?;
-        service::advisors(&state.db).await
-    }
-    .await;
-    crate::error::with_status(result)
-}
-
 /// Beneficiaries whose name (accents and case ignored), email or NIR matches `q`, filtered by
 /// project state (`etat`) and referent (`referent`: an id, `aucun` or empty), after the row
 /// `after` names (keyset pagination).
@@ -282,8 +270,8 @@ pub async fn search_beneficiaries(
 pub async fn beneficiary(id: String) -> Result<Beneficiary360, AppError> {
     let state = crate::state::app_state();
     let result = async {
-        staff()?;
-        service::view(&state, &id).await
+        let me = staff()?;
+        service::view(&state, &me, &id).await
     }
     .await;
     crate::error::with_status(result)

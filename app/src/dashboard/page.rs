@@ -385,19 +385,19 @@ fn AuditTable(lines: Vec<AuditLine>) -> impl IntoView {
 pub fn AuditPage() -> impl IntoView {
     let (actor, person, act, before) = (query("par"), query("personne"), query("action"), query("avant"));
     let lines = Resource::new(move || (actor(), person(), act(), before()), |(a, p, x, b)| audit_trail(a, p, x, b));
-    let staff = Resource::new(|| (), |_| advisors());
+    let board = Resource::new(|| (), |_| dashboard());
     view! {
         <Title text="Journal des actions"/>
         <h1>"Journal des actions"</h1>
         <StaffNav/>
         <Suspense fallback=|| ()>
-            {move || staff.get().and_then(|b| b.ok()).map(|staff| view! {
+            {move || board.get().and_then(|b| b.ok()).map(|b| view! {
                 <form method="get" action="/conseiller/journal" class="form search-form">
                     <div class="field">
                         <label for="par">"Par"</label>
                         <select id="par" name="par">
                             <option value="">"Tout le monde"</option>
-                            {staff.into_iter().map(|a| { let s = actor() == a.id; view! { <option value=a.id selected=s>{a.name}</option> } }).collect_view()}
+                            {b.advisors.into_iter().map(|a| { let s = actor() == a.id; view! { <option value=a.id selected=s>{a.name}</option> } }).collect_view()}
                         </select>
                     </div>
                     <div class="field">
@@ -416,7 +416,7 @@ pub fn AuditPage() -> impl IntoView {
             {move || lines.get().map(|result| match result {
                 Ok((lines, next)) => view! {
                     <AuditTable lines/>
-                    {next.map(|n| view! { <p><a href=format!("/conseiller/journal?par={}&personne={}&action={}&avant={}", query_value(&actor()), query_value(&person()), query_value(&act()), query_value(&n)) rel="next">"Actions plus anciennes"</a></p> })}
+                    {next.map(|n| view! { <p><a href=format!("/conseiller/journal?par={}&personne={}&action={}&avant={}", actor(), person(), act(), query_value(&n)) rel="next">"Actions plus anciennes"</a></p> })}
                 }.into_any(),
                 Err(e) => view! { <Refused error=e/> }.into_any(),
             })}

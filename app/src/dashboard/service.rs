@@ -54,7 +54,7 @@ pub async fn dashboard(db: &Db, me: &SessionUser) -> Result<DashboardView, AppEr
 
 /// The person's page. `NotFound` for an unknown id and for any account that is not a
 /// beneficiary's.
-pub async fn view(state: &AppState, id: &str) -> Result<Beneficiary360, AppError> {
+pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Beneficiary360, AppError> {
     let db = &state.db;
     let row = sqlx::query(
         "SELECT u.*, r.display_name AS referent_name, r.role AS referent_role, m.display_name AS merged_name \
@@ -139,6 +139,7 @@ pub async fn view(state: &AppState, id: &str) -> Result<Beneficiary360, AppError
     for thread in &mut threads {
         thread.unread = 0;
     }
+    let _ = me;
     Ok(Beneficiary360 {
         id: id.to_string(),
         name: row.try_get("display_name").map_err(internal)?,
@@ -200,6 +201,9 @@ fn conflict(message: &str) -> AppError {
     AppError::Conflict(message.into())
 }
 
+fn value_error(message: &str) -> AppError {
+    AppError::Validation(vec![("value".into(), message.into())])
+}
 
 /// Runs one support action and answers what was done, in French.
 pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str, reason: &str, value: &str) -> Result<String, AppError> {
@@ -245,9 +249,9 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             (format!("envoyé à {}", person.email), format!("Un lien de réinitialisation du mot de passe a été envoyé à {}.", person.email))
         }
         "corriger_adresse" => {
-            let new_email = Email::parse(value).map_err(|m| AppError::invalid("value", m))?;
+            let new_email = Email::parse(value).map_err(value_error)?;
             if new_email.normalized() == person.email.to_lowercase() {
-                return Err(AppError::invalid("value", "C'est déjà l'adresse de ce compte."));
+                return Err(value_error("C'est déjà l'adresse de ce compte."));
             }
             let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3")
                 .bind(new_email.as_str())
@@ -258,7 +262,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             match updated {
                 Ok(_) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(AppError::invalid("value", 
+                    return Err(value_error(
                         "Cette adresse est déjà celle d'un autre compte : cherchez-le, il s'agit peut-être d'un doublon à fusionner.",
                     ))
                 }
@@ -299,7 +303,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             .fetch_optional(&mut *tx)
             .await
             .map_err(internal)?;
-            let advisor = advisor.ok_or_else(|| AppError::invalid("value", "Choisissez un conseiller dans la liste."))?;
+            let advisor = advisor.ok_or_else(|| value_error("Choisissez un conseiller dans la liste."))?;
             sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await.map_err(internal)?;
             (advisor.clone(), format!("{advisor} est maintenant le conseiller référent."))
         }

@@ -25,11 +25,15 @@ pub async fn legal_page(page: String) -> Result<LegalText, AppError> {
         let (version, changes) = match text.document {
             Some(document) => {
                 let state = crate::state::app_state();
-                let mut conn = state.db.pool().acquire().await.map_err(|e| AppError::internal("legal page", e))?;
-                let versions = crate::admin::service::in_force(&mut conn).await.map_err(|e| AppError::internal("legal page", e))?;
-                let v = versions.into_iter().find(|v| v.document == document).ok_or(AppError::Internal)?;
-                let since = if v.published_at == 0 { "27/11/2026".to_string() } else { crate::domain::date::paris_date(v.published_at) };
-                (Some(format!("Version {} — en vigueur depuis le {since}", v.version)), (v.published_at != 0).then_some(v.summary))
+                let row: (String, String, i64) = sqlx::query_as(
+                    "SELECT version, summary, published_at FROM legal_versions WHERE document = $1 ORDER BY published_at DESC, id DESC LIMIT 1",
+                )
+                .bind(document)
+                .fetch_one(state.db.pool())
+                .await
+                .map_err(|e| AppError::internal("legal page", e))?;
+                let since = if row.2 == 0 { "27/11/2026".to_string() } else { crate::domain::date::paris_date(row.2) };
+                (Some(format!("Version {} — en vigueur depuis le {since}", row.0)), (row.2 != 0).then_some(row.1))
             }
             None => (None, None),
         };

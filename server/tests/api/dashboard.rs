@@ -43,7 +43,6 @@ async fn every_staff_and_administration_function_answers_anonymous_beneficiaries
     let matrix: Vec<(&str, Vec<(&str, &str)>, u16, u16)> = vec![
         ("staff/me", vec![], 200, 200),
         ("staff/dashboard", vec![], 200, 200),
-        ("staff/advisors", vec![], 200, 200),
         ("staff/beneficiaries", vec![("q", "camille")], 200, 200),
         ("staff/beneficiary", vec![("id", &beneficiary_id)], 200, 200),
         ("staff/beneficiary", vec![("id", "inconnu")], 404, 404),
