@@ -26,6 +26,10 @@ pub enum AppError {
     /// Something failed on our side; the cause is in the server's log, not here.
     #[error("Le service rencontre un problème passager. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
     Internal,
+    /// The request took longer than `server.request_timeout_ms` and was abandoned. Answered
+    /// with 503.
+    #[error("Le service met trop de temps à répondre. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
+    Unavailable,
     /// The request itself was malformed (missing or wrong arguments): a page out of date, or a
     /// hand-made call. Answered with 400.
     #[error("Cette demande est incomplète ou mal formée. Rechargez la page puis réessayez.")]
@@ -54,6 +58,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

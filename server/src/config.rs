@@ -46,6 +46,7 @@ pub struct ServerSettings {
     pub listen: String,
     pub base_url: String,
     pub dev_mode: bool,
+    pub request_timeout_ms: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -97,6 +98,7 @@ impl Default for Settings {
                 listen: "127.0.0.1:3000".into(),
                 base_url: "http://127.0.0.1:3000".into(),
                 dev_mode: true,
+                request_timeout_ms: 15_000,
             },
             database: DatabaseSettings {
                 url: "sqlite://data/passerelle.db".into(),
@@ -271,6 +273,9 @@ impl Settings {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
             return Err(error("server.base_url", "must start with http:// or https:// and not end with /"));
         }
+        if self.server.request_timeout_ms < 100 {
+            return Err(error("server.request_timeout_ms", "must be at least 100 (milliseconds)"));
+        }
         if Backend::of_url(&self.database.url).is_none() {
             return Err(error("database.url", "must start with sqlite: or postgres://"));
         }
@@ -343,6 +348,11 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// How long a page or server function may take before it is answered with 503.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.server.request_timeout_ms)
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
@@ -489,6 +499,15 @@ mod tests {
         let env = |name: &str| (name == "PASSERELLE_MAIL_SMTP_PORT").then(|| "many".to_string());
         let err = Settings::from_toml("", env).unwrap_err();
         assert_eq!(err.key, "mail.smtp_port");
+    }
+
+    #[test]
+    fn the_request_timeout_defaults_to_15_seconds_and_refuses_less_than_100_ms() {
+        let settings = Settings::from_toml("", no_env).unwrap();
+        assert_eq!(settings.request_timeout(), std::time::Duration::from_secs(15));
+        let env = |name: &str| (name == "PASSERELLE_SERVER_REQUEST_TIMEOUT_MS").then(|| "0".to_string());
+        let err = Settings::from_toml("", env).unwrap_err();
+        assert_eq!(err.key, "server.request_timeout_ms");
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! The axum router: Leptos pages and server functions, health check, development mailbox,
 //! session lookup and security headers.
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::nonce::provide_nonce;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -17,8 +20,8 @@ use app::account::session;
 use app::state::{content_security_policy, AppState};
 use app::{shell, App};
 
-pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let routes = route_list();
     let options = state.leptos_options.clone();
     let mut router = Router::new()
         .route("/healthz", get(healthz))
@@ -33,9 +36,91 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn(bad_requests_are_400))
         .layer(middleware::from_fn(uploads_are_multipart))
+        .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
         .with_state(state);
     with_security_headers(router).layer(CompressionLayer::new())
 }
+
+/// The application's routes, listed once per process.
+///
+/// Listing them renders the whole app once, and during that render leptos_router
+/// (`RouteList::generate`) sets leptos_server's `SuppressResourceLoad`, a **process-wide** flag:
+/// every resource created anywhere in the process meanwhile — in a page another server of the
+/// process is rendering — gets a fetcher that waits for ever, and that page is never answered.
+/// Several servers in one process (the integration tests) therefore stalled a page now and then
+/// (README, "Notes: the page that never answered"). Listing once, before any router exists,
+/// means no page can be rendering while the flag is up.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+/// Nothing is left waiting for ever: a page, server function or download whose answer has not
+/// started after `server.request_timeout_ms` is abandoned (its work is dropped) and answered 503
+/// — a French page for browsers, the `Unavailable` error for the JavaScript client — and the
+/// route is logged. The route's pattern is logged, never the path: paths carry link tokens.
+async fn answer_in_time(State(timeout): State<Duration>, request: Request<Body>, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(no route: fallback)".to_string());
+    let method = request.method().clone();
+    let wants_json = request.uri().path().starts_with("/api/")
+        && !request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(%method, %route, timeout_ms = timeout.as_millis() as u64, "no answer within the request timeout: answered 503");
+            too_slow(wants_json)
+        }
+    }
+}
+
+/// The 503 of [`answer_in_time`].
+fn too_slow(wants_json: bool) -> Response {
+    let headers = [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::RETRY_AFTER, HeaderValue::from_static("30")),
+    ];
+    if wants_json {
+        let body = serde_json::to_string(&app::error::AppError::Unavailable).unwrap_or_default();
+        return (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        headers,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        TOO_SLOW_PAGE,
+    )
+        .into_response()
+}
+
+/// Plain HTML with the site's stylesheet: it must show even when the application cannot render.
+const TOO_SLOW_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Le service met trop de temps à répondre — Passerelle</title>
+<link rel="stylesheet" href="/pkg/passerelle.css">
+</head>
+<body>
+<header class="site-header"><div class="wrap header-inner"><a class="brand" href="/"><span class="brand-name">Passerelle</span></a></div></header>
+<main id="contenu" class="wrap">
+<h1>Le service met trop de temps à répondre</h1>
+<p>Votre demande n'a pas abouti dans le délai prévu. Ce que vous aviez déjà enregistré est conservé.</p>
+<p>Réessayez dans quelques minutes : rechargez la page, ou revenez en arrière et envoyez à nouveau le formulaire.</p>
+<p>Si le problème continue, <a href="/contact">contactez-nous</a> en indiquant l'heure à laquelle il s'est produit.</p>
+<p><a href="/">Retour à l'accueil</a></p>
+</main>
+</body>
+</html>
+"#;
 
 /// 200 when the database answers, 503 otherwise (for load balancers and monitoring).
 async fn healthz(State(state): State<AppState>) -> Response {

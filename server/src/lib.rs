@@ -124,7 +124,7 @@ pub async fn start(
         });
     }
     let worker = tokio::spawn(worker.run(stopped.clone()));
-    let app = http::router(state);
+    let app = http::router(state, settings.request_timeout());
     let mut stopped_http = stopped;
     let server = tokio::spawn(async move {
         let graceful = async move {

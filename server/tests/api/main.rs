@@ -15,4 +15,5 @@ mod s3;
 mod sessions;
 mod shell;
 mod space;
+mod timeouts;
 mod two_servers;
