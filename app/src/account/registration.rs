@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{password, BirthDate, Email, Nir, Phone};
 use crate::error::{AppError, FieldError};
 
-/// The registration form as submitted. Checkboxes are absent when unticked.
+/// The registration form as submitted. A browser leaves out an unticked radio (civility) or
+/// checkbox: every field may be absent (`serde(default)`), and the checks below name it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RegistrationForm {
     pub civility: String,
     pub birth_name: String,
-    #[serde(default)]
     pub usage_name: String,
     pub first_name: String,
     pub birth_date: String,

@@ -122,3 +122,56 @@ async fn a_robot_question_answered_wrong_is_refused_and_cannot_be_reused(backend
     app.stop().await;
 }
 both_backends!(a_robot_question_answered_wrong_is_refused_and_cannot_be_reused);
+
+/// A browser leaves out an unticked radio or checkbox: the registration form posted with each
+/// field left out in turn, then with every field left out, as the page's script posts it and as
+/// a plain form post. Each answer names what is missing beside its field (never "mal formée"),
+/// keeps what was typed (never a password), and creates nothing.
+async fn a_registration_with_fields_left_out_names_them_keeps_the_rest_and_creates_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let nir = nir_with_key("2850775056042");
+    let complete = registration_form("helene@exemple.fr", &nir);
+    let optional = ["usage_name"];
+    // Leaving out only the optional usage name is a valid registration (tested elsewhere).
+    let mut cases: Vec<(String, Vec<(String, String)>)> = complete
+        .iter()
+        .filter(|(k, _)| !optional.contains(&k.as_str()))
+        .map(|(left_out, _)| (left_out.clone(), complete.iter().filter(|(k, _)| k != left_out).cloned().collect()))
+        .collect();
+    cases.push(("every field".into(), Vec::new()));
+
+    for (left_out, fields) in cases {
+        let scripted = app.register_with(fields.clone()).await;
+        let status = scripted.status().as_u16();
+        let error: app::error::AppError = scripted.json().await.unwrap();
+        let mut plain_fields = fields.clone();
+        plain_fields.push(("robot_solution".into(), app.robot_solution().await));
+        let plain_fields: Vec<(String, String)> = plain_fields.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
+        let page = app.post_without_javascript("/inscription", "account/register", &plain_fields).await.replace("<!>", "");
+
+        assert_eq!(status, 422, "{left_out} left out: a field error, got {error:?}");
+        let missing: Vec<&str> = if left_out == "every field" {
+            complete.iter().map(|(k, _)| k.as_str()).filter(|k| !optional.contains(k)).collect()
+        } else {
+            vec![left_out.as_str()]
+        };
+        for field in &missing {
+            assert!(error.field(field).is_some(), "{left_out} left out: {field} is named, got {error:?}");
+        }
+        assert!(!page.contains("mal formée") && !page.contains("connexion au service"), "{left_out} left out: {page}");
+        assert!(page.contains("error-summary"), "{left_out} left out: the summary is on the page");
+        for field in &missing {
+            let message = error.field(field).unwrap().replace('\'', "&#x27;");
+            assert!(page.contains(&message) || page.contains(error.field(field).unwrap()), "{left_out} left out: the page says {message:?}");
+        }
+        for (key, value) in &fields {
+            if !key.starts_with("password") && !key.starts_with("accept") && !value.is_empty() && key != "civility" {
+                assert!(page.contains(&format!("value=\"{value}\"")), "{left_out} left out: {key} is kept");
+            }
+        }
+        assert!(!page.contains(GOOD_PASSWORD), "passwords are never sent back");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "nothing was created");
+    app.stop().await;
+}
+both_backends!(a_registration_with_fields_left_out_names_them_keeps_the_rest_and_creates_nothing);
