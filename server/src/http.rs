@@ -59,7 +59,12 @@ pub fn route_list() -> Vec<AxumRouteListing> {
 /// started after `server.request_timeout_ms` is abandoned (its work is dropped) and answered 503
 /// — a French page for browsers, the `Unavailable` error for the JavaScript client — and the
 /// route is logged. The route's pattern is logged, never the path: paths carry link tokens.
+/// Uploads are left out: reading their body takes as long as the person's connection needs
+/// (10 MB on a slow mobile line is over a minute), and cutting them would lose the file.
 async fn answer_in_time(State(timeout): State<Duration>, request: Request<Body>, next: Next) -> Response {
+    if app::documents::files::MULTIPART_ENDPOINTS.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -3,8 +3,27 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{both_backends, spawn_app_with, Backend, TestApp};
-use app::account::Role;
+use crate::helpers::{both_backends, create_account, spawn_app_with, Backend, TestApp, GOOD_PASSWORD};
+use app::account::{session, Role};
+
+/// A beneficiary's session cookie, opened directly: logging in hashes a password, which on a
+/// loaded machine can take longer than these tests' short timeouts.
+async fn beneficiary_cookie(app: &TestApp) -> String {
+    let id = create_account(&app.db, "camille@exemple.fr", "Camille Martin", Role::Beneficiary, GOOD_PASSWORD).await;
+    let token = session::start(&app.db, &id).await.unwrap();
+    format!("{}={token}", session::COOKIE_NAME)
+}
+
+fn client_with(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
 
 /// Another connection takes the projects table, as a long migration or a stuck transaction
 /// would: writes wait on SQLite (reads go on, WAL), reads and writes wait on PostgreSQL.
@@ -28,8 +47,8 @@ fn draft(poste: &str) -> Vec<(&'static str, String)> {
 }
 
 async fn a_server_function_held_up_by_the_database_answers_503_in_time_and_the_next_one_goes_through(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.server.request_timeout_ms = 1000).await;
-    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let app = spawn_app_with(backend, |s| s.server.request_timeout_ms = 2000).await;
+    let camille = client_with(&beneficiary_cookie(&app).await);
     assert_eq!(app.call_as(&camille, "project/get", &[]).await.0, 200);
     let mut lock = hold_the_projects_table(&app, backend).await;
 
@@ -48,7 +67,7 @@ async fn a_server_function_held_up_by_the_database_answers_503_in_time_and_the_n
     let after = camille.post(app.url("/api/project/save")).form(&draft("Vendeuse")).send().await.unwrap();
 
     assert_eq!(scripted.status(), 503);
-    assert!(waited < Duration::from_secs(4), "answered after the 1 s timeout, not the database's: {waited:?}");
+    assert!(waited < Duration::from_millis(4500), "answered after the 2 s timeout, not the database's: {waited:?}");
     let error: app::error::AppError = scripted.json().await.unwrap();
     assert_eq!(error, app::error::AppError::Unavailable, "the page's script shows the French sentence");
     assert_eq!(plain.status(), 503, "a form posted without JavaScript gets the page, not a redirect");
@@ -57,3 +76,37 @@ async fn a_server_function_held_up_by_the_database_answers_503_in_time_and_the_n
     app.stop().await;
 }
 both_backends!(a_server_function_held_up_by_the_database_answers_503_in_time_and_the_next_one_goes_through);
+
+/// A person on a slow line: the upload's body takes longer than the request timeout to arrive,
+/// and the document is still received.
+async fn an_upload_slower_than_the_request_timeout_is_received_whole(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(backend, |s| s.server.request_timeout_ms = 300).await;
+    let cookie = beneficiary_cookie(&app).await;
+    let boundary = "----passerelle-slow";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ncv\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cv.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(crate::helpers::pdf(64 * 1024));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let (first, rest) = body.split_at(body.len() / 2);
+
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    // The slow line itself: the rest of the body comes three timeouts later.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    stream.write_all(rest).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_string(&mut answer)).await.unwrap().unwrap();
+
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+    app.stop().await;
+}
+both_backends!(an_upload_slower_than_the_request_timeout_is_received_whole);
