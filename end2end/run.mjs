@@ -176,6 +176,12 @@ async function runSpec(engineName, engine, driverPort, spec, baseUrl) {
     console.log(`  ✓ ${spec.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return true;
   } catch (error) {
+    // No session at all (the driver did not answer `POST /session`, seen with WebKitWebDriver
+    // on a saturated machine): the spec never ran, so it is retried like a crashed page.
+    if (!browser) {
+      console.log(`  ↻ ${spec.name}: no browser session could be started (${firstLine(String(error?.message ?? error))})`);
+      return 'crashed';
+    }
     if (BROWSER_CRASH.test(String(error?.message ?? error))) {
       console.log(`  ↻ ${spec.name}: the browser's page process crashed (${firstLine(String(error?.message ?? error))})`);
       return 'crashed';
