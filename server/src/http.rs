@@ -185,7 +185,8 @@ async fn bad_requests_are_400(request: Request<Body>, next: Next) -> Response {
 }
 
 /// An upload endpoint called without a multipart body (a hand-made call) is refused with 400
-/// before the server function machinery, which cannot read it, sees it.
+/// before the server function machinery, which cannot read it, sees it; a refused upload closes
+/// its connection.
 async fn uploads_are_multipart(request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path();
     if app::documents::files::MULTIPART_ENDPOINTS.contains(&path) {
@@ -194,6 +195,14 @@ async fn uploads_are_multipart(request: Request<Body>, next: Next) -> Response {
             let body = serde_json::to_string(&app::error::AppError::BadRequest).unwrap_or_default();
             return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         }
+        // A refused upload may be answered before its body has all arrived (over the size
+        // limits); the server then drops the connection. Saying so (`Connection: close`) keeps
+        // the client from sending its next request on it, which would fail with a broken pipe.
+        let mut response = next.run(request).await;
+        if response.status().is_client_error() || response.status().is_server_error() {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return response;
     }
     next.run(request).await
 }

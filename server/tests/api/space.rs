@@ -336,6 +336,7 @@ async fn an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing(ba
 
     let response = sent.expect("the refusal reaches the sender");
     assert_eq!(response.status(), 422);
+    assert_eq!(response.headers()["connection"], "close", "the half-read connection is not offered for the next request");
     assert!(response.text().await.unwrap().contains("taille totale"), "refused for its total size, before the sixth file is read");
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
     assert_eq!(after.0, 200, "the server still answers");
