@@ -544,6 +544,23 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> re
     form
 }
 
+/// A CV upload to `documents/upload` written by hand, for tests that send its body in pieces
+/// over a raw socket: the request head and the multipart body (a PDF of `pdf_size` bytes).
+pub fn raw_cv_upload(cookie: &str, pdf_size: usize) -> (String, Vec<u8>) {
+    let boundary = "----passerelle-raw";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ncv\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cv.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(pdf(pdf_size));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let head = format!(
+        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    (head, body)
+}
+
 /// A small valid-looking PDF of `size` bytes.
 pub fn pdf(size: usize) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n".to_vec();

@@ -81,20 +81,10 @@ async fn an_upload_cut_halfway_leaves_no_file_and_no_row(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let cookie = crate::helpers::session_cookie(&app, "camille@exemple.fr").await;
-    let boundary = "----passerelle-cut";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ncv\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cv.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend(pdf(2 * 1024 * 1024));
-    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let (head, body) = crate::helpers::raw_cv_upload(&cookie, 2 * 1024 * 1024);
     let half = &body[..body.len() / 2];
 
     let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
-    let head = format!(
-        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(half).await.unwrap();
     stream.shutdown().await.unwrap();

@@ -83,20 +83,10 @@ async fn an_upload_slower_than_the_request_timeout_is_received_whole(backend: Ba
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app_with(backend, |s| s.server.request_timeout_ms = 300).await;
     let cookie = beneficiary_cookie(&app).await;
-    let boundary = "----passerelle-slow";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\ncv\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cv.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend(crate::helpers::pdf(64 * 1024));
-    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let (head, body) = crate::helpers::raw_cv_upload(&cookie, 64 * 1024);
     let (first, rest) = body.split_at(body.len() / 2);
 
     let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
-    let head = format!(
-        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(first).await.unwrap();
     // The slow line itself: the rest of the body comes three timeouts later.
