@@ -48,6 +48,8 @@ stress)
   n="${2:-10}"
   export PASSERELLE_TEST_POSTGRES="${PASSERELLE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
   bin=$(test_binary); [ -x "$bin" ] || { echo "cannot build the integration binary" >&2; exit 2; }
+  # A copy, so that a build started meanwhile (same target directory) cannot replace it mid-check.
+  cp "$bin" "$runs_dir/api" && bin="$runs_dir/api"
   cargo leptos build --release --split >/dev/null 2>&1 || { echo "release build failed" >&2; exit 2; }
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   env PASSERELLE_CONFIG=/dev/null PASSERELLE_SERVER_LISTEN="127.0.0.1:$port" PASSERELLE_SERVER_BASE_URL="http://127.0.0.1:$port" \

@@ -81,10 +81,17 @@ impl FromServerFnError for AppError {
         match value {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest,
             // On the server, failing to read the request (too large, not the expected encoding)
-            // is the caller's mistake too; in the browser it means an unreadable answer.
+            // is the caller's mistake too.
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(_) => AppError::BadRequest,
-            other => AppError::Transport(other.to_string()),
+            // In the browser, a form that could not be turned into a request never left it: not a
+            // network problem (our forms accept every field left out, so this is a page out of date).
+            #[cfg(not(feature = "ssr"))]
+            ServerFnErrorErr::Serialization(_) => AppError::BadRequest,
+            // No answer came back at all: offline, connection reset, server unreachable.
+            ServerFnErrorErr::Request(cause) => AppError::Transport(cause),
+            // An answer came, but not one of ours (a proxy's error page, a cut response).
+            _ => AppError::Internal,
         }
     }
 }

@@ -52,7 +52,9 @@ import {
   newActiveAccount,
   loginAs,
   failedLogin,
+  passRobotCheck,
 } from '../lib/app.mjs';
+import { startProxy } from '../lib/proxy.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +160,124 @@ export default [
       assert.equal(await browser.$('#champ-password-confirm').getProperty('value'), '', 'the confirmation is not kept');
 
       assertNoConsoleErrors(errors);
+    },
+  },
+
+  {
+    name: 'a registration sent empty, then without the civility, names each missing field, keeps what was typed and never blames the connection',
+    timeout: 90_000,
+    async run({ browser, baseUrl, js }) {
+      const errors = await watchConsole(browser, js);
+      const person = newPerson();
+      const neverSaid = /connexion au service|mal formée/i;
+      const ids = {
+        civility: 'champ-civility',
+        birth_name: 'champ-birth-name',
+        first_name: 'champ-first-name',
+        birth_date: 'champ-birth-date',
+        email: 'champ-email',
+        phone: 'champ-phone',
+        nir: 'champ-nir',
+        password: 'champ-password',
+        password_confirm: 'champ-password-confirm',
+        accept_cgu: 'champ-accept-cgu',
+        accept_privacy: 'champ-accept-privacy',
+      };
+
+      // Act: the form sent as it comes, nothing typed, nothing ticked.
+      await open(browser, js, `${baseUrl}/inscription`);
+      await waitForH1(browser, 'Créer votre compte');
+      await button(browser, 'Créer mon compte').click();
+
+      // Assert: every required field is in the summary, which has the focus, and beside itself.
+      const emptyText = await waitForText(browser, '.error-summary', /informations sont à corriger/);
+      failIfRegistrationLimited(emptyText);
+      await settle(browser, js);
+      assert.doesNotMatch(await mainText(browser), neverSaid, 'an empty form is not a connection problem');
+      const targets = [];
+      for (const link of await browser.$('.error-summary').$$('a')) {
+        targets.push(new URL(await link.getAttribute('href'), await browser.getUrl()).hash);
+      }
+      for (const id of Object.values(ids)) {
+        assert.ok(targets.includes(`#${id}`), `the summary links to #${id}: ${targets.join(' ')}`);
+        assert.ok(await browser.$(`#${id}-erreur`).isExisting(), `a message beside #${id}`);
+      }
+      await waitFor(
+        async () => (await browser.$(await browser.getActiveElement()).getAttribute('class'))?.includes('error-summary'),
+        { timeout: 5000, message: 'the error summary to have the focus' },
+      );
+
+      // Act: everything typed and ticked but the civility.
+      await browser.$('#champ-birth-name').setValue(person.birthName);
+      await browser.$('#champ-first-name').setValue(person.firstName);
+      await browser.$('#champ-birth-date').setValue(person.birthDate);
+      await browser.$('#champ-email').setValue(person.email);
+      await browser.$('#champ-phone').setValue(person.phone);
+      await browser.$('#champ-nir').setValue(person.nir);
+      await browser.$('#champ-password').setValue(person.password);
+      await browser.$('#champ-password-confirm').setValue(person.password);
+      for (const id of ['champ-accept-cgu', 'champ-accept-privacy']) {
+        if (!(await browser.$(`#${id}`).isSelected())) await browser.$(`#${id}`).click();
+      }
+      await passRobotCheck(browser, js);
+      await button(browser, 'Créer mon compte').click();
+
+      // Assert: only the civility is asked for, and the rest is still there.
+      const oneText = await waitForText(browser, '.error-summary', /^Une information est à corriger/);
+      failIfRegistrationLimited(oneText);
+      await settle(browser, js);
+      assert.match(oneText, /Civilité : Choisissez votre civilité/, `the summary names the civility: "${oneText}"`);
+      assert.match(await textOf(await browser.$('#champ-civility-erreur')), /Choisissez votre civilité/, 'the message beside the civility');
+      assert.doesNotMatch(await mainText(browser), neverSaid, 'a missing civility is not a connection problem');
+      const kept = {
+        'champ-birth-name': person.birthName,
+        'champ-first-name': person.firstName,
+        'champ-birth-date': person.birthDate,
+        'champ-email': person.email,
+        'champ-phone': person.phone,
+        'champ-nir': person.nir,
+      };
+      for (const [id, value] of Object.entries(kept)) {
+        assert.equal(await browser.$(`#${id}`).getProperty('value'), value, `#${id} keeps what was typed`);
+      }
+      assert.equal(await browser.$('#champ-accept-cgu').isSelected(), true, 'the CGU box stays ticked');
+      assert.equal(await browser.$('#champ-accept-privacy').isSelected(), true, 'the privacy box stays ticked');
+      assert.equal(new URL(await browser.getUrl()).pathname, '/inscription', 'still on the registration page');
+
+      assertNoConsoleErrors(errors);
+    },
+  },
+
+  {
+    name: 'a login sent while the network is cut says the connection failed, and a refusal does not',
+    skip: ({ js }) => !js && 'without JavaScript the browser itself says the site cannot be reached',
+    async run({ browser, baseUrl, js }) {
+      const proxy = await startProxy(baseUrl);
+      try {
+        // Arrange: the login page, through a network that is about to drop.
+        await open(browser, js, `${proxy.url}/connexion`);
+        await waitForH1(browser, 'Connexion à votre espace');
+        await browser.$('#champ-email').setValue('personne-inconnue@exemple.fr');
+        await browser.$('#champ-password').setValue(WRONG_PASSWORD);
+
+        // Act: the form sent while no answer can come back.
+        proxy.cut();
+        await button(browser, 'Se connecter').click();
+
+        // Assert: the connection is named, and what was typed stays.
+        await waitForText(browser, '.error-summary', 'La connexion au service a échoué');
+        assert.equal(await browser.$('#champ-email').getProperty('value'), 'personne-inconnue@exemple.fr', 'the address stays');
+
+        // Act: the network is back; the same form is now refused by the server.
+        proxy.restore();
+        await button(browser, 'Se connecter').click();
+
+        // Assert: a refusal is a refusal, not a connection problem.
+        const text = await waitForText(browser, '.error-summary', BAD_CREDENTIALS);
+        assert.doesNotMatch(text, /connexion au service/i, `a refusal does not blame the connection: "${text}"`);
+      } finally {
+        await proxy.close();
+      }
     },
   },
 

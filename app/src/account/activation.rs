@@ -22,7 +22,7 @@ pub async fn resend_activation(ticket: String) -> Result<LinkSent, AppError> {
 }
 
 #[server(endpoint = "account/correct-email")]
-pub async fn correct_email(ticket: String, email: String, password: String) -> Result<LinkSent, AppError> {
+pub async fn correct_email(ticket: String, #[server(default)] email: String, #[server(default)] password: String) -> Result<LinkSent, AppError> {
     let result = service::correct_email(&crate::state::app_state(), &ticket, &email, password).await;
     crate::forms::respond("correct", vec![("email", email)], None, result).await
 }
@@ -118,6 +118,10 @@ pub mod service {
 
     pub async fn correct_email(state: &AppState, ticket_text: &str, new_email: &str, password_text: String) -> Result<LinkSent, AppError> {
         let (user_id, account) = pending_account(state, ticket_text).await?;
+        crate::forms::require_filled(&[
+            ("email", new_email, "Indiquez la bonne adresse électronique."),
+            ("password", &password_text, "Indiquez le mot de passe choisi à l'inscription."),
+        ])?;
         let new_email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("email".into(), m.into())]))?;
         if !password::verify(&state.hashing, Some(account.password_hash), password_text).await? {
             return Err(AppError::Validation(vec![(

@@ -32,8 +32,14 @@ pub const FAILURES_BEFORE_LOCK: i64 = 5;
 pub const FAILURES_PER_DAY: i64 = 25;
 
 #[server(endpoint = "session/login")]
-pub async fn login(email: String, password: String) -> Result<LoginOutcome, AppError> {
-    let result = service::login(&crate::state::app_state(), &email, password).await;
+pub async fn login(#[server(default)] email: String, #[server(default)] password: String) -> Result<LoginOutcome, AppError> {
+    let result = match crate::forms::require_filled(&[
+        ("email", &email, "Indiquez votre adresse électronique."),
+        ("password", &password, "Indiquez votre mot de passe."),
+    ]) {
+        Ok(()) => service::login(&crate::state::app_state(), &email, password).await,
+        Err(missing) => Err(missing),
+    };
     if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
         leptos_axum::redirect(destination);
     }
@@ -320,7 +326,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
     use crate::account::activation::ResendActivation;
-    use crate::forms::fields::{all_errors, ErrorSummary, Field, RevealToggle};
+    use crate::forms::fields::{all_errors, error_for, ErrorSummary, Field, RevealToggle};
     use leptos_router::components::A;
     use leptos_router::hooks::use_query_map;
 
@@ -390,7 +396,7 @@ fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
                     <ActionForm action=accept attr:class="form">
                         <input type="hidden" name="ticket" value=ticket/>
                         <div class="field checkbox">
-                            <input type="checkbox" id="accepter-conditions" name="accept" value="on"/>
+                            <input type="checkbox" id="accepter-conditions" name="accept" value="on" required aria-required="true"/>
                             <label for="accepter-conditions">"J'ai lu et j'accepte ces nouvelles conditions"</label>
                         </div>
                         <button type="submit" class="button">"Accepter et continuer"</button>
@@ -407,10 +413,10 @@ fn LoginForm(flash: Option<crate::forms::Flash>) -> impl IntoView {
         }}
         <ActionForm action=login attr:class="form" attr:novalidate=true>
             <ErrorSummary errors labels=|_| ""/>
-            <Field name="email" prefix="" label="Adresse électronique" input_type="email" autocomplete="username"
-                value=Signal::derive(move || typed_email.clone()) error=Signal::derive(|| None::<String>)/>
-            <Field name="password" prefix="" label="Mot de passe" input_type="password" autocomplete="current-password"
-                reveal=show_password value=Signal::derive(String::new) error=Signal::derive(|| None::<String>)/>
+            <Field name="email" prefix="" label="Adresse électronique" input_type="email" autocomplete="username" required=true
+                value=Signal::derive(move || typed_email.clone()) error=Signal::derive(move || error_for(&answer.get(), "email"))/>
+            <Field name="password" prefix="" label="Mot de passe" input_type="password" autocomplete="current-password" required=true
+                reveal=show_password value=Signal::derive(String::new) error=Signal::derive(move || error_for(&answer.get(), "password"))/>
             <RevealToggle shown=show_password id="afficher-mot-de-passe"/>
             <button type="submit" class="button">"Se connecter"</button>
         </ActionForm>

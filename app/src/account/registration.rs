@@ -199,7 +199,7 @@ pub async fn reset_existing_account(ticket: String) -> Result<String, AppError> 
 
 /// "Same NIR": ask the advisors to attach this new address to the existing account.
 #[server(endpoint = "account/merge-request")]
-pub async fn request_merge(ticket: String, contact_email: String, message: String) -> Result<String, AppError> {
+pub async fn request_merge(ticket: String, #[server(default)] contact_email: String, #[server(default)] message: String) -> Result<String, AppError> {
     let kept = vec![("contact_email", contact_email.clone()), ("message", message.clone())];
     let result = service::request_merge(&crate::state::app_state(), &ticket, &contact_email, &message).await;
     crate::forms::respond("existing", kept, None, result).await

@@ -14,7 +14,7 @@ pub struct ResetRequested {
 }
 
 #[server(endpoint = "account/forgot-password")]
-pub async fn request_password_reset(email: String) -> Result<ResetRequested, AppError> {
+pub async fn request_password_reset(#[server(default)] email: String) -> Result<ResetRequested, AppError> {
     let result = service::request(&crate::state::app_state(), &email).await;
     crate::forms::respond("forgot", vec![("email", email)], Some("/mot-de-passe-oublie"), result).await
 }
@@ -25,7 +25,7 @@ pub async fn reset_link_status(token: String) -> Result<Option<LinkProblem>, App
 }
 
 #[server(endpoint = "account/reset-password")]
-pub async fn reset_password(token: String, password: String, password_confirm: String) -> Result<(), AppError> {
+pub async fn reset_password(token: String, #[server(default)] password: String, #[server(default)] password_confirm: String) -> Result<(), AppError> {
     let result = service::reset(&crate::state::app_state(), &token, password, &password_confirm).await;
     if result.is_ok() {
         leptos_axum::redirect("/connexion?mot-de-passe=1");
@@ -91,7 +91,9 @@ pub mod service {
         if let Some(message) = password::problem_with_new_password(&new_password, &[]) {
             errors.push(("password".to_string(), message.to_string()));
         }
-        if confirm != new_password {
+        if confirm.is_empty() {
+            errors.push(("password_confirm".to_string(), "Saisissez une seconde fois le nouveau mot de passe.".to_string()));
+        } else if confirm != new_password {
             errors.push(("password_confirm".to_string(), "Les deux mots de passe ne sont pas identiques.".to_string()));
         }
         if !errors.is_empty() {

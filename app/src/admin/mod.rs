@@ -99,7 +99,7 @@ pub async fn create_staff(
         service::create_staff_member(&state, &me, &email, &name, &role, &service).await
     }
     .await;
-    answer("admin", vec![("email", email.clone()), ("name", name.clone())], result).await
+    answer("admin-staff", vec![("email", email.clone()), ("name", name.clone()), ("role", role.clone()), ("service", service.clone())], result).await
 }
 
 /// Changes a staff member: `change` is `role` (value `advisor` or `admin`), `active` (value `1`
@@ -128,7 +128,7 @@ pub async fn save_service(
         service::save_service(&state, &me, &slug, &name, &active).await
     }
     .await;
-    answer("admin", vec![("slug", slug.clone()), ("service_name", name.clone())], result).await
+    answer("admin-service", vec![("slug", slug.clone()), ("name", name.clone())], result).await
 }
 
 /// Publishes a new version of the CGU (`cgu`) or the privacy policy (`privacy`): every
@@ -145,5 +145,5 @@ pub async fn publish_legal(
         service::publish(&state, &me, &document, &version, &summary).await
     }
     .await;
-    answer("admin", vec![("version", version.clone()), ("summary", summary.clone())], result).await
+    answer("admin-legal", vec![("document", document.clone()), ("version", version.clone()), ("summary", summary.clone())], result).await
 }

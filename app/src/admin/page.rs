@@ -7,7 +7,32 @@ use super::*;
 use crate::account::space::Refused;
 use crate::dashboard::page::StaffNav;
 use crate::domain::date::paris_date_time;
-use crate::forms::{flash_resource, Problems};
+use crate::forms::fields::{error_for, Field};
+use crate::forms::{flash_resource, Flash, Problems};
+
+/// One form's answer (with JavaScript, its action's; without, the flash it left) and what was
+/// typed, so that a refused form comes back filled in with each problem beside its field.
+#[derive(Clone, Copy)]
+struct Answer {
+    value: Signal<Option<Result<String, AppError>>>,
+    flash: Signal<Option<Flash>>,
+}
+
+impl Answer {
+    fn new<A>(action: ServerAction<A>, flash: Resource<Option<Flash>>) -> Self
+    where
+        A: leptos::server_fn::ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
+    {
+        let flash = Signal::derive(move || flash.get().flatten());
+        Answer { value: Signal::derive(move || action.value().get().or_else(|| flash.get().and_then(|f| f.answer::<String>()))), flash }
+    }
+    fn error(self, field: &'static str) -> Signal<Option<String>> {
+        Signal::derive(move || error_for(&self.value.get(), field))
+    }
+    fn typed(self, field: &'static str) -> Signal<String> {
+        Signal::derive(move || self.flash.get().map(|f| f.value(field)).unwrap_or_default())
+    }
+}
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -17,14 +42,13 @@ pub fn AdminPage() -> impl IntoView {
     let service = ServerAction::<SaveService>::new();
     let publish = ServerAction::<PublishLegal>::new();
     // Without JavaScript each form posts itself and comes back here with its answer.
-    let flash = flash_resource("admin");
-    let answer = move || {
-        [create.value().get(), update.value().get(), service.value().get(), publish.value().get()]
-            .into_iter()
-            .flatten()
-            .next()
-            .or_else(|| flash.get().flatten().and_then(|f| f.answer::<String>()))
-    };
+    let answers = [
+        Answer::new(update, flash_resource("admin")),
+        Answer::new(create, flash_resource("admin-staff")),
+        Answer::new(service, flash_resource("admin-service")),
+        Answer::new(publish, flash_resource("admin-legal")),
+    ];
+    let answer = move || answers.iter().find_map(|a| a.value.get());
     Effect::new(move |_| {
         let done = [create.version().get(), update.version().get(), service.version().get(), publish.version().get()];
         if done.iter().any(|v| *v > 0) {
@@ -45,7 +69,7 @@ pub fn AdminPage() -> impl IntoView {
         </div>
         <Suspense fallback=|| ()>
             {move || view_data.get().map(|result| match result {
-                Ok(data) => view! { <Admin data create update service publish/> }.into_any(),
+                Ok(data) => view! { <Admin data create update service publish answers/> }.into_any(),
                 Err(e) => view! { <Refused error=e/> }.into_any(),
             })}
         </Suspense>
@@ -59,8 +83,11 @@ fn Admin(
     update: ServerAction<UpdateStaff>,
     service: ServerAction<SaveService>,
     publish: ServerAction<PublishLegal>,
+    answers: [Answer; 4],
 ) -> impl IntoView {
     let AdminView { me, staff, services, legal } = data;
+    let [_, staff_answer, service_answer, legal_answer] = answers;
+    let (chosen_role, chosen_service, chosen_document) = (staff_answer.typed("role"), staff_answer.typed("service"), legal_answer.typed("document"));
     let service_options = services.iter().filter(|s| s.active).map(|s| (s.slug.clone(), s.name.clone())).collect::<Vec<_>>();
     let options = service_options.clone();
     let change = move |id: String, change: &'static str, value: String, label: String| {
@@ -117,17 +144,24 @@ fn Admin(
             </table>
             <h3>"Créer un compte"</h3>
             <ActionForm action=create attr:class="form">
-                <div class="field"><label for="staff-name">"Nom affiché"</label><input id="staff-name" name="name" type="text" maxlength="100" required/></div>
-                <div class="field"><label for="staff-email">"Adresse électronique"</label><input id="staff-email" name="email" type="email" required/></div>
+                <Field id="staff-name" name="name" prefix="" label="Nom affiché" required=true value=staff_answer.typed("name") error=staff_answer.error("name")/>
+                <Field id="staff-email" name="email" prefix="" label="Adresse électronique" input_type="email" required=true
+                    value=staff_answer.typed("email") error=staff_answer.error("email")/>
                 <div class="field">
                     <label for="staff-role">"Rôle"</label>
-                    <select id="staff-role" name="role"><option value="advisor">"Conseiller"</option><option value="admin">"Administrateur"</option></select>
+                    <select id="staff-role" name="role">
+                        <option value="advisor">"Conseiller"</option>
+                        <option value="admin" selected=move || chosen_role.get() == "admin">"Administrateur"</option>
+                    </select>
                 </div>
                 <div class="field">
                     <label for="staff-service">"Service"</label>
                     <select id="staff-service" name="service">
                         <option value="">"Aucun"</option>
-                        {service_options.into_iter().map(|(slug, name)| view! { <option value=slug>{name}</option> }).collect_view()}
+                        {service_options.into_iter().map(|(slug, name)| {
+                            let chosen = slug.clone();
+                            view! { <option value=slug selected=move || chosen_service.get() == chosen>{name}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
                 <button type="submit" class="button">"Créer le compte"</button>
@@ -150,8 +184,10 @@ fn Admin(
             </ul>
             <h3>"Créer ou renommer un service"</h3>
             <ActionForm action=service attr:class="form">
-                <div class="field"><label for="service-slug">"Identifiant (minuscules, sans accent)"</label><input id="service-slug" name="slug" type="text" maxlength="40" required/></div>
-                <div class="field"><label for="service-name">"Nom montré aux bénéficiaires"</label><input id="service-name" name="name" type="text" maxlength="80" required/></div>
+                <Field id="service-slug" name="slug" prefix="" label="Identifiant (minuscules, sans accent)" required=true
+                    value=service_answer.typed("slug") error=service_answer.error("slug")/>
+                <Field id="service-name" name="name" prefix="" label="Nom montré aux bénéficiaires" required=true
+                    value=service_answer.typed("name") error=service_answer.error("name")/>
                 <button type="submit" class="button">"Enregistrer le service"</button>
             </ActionForm>
         </section>
@@ -164,12 +200,25 @@ fn Admin(
             </ul>
             <h3>"Publier une nouvelle version"</h3>
             <ActionForm action=publish attr:class="form">
-                <div class="field">
-                    <label for="legal-document">"Texte"</label>
-                    <select id="legal-document" name="document"><option value="cgu">"Conditions générales d'utilisation"</option><option value="privacy">"Politique de confidentialité"</option></select>
+                <div class="field" class:field-error=move || legal_answer.error("document").get().is_some()>
+                    <label for="legal-document">"Texte"<span class="required" aria-hidden="true">" *"</span></label>
+                    {move || legal_answer.error("document").get().map(|m| view! { <p class="error-message" id="legal-document-erreur">{m}</p> })}
+                    <select id="legal-document" name="document" required>
+                        <option value="cgu">"Conditions générales d'utilisation"</option>
+                        <option value="privacy" selected=move || chosen_document.get() == "privacy">"Politique de confidentialité"</option>
+                    </select>
                 </div>
-                <div class="field"><label for="legal-version">"Numéro de version"</label><input id="legal-version" name="version" type="text" maxlength="20" required/></div>
-                <div class="field"><label for="legal-summary">"Ce qui change (montré aux bénéficiaires)"</label><textarea id="legal-summary" name="summary" rows="3" maxlength="1000" required></textarea></div>
+                <Field id="legal-version" name="version" prefix="" label="Numéro de version" required=true
+                    value=legal_answer.typed("version") error=legal_answer.error("version")/>
+                <div class="field" class:field-error=move || legal_answer.error("summary").get().is_some()>
+                    <label for="legal-summary">"Ce qui change (montré aux bénéficiaires)"<span class="required" aria-hidden="true">" *"</span></label>
+                    {move || legal_answer.error("summary").get().map(|m| view! { <p class="error-message" id="legal-summary-erreur">{m}</p> })}
+                    <textarea id="legal-summary" name="summary" rows="3" maxlength="1000" required aria-required="true"
+                        aria-invalid=move || legal_answer.error("summary").get().map(|_| "true")
+                        aria-describedby=move || legal_answer.error("summary").get().map(|_| "legal-summary-erreur")>
+                        {legal_answer.typed("summary").get_untracked()}
+                    </textarea>
+                </div>
                 <button type="submit" class="button">"Publier"</button>
             </ActionForm>
         </section>

@@ -219,7 +219,7 @@ pub async fn save_service(state: &AppState, me: &SessionUser, slug: &str, name: 
     if slug.is_empty() || slug.len() > 40 || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
         errors.push(("slug".to_string(), "L'identifiant s'écrit en minuscules sans accent, chiffres et tirets (40 caractères au plus), par exemple « formation ».".to_string()));
     }
-    let name = crate::forms::text_into(&mut errors, "service_name", name, true, "Indiquez le nom du service, tel que les bénéficiaires le verront.", 80);
+    let name = crate::forms::text_into(&mut errors, "name", name, true, "Indiquez le nom du service, tel que les bénéficiaires le verront.", 80);
     let active = match active {
         "" | "1" => 1i64,
         "0" => 0,
@@ -310,10 +310,10 @@ pub async fn accept_current(conn: &mut sqlx::AnyConnection, user_id: &str) -> Re
 }
 
 pub async fn publish(state: &AppState, me: &SessionUser, document: &str, version: &str, summary: &str) -> Result<String, AppError> {
-    if !matches!(document, "cgu" | "privacy") {
-        return Err(AppError::BadRequest);
-    }
     let mut errors = Vec::new();
+    if !matches!(document, "cgu" | "privacy") {
+        errors.push(("document".to_string(), "Choisissez le texte à publier : CGU ou politique de confidentialité.".to_string()));
+    }
     let version = crate::forms::text_into(&mut errors, "version", version, true, "Indiquez le numéro de la nouvelle version, par exemple 2.", 20);
     let summary = crate::forms::text_into(
         &mut errors,

@@ -153,7 +153,17 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
     let mut file_count = 0usize;
     let mut total = 0usize;
     let too_much = || AppError::Validation(vec![("file".into(), "Cet envoi dépasse la taille totale permise (5 fichiers de 10 Mo au plus).".into())]);
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+    let mut parts = 0usize;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // A form with every field left out has no part at all, which the multipart reader
+            // refuses: it is read as an empty form, whose missing fields are then named.
+            Err(_) if parts == 0 => break,
+            Err(_) => return Err(AppError::BadRequest),
+        };
+        parts += 1;
         let name = field.name().unwrap_or_default().to_string();
         match field.file_name().map(str::to_string) {
             None => {

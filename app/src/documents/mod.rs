@@ -166,7 +166,7 @@ pub async fn upload_document(data: leptos::server_fn::codec::MultipartData) -> R
 #[server(endpoint = "staff/documents/request")]
 pub async fn request_document(
     beneficiary_id: String,
-    category: String,
+    #[server(default)] category: String,
     #[server(default)] note: String,
     #[server(default)] due_date: String,
 ) -> Result<String, AppError> {

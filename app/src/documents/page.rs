@@ -26,12 +26,16 @@ pub const ACCEPT: &str = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/
 pub fn DocumentsPage() -> impl IntoView {
     let view = Resource::new(|| (), |_| my_documents());
     let flash = flash_resource("documents-upload");
+    let notice = RwSignal::new(None::<&'static str>);
     view! {
         <Title text="Mes documents"/>
         <h1>"Mes documents"</h1>
         <Suspense fallback=|| ()>
             {move || match (view.get(), flash.get()) {
-                (Some(Ok(v)), Some(flash)) => Some(view! { <Documents view=v flash staff=false on_done=move || view.refetch()/> }.into_any()),
+                (Some(Ok(v)), Some(flash)) => Some(view! {
+                    <Notice notice/>
+                    <Documents view=v flash staff=false notice on_done=move || view.refetch()/>
+                }.into_any()),
                 (Some(Err(e)), _) => Some(view! { <Refused error=e/> }.into_any()),
                 _ => None,
             }}
@@ -46,6 +50,7 @@ pub fn StaffDocumentsPage() -> impl IntoView {
     let view = Resource::new(id, staff_documents);
     let flash = flash_resource("documents-upload");
     let request_flash = flash_resource("documents-request");
+    let notice = RwSignal::new(None::<&'static str>);
     view! {
         <Title text="Documents d'un bénéficiaire"/>
         <p><A href="/conseiller/messages">"Messages"</A>" · "<A href="/conseiller/projets">"Projets"</A></p>
@@ -53,8 +58,9 @@ pub fn StaffDocumentsPage() -> impl IntoView {
             {move || match (view.get(), flash.get(), request_flash.get()) {
                 (Some(Ok(v)), Some(flash), Some(request_flash)) => Some(view! {
                     <h1>{format!("Documents de {}", v.beneficiary_name)}</h1>
-                    <RequestForm beneficiary_id=v.beneficiary_id.clone() flash=request_flash on_done=move || view.refetch()/>
-                    <Documents view=v flash staff=true on_done=move || view.refetch()/>
+                    <Notice notice/>
+                    <RequestForm beneficiary_id=v.beneficiary_id.clone() flash=request_flash notice on_done=move || view.refetch()/>
+                    <Documents view=v flash staff=true notice on_done=move || view.refetch()/>
                 }.into_any()),
                 (Some(Err(e)), _, _) => Some(view! { <h1>"Documents"</h1><Refused error=e/> }.into_any()),
                 _ => None,
@@ -63,8 +69,21 @@ pub fn StaffDocumentsPage() -> impl IntoView {
     }
 }
 
+/// The last success of a form on the page. It belongs to the page, not to the form: the list
+/// reloads after a success and rebuilds its forms, and the confirmation must stay on screen.
 #[component]
-fn Documents(view: DocumentsView, flash: Option<Flash>, staff: bool, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn Notice(notice: RwSignal<Option<&'static str>>) -> impl IntoView {
+    move || notice.get().map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })
+}
+
+#[component]
+fn Documents(
+    view: DocumentsView,
+    flash: Option<Flash>,
+    staff: bool,
+    notice: RwSignal<Option<&'static str>>,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let flashed: Option<Result<String, AppError>> = flash.as_ref().and_then(|f| f.answer());
     let open: Vec<RequestItem> = view.requests.iter().filter(|r| !r.received).cloned().collect();
     let received: Vec<RequestItem> = view.requests.iter().filter(|r| r.received).cloned().collect();
@@ -78,7 +97,7 @@ fn Documents(view: DocumentsView, flash: Option<Flash>, staff: bool, on_done: im
                 <ul class="request-list">
                     {open.into_iter().map(|r| {
                         let answer_form = (!staff).then(|| view! {
-                            <UploadForm beneficiary_id=None request=Some((r.id.clone(), r.category)) on_done/>
+                            <UploadForm beneficiary_id=None request=Some((r.id.clone(), r.category)) notice on_done/>
                         });
                         view! {
                             <li class="panel panel-warning request">
@@ -97,7 +116,7 @@ fn Documents(view: DocumentsView, flash: Option<Flash>, staff: bool, on_done: im
         })}
         <section aria-labelledby="deposer">
             <h2 id="deposer">{if staff { "Déposer un document pour cette personne" } else { "Déposer un document" }}</h2>
-            <UploadForm beneficiary_id on_done request=None/>
+            <UploadForm beneficiary_id notice on_done request=None/>
         </section>
         <section aria-labelledby="liste">
             <h2 id="liste">"Documents déposés"</h2>
@@ -136,11 +155,13 @@ pub fn DocumentTable(documents: Vec<DocumentItem>) -> impl IntoView {
     .into_any()
 }
 
+const RECEIVED: &str = "Document bien reçu.";
+
 /// The answer of an upload, from the plain form's flash or the script.
 #[component]
 fn Outcome(answer: Result<String, AppError>) -> impl IntoView {
     match answer {
-        Ok(_) => view! { <p class="alert alert-success" role="status">"Document bien reçu."</p> }.into_any(),
+        Ok(_) => view! { <p class="alert alert-success" role="status">{RECEIVED}</p> }.into_any(),
         Err(error) => view! { <Problems error lead="Le document n'a pas été enregistré :"/> }.into_any(),
     }
 }
@@ -148,7 +169,12 @@ fn Outcome(answer: Result<String, AppError>) -> impl IntoView {
 /// One document upload. `request` answers a request (its category is fixed); `beneficiary_id`
 /// is set when staff post a document to someone.
 #[component]
-fn UploadForm(beneficiary_id: Option<String>, request: Option<(String, Category)>, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn UploadForm(
+    beneficiary_id: Option<String>,
+    request: Option<(String, Category)>,
+    notice: RwSignal<Option<&'static str>>,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let progress = RwSignal::new(None::<f64>);
     let answer = RwSignal::new(None::<Result<String, AppError>>);
     let ready = crate::forms::ready_marker();
@@ -157,12 +183,17 @@ fn UploadForm(beneficiary_id: Option<String>, request: Option<(String, Category)
     let category_id = format!("categorie-{suffix}");
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         answer.set(None);
+        notice.set(None);
         submit_with_progress(ev, progress, move |result, form| {
-            let ok = result.is_ok();
-            answer.try_set(Some(result));
-            if ok {
-                form.reset();
-                on_done();
+            match result {
+                Ok(_) => {
+                    notice.try_set(Some(RECEIVED));
+                    form.reset();
+                    on_done();
+                }
+                Err(error) => {
+                    answer.try_set(Some(Err(error)));
+                }
             }
         });
     };
@@ -226,13 +257,14 @@ pub fn submit_with_progress(
 fn send_with_progress(form: &web_sys::HtmlFormElement, progress: RwSignal<Option<f64>>, done: impl Fn(Result<String, AppError>) + 'static) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
+    // "La connexion au service a échoué" only when no answer came back (status 0).
     let failed = || AppError::Transport("upload".into());
     let (Ok(data), Ok(xhr)) = (web_sys::FormData::new_with_form(form), web_sys::XmlHttpRequest::new()) else {
-        done(Err(failed()));
+        done(Err(AppError::Internal));
         return;
     };
     if xhr.open("POST", &form.action()).is_err() || xhr.set_request_header("Accept", "application/json").is_err() {
-        done(Err(failed()));
+        done(Err(AppError::Internal));
         return;
     }
     // Closures of the same shapes as the framework's own (an event handler; a one-shot callback):
@@ -281,24 +313,38 @@ pub fn UploadProgress(progress: RwSignal<Option<f64>>, label: &'static str) -> i
     }
 }
 
+const REQUESTED: &str = "Demande envoyée : la personne est prévenue par courriel.";
+
 /// Staff ask for a document.
 #[component]
-fn RequestForm(beneficiary_id: String, flash: Option<Flash>, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn RequestForm(
+    beneficiary_id: String,
+    flash: Option<Flash>,
+    notice: RwSignal<Option<&'static str>>,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let action = ServerAction::<RequestDocument>::new();
     let flashed: Option<Result<String, AppError>> = flash.as_ref().and_then(|f| f.answer());
     let typed = move |name: &str| flash.as_ref().map(|f| f.value(name)).unwrap_or_default();
-    let (note, due) = (typed("note"), typed("due_date"));
+    let (category, note, due) = (typed("category"), typed("note"), typed("due_date"));
     let answer = Signal::derive(move || action.value().get().or_else(|| flashed.clone()));
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            set_timeout(on_done, std::time::Duration::ZERO);
+        match action.value().get() {
+            Some(Ok(_)) => {
+                notice.set(Some(REQUESTED));
+                set_timeout(on_done, std::time::Duration::ZERO);
+            }
+            Some(Err(_)) => notice.set(None),
+            None => {}
         }
     });
     view! {
         <section aria-labelledby="demander">
             <h2 id="demander">"Demander un document"</h2>
             {move || answer.get().map(|a| match a {
-                Ok(_) => view! { <p class="alert alert-success" role="status">"Demande envoyée : la personne est prévenue par courriel."</p> }.into_any(),
+                // With JavaScript the page's notice says it (it outlives the list's reload).
+                Ok(_) if action.value().get().is_some() => ().into_any(),
+                Ok(_) => view! { <p class="alert alert-success" role="status">{REQUESTED}</p> }.into_any(),
                 Err(error) => view! { <Problems error/> }.into_any(),
             })}
             <ActionForm action=action attr:class="form">
@@ -307,7 +353,7 @@ fn RequestForm(beneficiary_id: String, flash: Option<Flash>, on_done: impl Fn() 
                     <label for="demande-categorie">"Document demandé"<span class="required" aria-hidden="true">" *"</span></label>
                     <select id="demande-categorie" name="category" required aria-required="true">
                         <option value="">"Choisissez…"</option>
-                        {Category::ALL.into_iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                        {Category::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=category == c.as_str()>{c.label()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">

@@ -38,6 +38,8 @@ pub fn all_errors<T>(answer: &Option<Result<T, AppError>>) -> Vec<FieldError> {
 #[component]
 pub fn Field(
     name: &'static str,
+    /// The input's id when `field_id(name)` would not be unique on the page.
+    #[prop(optional)] id: Option<&'static str>,
     #[prop(into)] label: String,
     #[prop(optional)] required: bool,
     #[prop(optional, into)] hint: Option<String>,
@@ -64,7 +66,7 @@ pub fn Field(
             now
         });
     }
-    let id = field_id(name);
+    let id = id.map(str::to_string).unwrap_or_else(|| field_id(name));
     let hint_id = format!("{id}-aide");
     let error_id = format!("{id}-erreur");
     let has_hint = hint.is_some();

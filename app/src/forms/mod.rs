@@ -60,6 +60,15 @@ pub fn text_of(field: &str, text: &str, required: bool, missing: &str, max_chars
     Ok(Some(text.to_string()))
 }
 
+/// The fields left empty, all named at once: `fields` holds (name, value, message when empty).
+/// A browser may leave a field out of a post (a disabled or hand-removed input): it arrives
+/// empty, and the person is told what to fill in, never that the request was malformed.
+pub fn require_filled(fields: &[(&str, &str, &str)]) -> Result<(), AppError> {
+    let missing: Vec<crate::error::FieldError> =
+        fields.iter().filter(|(_, value, _)| value.trim().is_empty()).map(|(name, _, message)| (name.to_string(), message.to_string())).collect();
+    if missing.is_empty() { Ok(()) } else { Err(AppError::Validation(missing)) }
+}
+
 /// Like [`text_of`], for a form checked as a whole: a problem is added to `errors` and the text
 /// is then empty.
 pub fn text_into(errors: &mut Vec<crate::error::FieldError>, field: &str, text: &str, required: bool, missing: &str, max_chars: usize) -> String {

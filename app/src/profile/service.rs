@@ -121,10 +121,11 @@ const FOOTER: &str = "Vous recevez ce courriel parce que cette adresse est liée
 /// Checks the password, then sends a link to the new address (the account keeps its address
 /// until the link is used). Answers the new address.
 pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str, password_text: String) -> Result<String, AppError> {
+    crate::forms::require_filled(&[
+        ("new_email", new_email, "Indiquez votre nouvelle adresse électronique."),
+        ("password", &password_text, "Saisissez votre mot de passe actuel."),
+    ])?;
     let email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("new_email".into(), m.into())]))?;
-    if password_text.is_empty() {
-        return Err(AppError::Validation(vec![("password".into(), "Saisissez votre mot de passe actuel.".into())]));
-    }
     let stored: Option<String> =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(state.db.pool()).await.map_err(internal)?;
     if !password::verify(&state.hashing, stored, password_text).await? {

@@ -269,10 +269,16 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_refusal(backend: B
 
     let wrong = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await;
     let unknown = app.call("session/login", &[("email", "personne@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
-    let malformed = app.call("session/login", &[("email", "n'importe quoi"), ("password", "")]).await;
+    let malformed = app.call("session/login", &[("email", "n'importe quoi"), ("password", "un mot de passe")]).await;
+    // An empty field is named whoever the address is: that reveals nothing about an account.
+    let empty_known = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "")]).await;
+    let empty_unknown = app.call("session/login", &[("email", "personne@exemple.fr"), ("password", "")]).await;
 
     assert_eq!(wrong, unknown);
     assert_eq!(wrong, malformed);
+    assert_eq!(empty_known, empty_unknown);
+    assert_eq!(empty_known.0, 422);
+    assert_eq!(empty_known.1["Validation"][0][0], "password", "{empty_known:?}");
     app.stop().await;
 }
 both_backends!(a_wrong_password_and_an_unknown_address_get_the_same_refusal);

@@ -6,29 +6,8 @@ use std::time::Duration;
 use app::account::Role;
 
 use crate::helpers::{
-    both_backends, client, login, nir_with_key, pdf, registration_form, spawn_app, Backend, TestApp, GOOD_PASSWORD,
+    both_backends, client, login, nir_with_key, pdf, person, registration_form, spawn_app, Backend, TestApp, GOOD_PASSWORD,
 };
-
-/// Registers a beneficiary with these names and birth date, activates and logs them in.
-async fn person(app: &TestApp, email: &str, nir13: &str, first: &str, birth: &str, born: &str) -> (String, reqwest::Client) {
-    let mut form = registration_form(email, &nir_with_key(nir13));
-    for (k, v) in form.iter_mut() {
-        match k.as_str() {
-            "first_name" => *v = first.into(),
-            "birth_name" => *v = birth.into(),
-            "birth_date" => *v = born.into(),
-            _ => {}
-        }
-    }
-    let response = app.register_with(form).await;
-    assert_eq!(response.status(), 200, "{email} registers");
-    let token = app.last_link_to(email, "/activation").await;
-    assert!(app.call("account/activate", &[("token", &token)]).await.0 < 400);
-    let c = client();
-    assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
-    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email).fetch_one(app.db.pool()).await.unwrap();
-    (id, c)
-}
 
 async fn every_staff_and_administration_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected(backend: Backend) {
     let app = spawn_app(backend).await;

@@ -385,6 +385,32 @@ async fn smtp_session(stream: TcpStream, store: Arc<Mutex<Vec<CapturedEmail>>>) 
     }
 }
 
+/// A complete project, as the form posts it (`draft[key]`).
+pub fn complete_project() -> Vec<(String, String)> {
+    [
+        ("employeur", "Boulangerie Martin"),
+        ("siret", "732 829 320 00074"),
+        ("contrat", "cdi"),
+        ("date_entree", "01/09/2015"),
+        ("poste", "Vendeuse"),
+        ("metier_intitule", "Infirmière"),
+        ("metier_description", "Soins & accompagnement = 100 % [humain]\nDeuxième ligne ✓ «citation» 😀"),
+        ("organisme", "IFSI de Lyon"),
+        ("numero_declaration", "11751234575"),
+        ("certification", "Diplôme d'État d'infirmier"),
+        ("code_certification", "RNCP8940"),
+        ("date_debut", "01/09/2027"),
+        ("date_fin", "01/07/2030"),
+        ("heures_centre", "2100"),
+        ("modalite", "presentiel"),
+        ("cout_pedagogique", "24 000"),
+        ("motivation", "Depuis toujours…"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("draft[{k}]"), v.to_string()))
+    .collect()
+}
+
 /// A NIR with a correct key, built from its 13 first characters (test fixtures).
 pub fn nir_with_key(first13: &str) -> String {
     let n: u64 = first13.replace("2A", "19").replace("2B", "18").parse().unwrap();
@@ -412,6 +438,27 @@ pub fn registration_form(email: &str, nir: &str) -> Vec<(String, String)> {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
+}
+
+/// Registers a beneficiary with these names and birth date, activates and logs them in.
+pub async fn person(app: &TestApp, email: &str, nir13: &str, first: &str, birth: &str, born: &str) -> (String, reqwest::Client) {
+    let mut form = registration_form(email, &nir_with_key(nir13));
+    for (k, v) in form.iter_mut() {
+        match k.as_str() {
+            "first_name" => *v = first.into(),
+            "birth_name" => *v = birth.into(),
+            "birth_date" => *v = born.into(),
+            _ => {}
+        }
+    }
+    let response = app.register_with(form).await;
+    assert_eq!(response.status(), 200, "{email} registers");
+    let token = app.last_link_to(email, "/activation").await;
+    assert!(app.call("account/activate", &[("token", &token)]).await.0 < 400);
+    let c = client();
+    assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email).fetch_one(app.db.pool()).await.unwrap();
+    (id, c)
 }
 
 impl TestApp {

@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod dashboard;
+mod form_sweep;
 mod health;
 mod mail;
 mod profile;

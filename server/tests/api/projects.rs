@@ -1,35 +1,9 @@
 //! The project: drafts with versions, the state machine, who may read and change what, and
 //! the form without JavaScript.
 
-use crate::helpers::{both_backends, client, spawn_app, Backend, TestApp};
+use crate::helpers::{both_backends, client, complete_project as complete, spawn_app, Backend, TestApp};
 use app::account::Role;
 use app::project::STALE;
-
-/// A complete project, as the form posts it (`draft[key]`).
-fn complete() -> Vec<(String, String)> {
-    [
-        ("employeur", "Boulangerie Martin"),
-        ("siret", "732 829 320 00074"),
-        ("contrat", "cdi"),
-        ("date_entree", "01/09/2015"),
-        ("poste", "Vendeuse"),
-        ("metier_intitule", "Infirmière"),
-        ("metier_description", "Soins & accompagnement = 100 % [humain]\nDeuxième ligne ✓ «citation» 😀"),
-        ("organisme", "IFSI de Lyon"),
-        ("numero_declaration", "11751234575"),
-        ("certification", "Diplôme d'État d'infirmier"),
-        ("code_certification", "RNCP8940"),
-        ("date_debut", "01/09/2027"),
-        ("date_fin", "01/07/2030"),
-        ("heures_centre", "2100"),
-        ("modalite", "presentiel"),
-        ("cout_pedagogique", "24 000"),
-        ("motivation", "Depuis toujours…"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (format!("draft[{k}]"), v.to_string()))
-    .collect()
-}
 
 fn with_version(version: i64, draft: &[(String, String)]) -> Vec<(String, String)> {
     let mut fields = vec![("version".to_string(), version.to_string())];
