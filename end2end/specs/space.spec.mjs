@@ -165,6 +165,11 @@ export default [
       await (await browser.$('.request button')).click();
       await waitForText(browser, 'main', 'Demandes satisfaites');
       await waitForText(browser, 'table.documents', 'autorisation.pdf');
+      // The list has reloaded with the new document: the confirmation is still said, announced.
+      const said = await browser.$$('[role="status"]');
+      const texts = [];
+      for (const element of said) texts.push(await textOf(element));
+      assert.ok(texts.some((t) => t.includes('Document bien reçu.')), `the confirmation stays after the list reloads: ${JSON.stringify(texts)}`);
       if (js) assert.equal(await browser.execute(() => window.__sawProgress), true, 'a progress bar showed during the upload');
 
       const download = await browser.$('//a[normalize-space()="autorisation.pdf"]');

@@ -39,7 +39,7 @@ fn BeneficiaryInbox(inbox: Inbox, flash: Option<Flash>) -> impl IntoView {
         <ThreadList threads staff=false/>
         <section aria-labelledby="nouveau">
             <h2 id="nouveau">"Écrire un nouveau message"</h2>
-            <Composer viewer_id thread_id=None services flash staff=false on_sent=|_| ()/>
+            <Composer viewer_id thread_id=None services flash staff=false sent=RwSignal::new(false) on_sent=|_| ()/>
         </section>
     }
 }
@@ -106,12 +106,15 @@ fn thread_page(staff: bool) -> impl IntoView {
     let view = Resource::new(id, thread);
     let flash = flash_resource("messages-send");
     let back = if staff { "/conseiller/messages" } else { "/messages" };
+    // "Message envoyé." belongs to the page, not to its form: the thread reloads after a reply
+    // and rebuilds the form. A new thread's page opens with `?envoye=1`.
+    let sent = RwSignal::new(leptos_router::hooks::use_query_map().with_untracked(|q| q.get("envoye").is_some()));
     view! {
         <Title text="Conversation"/>
         <p><A href=back>"Toutes les conversations"</A></p>
         <Suspense fallback=|| ()>
             {move || match (view.get(), flash.get()) {
-                (Some(Ok(t)), Some(flash)) => Some(view! { <Thread thread=t flash staff on_sent=move |_| view.refetch()/> }.into_any()),
+                (Some(Ok(t)), Some(flash)) => Some(view! { <Thread thread=t flash staff sent on_sent=move |_| view.refetch()/> }.into_any()),
                 (Some(Err(e)), _) => Some(view! { <h1>"Conversation"</h1><Refused error=e/> }.into_any()),
                 _ => None,
             }}
@@ -120,7 +123,13 @@ fn thread_page(staff: bool) -> impl IntoView {
 }
 
 #[component]
-fn Thread(thread: ThreadView, flash: Option<Flash>, staff: bool, on_sent: impl Fn(String) + Send + Sync + Copy + 'static) -> impl IntoView {
+fn Thread(
+    thread: ThreadView,
+    flash: Option<Flash>,
+    staff: bool,
+    sent: RwSignal<bool>,
+    on_sent: impl Fn(String) + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let ThreadView { viewer_id, id, beneficiary_id, beneficiary_name, with_label, subject, messages } = thread;
     view! {
         <h1>{subject}</h1>
@@ -139,7 +148,7 @@ fn Thread(thread: ThreadView, flash: Option<Flash>, staff: bool, on_sent: impl F
         </ol>
         <section aria-labelledby="repondre">
             <h2 id="repondre">"Répondre"</h2>
-            <Composer viewer_id thread_id=Some(id) services=vec![] flash staff on_sent/>
+            <Composer viewer_id thread_id=Some(id) services=vec![] flash staff sent on_sent/>
         </section>
     }
 }
@@ -152,9 +161,13 @@ fn Composer(
     services: Vec<ServiceItem>,
     flash: Option<Flash>,
     staff: bool,
+    sent: RwSignal<bool>,
     on_sent: impl Fn(String) + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let flashed: Option<Result<String, AppError>> = flash.as_ref().and_then(|f| f.answer());
+    if matches!(flashed, Some(Ok(_))) {
+        sent.set(true);
+    }
     let typed = move |name: &str| flash.as_ref().map(|f| f.value(name)).unwrap_or_default();
     let (body, subject) = (typed("body"), typed("subject"));
     let answer = RwSignal::new(flashed.filter(|a| a.is_err()));
@@ -193,17 +206,18 @@ fn Composer(
         let key = draft_key.clone();
         move |ev: leptos::ev::SubmitEvent| {
             answer.set(None);
+            sent.set(false);
             let (key, navigate) = (key.clone(), navigate.clone());
             submit_with_progress(ev, progress, move |result, form| match result {
                 Ok(thread_id) => {
                     forget_draft(&key);
                     form.reset();
                     if is_new {
-                        let path = format!("{}/{thread_id}", if staff { "/conseiller/messages" } else { "/messages" });
+                        let path = format!("{}/{thread_id}?envoye=1", if staff { "/conseiller/messages" } else { "/messages" });
                         let navigate = navigate.clone();
                         set_timeout(move || navigate(&path, Default::default()), std::time::Duration::ZERO);
                     } else {
-                        answer.try_set(Some(Ok(thread_id.clone())));
+                        sent.try_set(true);
                         on_sent(thread_id);
                     }
                 }
@@ -216,10 +230,8 @@ fn Composer(
     let prefix = if is_new { "nouveau" } else { "reponse" };
     view! {
         <form class="form composer" data-ready=ready method="post" action="/api/messages/send" enctype="multipart/form-data" on:submit=on_submit>
-            {move || answer.get().map(|a| match a {
-                Ok(_) => view! { <p class="alert alert-success" role="status">"Message envoyé."</p> }.into_any(),
-                Err(error) => view! { <Problems error lead="Le message n'est pas parti :"/> }.into_any(),
-            })}
+            {move || sent.get().then(|| view! { <p class="alert alert-success" role="status">"Message envoyé."</p> })}
+            {move || answer.get().and_then(|a| a.err()).map(|error| view! { <Problems error lead="Le message n'est pas parti :"/> })}
             {match thread_id {
                 Some(id) => view! { <input type="hidden" name="thread_id" value=id/> }.into_any(),
                 None => view! {

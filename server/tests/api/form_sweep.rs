@@ -353,6 +353,16 @@ impl Sweep {
         if location.starts_with("http") { location.to_string() } else { self.app.url(location) }
     }
 
+    /// A valid value for a field of `form`: what only the scene knows (an account's address to
+    /// log in with), else [`Sweep::sample`].
+    fn valid(&self, form: &Form, field: &Field) -> String {
+        match (form.endpoint.as_str(), field.name.as_str()) {
+            // Staff accept no terms: the new CGU version the sweep publishes does not stop them.
+            ("session/login", "email") => "ada@exemple.fr".into(),
+            _ => self.sample(field),
+        }
+    }
+
     /// A valid value for a field, as a person would type or pick it.
     fn sample(&self, field: &Field) -> String {
         let n = self.fresh.get() + 1;
@@ -421,18 +431,22 @@ impl Sweep {
             return (status, response.text().await.unwrap());
         }
         assert!((300..400).contains(&status), "{}: a plain post is answered by a redirect, got {status}", form.key());
-        let page = c.get(self.absolute(&response)).send().await.unwrap().text().await.unwrap();
+        let landing = self.absolute(&response);
+        let page = c.get(&landing).send().await.unwrap().text().await.unwrap();
+        let landing = landing.trim_start_matches(&self.app.base).split('?').next().unwrap_or_default().to_string();
+        let page = if landing == form.page.split('?').next().unwrap_or_default() { page } else { format!("<!-- landed on {landing} -->{page}") };
         (status, page.replace("<!>", ""))
     }
 
     /// The hidden values of `form` as its page holds them now (ids, versions, tickets change).
     async fn current_fixed(&self, form: &Form) -> Vec<(String, String)> {
+        self.still_offered(form).await.unwrap_or_else(|| panic!("{} is no longer on {}", form.key(), form.page))
+    }
+
+    /// The hidden values of `form` if its page still offers it.
+    async fn still_offered(&self, form: &Form) -> Option<Vec<(String, String)>> {
         let (page, html) = self.page(&form.source).await;
-        forms_of(&html, &form.source, &page)
-            .into_iter()
-            .find(|f| f.key() == form.key())
-            .unwrap_or_else(|| panic!("{} is no longer on {page}", form.key()))
-            .fixed
+        forms_of(&html, &form.source, &page).into_iter().find(|f| f.key() == form.key()).map(|f| f.fixed)
     }
 }
 
@@ -477,7 +491,9 @@ async fn every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_noth
     let (asked, _) = app.call_as(&advisor, "staff/documents/request", &[("beneficiary_id", &helene), ("category", "piece_identite")]).await;
     let pending = app.register("paul@exemple.fr", &nir_with_key("1850775056042")).await;
     let ticket = pending["Registered"]["ticket"].as_str().unwrap().to_string();
-    let activation = app.last_link_to("paul@exemple.fr", "/activation").await;
+    // Jules's activation link: Paul's own is replaced when the sweep resends or corrects his.
+    app.register("jules@exemple.fr", &nir_with_key("1850775056043")).await;
+    let activation = app.last_link_to("jules@exemple.fr", "/activation").await;
     let duplicate = app.register("helene.autre@exemple.fr", &nir_with_key("2850775056042")).await;
     let existing_ticket = duplicate["NirTaken"]["ticket"].as_str().unwrap().to_string();
     let (merge_asked, _) = app
@@ -548,6 +564,13 @@ async fn every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_noth
             check_left_out(&sweep, form, &left_out).await;
         }
         swept.push(format!("{}: {} required, each left out and all at once", form.key(), required.len()));
+    }
+    // Then a valid submission of each, as a browser without JavaScript sends it, in an order
+    // where what ends a session or an account comes last.
+    let mut ordered: Vec<&Form> = forms.iter().collect();
+    ordered.sort_by_key(|f| LAST.iter().position(|e| f.key().starts_with(e)).map_or(0, |p| p + 1));
+    for form in ordered {
+        swept.push(check_confirmed(&sweep, form).await);
     }
     println!("swept {} forms:\n{}", forms.len(), swept.join("\n"));
     sweep.app.stop().await;
@@ -622,5 +645,45 @@ async fn check_all_optional(sweep: &Sweep, form: &Form) {
     assert!(!page.contains("mal formée") && !page.contains("connexion au service"), "{what}: {page}");
     if !draft && unknown != fixed {
         assert_eq!(changes(&before, &after), Vec::<String>::new(), "{what}: nothing was written");
+    } else {
+        // Nothing to make unknown: this was a real submission, and it says so.
+        assert!(page.contains("role=\"status\""), "{what}: a submission with nothing left to fill says it worked");
     }
+}
+
+/// Forms whose success uses up another form's link or ticket, changes who is logged in, or
+/// closes accounts and sessions the sweep still uses: submitted last, in this order (prefixes
+/// of [`Form::key`]).
+const LAST: [&str; 13] = [
+    "profile/request-deletion",
+    "session/logout",
+    // Closes every session of its account, then is replaced by the next link.
+    "account/reset-password",
+    "account/existing-reset",
+    "session/accept-terms",
+    "staff/project/transition",
+    "staff/support",
+    "staff/merge [",
+    "admin/staff/update change=join",
+    "admin/services/save slug=",
+    "admin/staff/update change=role",
+    "admin/staff/update change=active",
+    "session/login",
+];
+
+/// A valid submission without JavaScript says it worked: the page the browser lands on holds a
+/// confirmation (`role="status"`), or is the next step (another page), and no error.
+async fn check_confirmed(sweep: &Sweep, form: &Form) -> String {
+    let Some(fixed) = sweep.still_offered(form).await else {
+        // An earlier submission used it up (a request already made, a link already used).
+        return format!("{}: valid submission not tried, no longer offered", form.key());
+    };
+    let values: Vec<(String, String)> = form.fields.iter().map(|f| (f.name.clone(), sweep.valid(form, f))).collect();
+    let (_, page) = sweep.post(form, &fixed, &values, true).await;
+    let what = format!("{} submitted valid", form.key());
+    let landed = page.starts_with("<!-- landed on");
+    let main = page.split("<main").nth(1).unwrap_or(&page).split("</main>").next().unwrap_or_default();
+    assert!(!page.contains("error-summary") && !page.contains("alert-error"), "{what}: no error, got {main}");
+    assert!(page.contains("role=\"status\"") || landed, "{what}: the page says it worked (role=\"status\") or is the next step, got {main}");
+    format!("{}: valid submission confirmed{}", form.key(), if landed { " by the next page" } else { "" })
 }
