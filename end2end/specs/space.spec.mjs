@@ -101,6 +101,7 @@ export default [
       await settle(browser, js);
       await waitForText(browser, '.attachments', 'devis formation.pdf');
       await waitForText(browser, '.attachments', 'cv.png');
+      await waitForText(browser, '[role="status"]', 'Message envoyé.');
 
       const inbox = await (await advisor('staff/messages/threads', {})).json();
       const thread = inbox.find((t) => t.subject === subject);
@@ -129,6 +130,8 @@ export default [
       await browser.$('#reponse-message').setValue('Bien reçu, merci.');
       await button(browser, 'Envoyer').click();
       await waitForText(browser, '.messages', 'Bien reçu, merci.');
+      // The thread has reloaded with the answer: the confirmation is still said.
+      await waitForText(browser, '[role="status"]', 'Message envoyé.');
       await browser.deleteCookies();
       await loginAs(browser, baseUrl, js, person);
       await waitForText(browser, '.account-links', /^Messages 1 non lu(?!s)/);

@@ -196,15 +196,55 @@ async fn uploads_are_multipart(request: Request<Body>, next: Next) -> Response {
             return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         }
         // A refused upload may be answered before its body has all arrived (over the size
-        // limits); the server then drops the connection. Saying so (`Connection: close`) keeps
-        // the client from sending its next request on it, which would fail with a broken pipe.
-        let mut response = next.run(request).await;
+        // limits). The rest is still read, and thrown away, so that the client finishes sending
+        // and reads the answer instead of meeting a broken pipe; and the connection is closed
+        // after it (`Connection: close`), so that no next request is sent on it.
+        let mut response = next.run(read_to_the_end(request)).await;
         if response.status().is_client_error() || response.status().is_server_error() {
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         return response;
     }
     next.run(request).await
+}
+
+/// At most this much of a refused upload is read and thrown away, for at most this long (a
+/// "lingering close"): enough for what a browser has already sent, not a way to hold the server.
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+const LINGER_TIME: Duration = Duration::from_secs(30);
+
+/// The request, with a body that a task reads from the connection to its end: when the server
+/// function stops reading (it refused the upload), the task goes on reading and discards the
+/// rest, within [`LINGER_BYTES`] and [`LINGER_TIME`].
+fn read_to_the_end(request: Request<Body>) -> Request<Body> {
+    use futures_util::StreamExt;
+    let (parts, body) = request.into_parts();
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, axum::Error>>(4);
+    tokio::spawn(async move {
+        let mut incoming = body.into_data_stream();
+        while let Some(chunk) = incoming.next().await {
+            let failed = chunk.is_err();
+            if sender.send(chunk).await.is_err() {
+                // Refused: read the rest, within limits, without keeping it.
+                let mut discarded = 0usize;
+                let _ = tokio::time::timeout(LINGER_TIME, async {
+                    while let Some(Ok(bytes)) = incoming.next().await {
+                        discarded += bytes.len();
+                        if discarded > LINGER_BYTES {
+                            break;
+                        }
+                    }
+                })
+                .await;
+                return;
+            }
+            if failed {
+                return;
+            }
+        }
+    });
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) });
+    Request::from_parts(parts, Body::from_stream(chunks))
 }
 
 /// Headers on every response. Pages rendered by Leptos set their own CSP with a nonce; the

@@ -100,6 +100,37 @@ async fn an_upload_cut_halfway_leaves_no_file_and_no_row(backend: Backend) {
 }
 both_backends!(an_upload_cut_halfway_leaves_no_file_and_no_row);
 
+async fn a_refused_upload_is_read_to_its_end_so_the_sender_finishes_and_reads_the_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let cookie = crate::helpers::session_cookie(&app, "camille@exemple.fr").await;
+    let limit = app::documents::files::MAX_UPLOAD_BYTES;
+    let (head, body) = crate::helpers::raw_cv_upload(&cookie, limit + 8 * 1024 * 1024);
+    let past_the_limit = limit + 2 * 1024 * 1024;
+    let stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let (mut from_server, mut to_server) = stream.into_split();
+
+    // Act: more than the limit is sent; the answer comes; then the rest is sent.
+    to_server.write_all(head.as_bytes()).await.unwrap();
+    let sent = to_server.write_all(&body[..past_the_limit]).await;
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(30), from_server.read(&mut answer)).await.expect("the refusal is answered");
+    let rest = to_server.write_all(&body[past_the_limit..]).await;
+    let mut end = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(30), from_server.read_to_end(&mut end)).await.expect("the server closes after");
+
+    // Assert: nothing the sender wrote met a closed connection, and the answer was readable.
+    assert!(sent.is_ok(), "the body past the limit is read: {sent:?}");
+    let answer = String::from_utf8_lossy(&answer[..read.expect("the answer can be read")]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 422"), "refused for its size: {answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(rest.is_ok(), "the rest of a refused upload is still read, not met by a reset: {rest:?}");
+    assert!(closed.is_ok(), "then the connection ends cleanly: {closed:?}");
+    assert!(app.stored_files().await.is_empty());
+    app.stop().await;
+}
+both_backends!(a_refused_upload_is_read_to_its_end_so_the_sender_finishes_and_reads_the_answer);
+
 async fn hand_made_calls_to_the_upload_endpoints_get_a_clear_400(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
