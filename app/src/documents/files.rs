@@ -148,22 +148,19 @@ impl Received {
 #[cfg(feature = "ssr")]
 pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: usize) -> Result<Received, crate::error::AppError> {
     use crate::error::AppError;
+    // A form with every field left out is an empty body, which the multipart reader refuses:
+    // it is read as an empty form, whose missing fields are then named.
+    let empty = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.headers.get(http::header::CONTENT_LENGTH).is_some_and(|length| length == "0"));
+    if empty {
+        return Ok(Received::default());
+    }
     let mut multipart = data.into_inner().ok_or(AppError::BadRequest)?;
     let mut received = Received::default();
     let mut file_count = 0usize;
     let mut total = 0usize;
     let too_much = || AppError::Validation(vec![("file".into(), "Cet envoi dépasse la taille totale permise (5 fichiers de 10 Mo au plus).".into())]);
-    let mut parts = 0usize;
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            // A form with every field left out has no part at all, which the multipart reader
-            // refuses: it is read as an empty form, whose missing fields are then named.
-            Err(_) if parts == 0 => break,
-            Err(_) => return Err(AppError::BadRequest),
-        };
-        parts += 1;
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         let name = field.name().unwrap_or_default().to_string();
         match field.file_name().map(str::to_string) {
             None => {

@@ -618,7 +618,8 @@ async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
         let typed = matches!(&field.kind, Kind::Textarea) || matches!(&field.kind, Kind::Text { input_type } if input_type != "password");
         if typed {
             let escaped = value.replace('&', "&amp;").replace('\'', "&#x27;").replace('"', "&quot;");
-            assert!(page.contains(value.as_str()) || page.contains(&escaped), "{what}: {name} = {value:?} comes back without JavaScript");
+            let form_html = page.split(&format!("action=\"/api/{}\"", form.endpoint)).nth(1).unwrap_or(&page).split("</form>").next().unwrap_or_default();
+            assert!(page.contains(value.as_str()) || page.contains(&escaped), "{what}: {name} = {value:?} comes back without JavaScript; the form: {form_html}");
         }
     }
     assert!(!page.contains(GOOD_PASSWORD), "{what}: a password is never sent back");
