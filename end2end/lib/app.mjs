@@ -303,6 +303,21 @@ export async function passRobotCheck(browser, js) {
   await browser.$('#champ-robot-answer').setValue(String(NUMBER_WORDS[match[1]] + NUMBER_WORDS[match[2]]));
 }
 
+/** The registration form still holds what `person` typed in its identity fields. */
+export async function assertIdentityKept(browser, person) {
+  const kept = {
+    'champ-birth-name': person.birthName,
+    'champ-first-name': person.firstName,
+    'champ-birth-date': person.birthDate,
+    'champ-email': person.email,
+    'champ-phone': person.phone,
+    'champ-nir': person.nir,
+  };
+  for (const [id, value] of Object.entries(kept)) {
+    assert.equal(await browser.$(`#${id}`).getProperty('value'), value, `#${id} keeps what was typed`);
+  }
+}
+
 /**
  * A fresh visit to /inscription shows an empty form: nothing typed for an earlier registration
  * in this browser (a shared computer: the next person must not see someone's NIR), and the

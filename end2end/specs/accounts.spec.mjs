@@ -53,6 +53,7 @@ import {
   loginAs,
   failedLogin,
   passRobotCheck,
+  assertIdentityKept,
 } from '../lib/app.mjs';
 import { startProxy } from '../lib/proxy.mjs';
 import { waitFor } from '../lib/wait.mjs';
@@ -142,17 +143,7 @@ export default [
       }
 
       // What was typed is still there, except the passwords.
-      const kept = {
-        'champ-birth-name': person.birthName,
-        'champ-first-name': person.firstName,
-        'champ-birth-date': person.birthDate,
-        'champ-email': person.email,
-        'champ-phone': person.phone,
-        'champ-nir': wrongNir,
-      };
-      for (const [id, value] of Object.entries(kept)) {
-        assert.equal(await browser.$(`#${id}`).getProperty('value'), value, `#${id} keeps what was typed`);
-      }
+      await assertIdentityKept(browser, { ...person, nir: wrongNir });
       assert.equal(await browser.$(`#civilite-${person.civility}`).isSelected(), true, 'the civility stays chosen');
       assert.equal(await browser.$('#champ-accept-cgu').isSelected(), true, 'the CGU box stays ticked');
       assert.equal(await browser.$('#champ-accept-privacy').isSelected(), true, 'the privacy box stays ticked');
@@ -229,17 +220,7 @@ export default [
       assert.match(oneText, /Civilité : Choisissez votre civilité/, `the summary names the civility: "${oneText}"`);
       assert.match(await textOf(await browser.$('#champ-civility-erreur')), /Choisissez votre civilité/, 'the message beside the civility');
       assert.doesNotMatch(await mainText(browser), neverSaid, 'a missing civility is not a connection problem');
-      const kept = {
-        'champ-birth-name': person.birthName,
-        'champ-first-name': person.firstName,
-        'champ-birth-date': person.birthDate,
-        'champ-email': person.email,
-        'champ-phone': person.phone,
-        'champ-nir': person.nir,
-      };
-      for (const [id, value] of Object.entries(kept)) {
-        assert.equal(await browser.$(`#${id}`).getProperty('value'), value, `#${id} keeps what was typed`);
-      }
+      await assertIdentityKept(browser, person);
       assert.equal(await browser.$('#champ-accept-cgu').isSelected(), true, 'the CGU box stays ticked');
       assert.equal(await browser.$('#champ-accept-privacy').isSelected(), true, 'the privacy box stays ticked');
       assert.equal(new URL(await browser.getUrl()).pathname, '/inscription', 'still on the registration page');
