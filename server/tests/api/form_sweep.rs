@@ -13,6 +13,10 @@
 //! A form whose fields are all optional is posted with all of them left out and its hidden ids
 //! made unknown: the server must read it (no 400) and write nothing. Saving a project draft is
 //! the one form where absence is not an error: it must be saved, never refused.
+//!
+//! Then every form is filled in validly and submitted, what ends a session or uses up a link
+//! last: without JavaScript the page the browser lands on says it worked (`role="status"`) or is
+//! the next step; in a second scene, sent as the script sends it, the answer is a success.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -477,8 +481,9 @@ fn json_error(body: &str) -> Option<app::error::AppError> {
     serde_json::from_str(body).ok()
 }
 
-async fn every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_nothing(backend: Backend) {
-    // Arrange: a beneficiary with a thread, a document and a request for another; a second,
+/// The scene both sweeps run in, and every form its crawl found.
+async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
+    // A beneficiary with a thread, a document and a request for another; a second,
     // similar account (a suspected duplicate) and a merge request; a registration waiting for
     // activation; a reset link; staff; a new version of the CGU not yet accepted.
     let app = spawn_app(backend).await;
@@ -542,6 +547,12 @@ async fn every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_noth
     ] {
         assert!(endpoints.contains(expected), "the crawl found no form posting to {expected}; found {endpoints:?}");
     }
+    (sweep, forms)
+}
+
+async fn every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_nothing(backend: Backend) {
+    // Arrange
+    let (sweep, forms) = scene(backend).await;
 
     // Act and assert, form by form.
     let mut swept = Vec::new();
@@ -567,15 +578,32 @@ async fn every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_noth
     }
     // Then a valid submission of each, as a browser without JavaScript sends it, in an order
     // where what ends a session or an account comes last.
-    let mut ordered: Vec<&Form> = forms.iter().collect();
-    ordered.sort_by_key(|f| LAST.iter().position(|e| f.key().starts_with(e)).map_or(0, |p| p + 1));
-    for form in ordered {
+    for form in in_submission_order(&forms) {
         swept.push(check_confirmed(&sweep, form).await);
     }
     println!("swept {} forms:\n{}", forms.len(), swept.join("\n"));
     sweep.app.stop().await;
 }
 both_backends!(every_form_names_what_was_left_out_keeps_what_was_typed_and_writes_nothing);
+
+/// The same forms, filled in and sent as the page's script sends them (a scene of their own: a
+/// submission uses up links and tickets the plain submissions of the first sweep need). The
+/// pages show the answer of a script's call and of a plain post through the same signal
+/// (`action.value()`, else the flash the plain post left), so a success here is the
+/// confirmation the first sweep saw on the page.
+async fn every_form_filled_in_and_sent_by_the_script_is_answered_with_success(backend: Backend) {
+    // Arrange
+    let (sweep, forms) = scene(backend).await;
+    let mut swept = Vec::new();
+
+    // Act and assert
+    for form in in_submission_order(&forms) {
+        swept.push(check_succeeds_with_script(&sweep, form).await);
+    }
+    println!("sent {} forms as the script does:\n{}", forms.len(), swept.join("\n"));
+    sweep.app.stop().await;
+}
+both_backends!(every_form_filled_in_and_sent_by_the_script_is_answered_with_success);
 
 async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
     let what = format!("{} without {}", form.key(), left_out.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "));
@@ -671,6 +699,27 @@ const LAST: [&str; 13] = [
     "admin/staff/update change=active",
     "session/login",
 ];
+
+/// `forms`, what ends a session or uses up a link last ([`LAST`]).
+fn in_submission_order(forms: &[Form]) -> Vec<&Form> {
+    let mut ordered: Vec<&Form> = forms.iter().collect();
+    ordered.sort_by_key(|f| LAST.iter().position(|e| f.key().starts_with(e)).map_or(0, |p| p + 1));
+    ordered
+}
+
+/// A valid submission sent as the page's script sends it is answered with success (2xx, the
+/// function's value in JSON).
+async fn check_succeeds_with_script(sweep: &Sweep, form: &Form) -> String {
+    let Some(fixed) = sweep.still_offered(form).await else {
+        return format!("{}: valid submission not tried, no longer offered", form.key());
+    };
+    let values: Vec<(String, String)> = form.fields.iter().map(|f| (f.name.clone(), sweep.valid(form, f))).collect();
+    let (status, body) = sweep.post(form, &fixed, &values, false).await;
+    let what = format!("{} sent valid by the script", form.key());
+    assert!((200..300).contains(&status), "{what}: a success, got {status} {body}");
+    assert!(serde_json::from_str::<serde_json::Value>(&body).is_ok(), "{what}: the function's value, in JSON, got {body}");
+    format!("{}: valid submission answered {status}", form.key())
+}
 
 /// A valid submission without JavaScript says it worked: the page the browser lands on holds a
 /// confirmation (`role="status"`), or is the next step (another page), and no error.
