@@ -18,15 +18,20 @@ mode="${1:-repro}"
 runs_dir=$(mktemp -d)
 trap 'rm -rf "$runs_dir"' EXIT
 
+# The integration binary: the artifact of the `api` test target (cargo also lists the server's
+# own binary, which integration tests need, in an order that varies between builds).
 test_binary() {
   cargo test -p server --test api --locked --no-run --message-format=json 2>/dev/null \
-    | grep -o '"executable":"[^"]*"' | sed 's/"executable":"//; s/"$//' | tail -1
+    | node -e 'for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+        const m = line.startsWith("{") && JSON.parse(line);
+        if (m && m.executable && m.target.name === "api" && m.target.kind.includes("test")) console.log(m.executable);
+      }' | tail -1
 }
 
 case "$mode" in
 repro)
   n="${2:-500}"
-  bin=$(test_binary); [ -x "$bin" ] || { echo "cannot build the integration binary" >&2; exit 2; }
+  bin=$(test_binary); (cd server && "$bin" --list 2>/dev/null | grep -q ": test$") || { echo "cannot build the integration binary" >&2; exit 2; }
   unanswered=0
   for i in $(seq 1 "$n"); do
     for j in 1 2; do
@@ -47,7 +52,7 @@ repro)
 stress)
   n="${2:-10}"
   export PASSERELLE_TEST_POSTGRES="${PASSERELLE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
-  bin=$(test_binary); [ -x "$bin" ] || { echo "cannot build the integration binary" >&2; exit 2; }
+  bin=$(test_binary); (cd server && "$bin" --list 2>/dev/null | grep -q ": test$") || { echo "cannot build the integration binary" >&2; exit 2; }
   # A copy, so that a build started meanwhile (same target directory) cannot replace it mid-check.
   cp "$bin" "$runs_dir/api" && bin="$runs_dir/api"
   cargo leptos build --release --split >/dev/null 2>&1 || { echo "release build failed" >&2; exit 2; }
