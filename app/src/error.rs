@@ -74,6 +74,18 @@ impl AppError {
     }
 }
 
+/// A database failure is internal: `?` on any sqlx call logs it, with the file and line of the
+/// `?` that met it, and the browser gets the opaque [`AppError::Internal`].
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    #[track_caller]
+    fn from(cause: sqlx::Error) -> Self {
+        let at = std::panic::Location::caller();
+        tracing::error!(%cause, at = %format_args!("{}:{}", at.file(), at.line()), "database");
+        AppError::Internal
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -106,4 +118,50 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::AppError;
+    use std::sync::{Arc, Mutex};
+
+    /// What the log subscriber writes, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn query_that_fails() -> Result<(), sqlx::Error> {
+        Err(sqlx::Error::RowNotFound)
+    }
+
+    #[test]
+    fn a_database_error_met_by_a_question_mark_is_internal_and_logged_with_the_file_and_line_of_that_question_mark() {
+        // Arrange
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let caller = || -> Result<(), AppError> {
+            query_that_fails()?;
+            Ok(())
+        };
+        let line_of_the_question_mark = line!() - 3;
+
+        // Act
+        let result = tracing::subscriber::with_default(subscriber, caller);
+
+        // Assert
+        assert_eq!(result, Err(AppError::Internal), "the browser sees the opaque error only");
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains(&format!("src/error.rs:{line_of_the_question_mark}")), "the log names where: {text}");
+        assert!(text.contains("no rows returned"), "the log keeps the cause: {text}");
+    }
 }

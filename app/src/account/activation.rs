@@ -52,9 +52,6 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
-    fn internal(e: sqlx::Error) -> AppError {
-        AppError::internal("activation: database", e)
-    }
 
     struct Pending {
         email: String,
@@ -71,8 +68,7 @@ pub mod service {
             sqlx::query_as("SELECT email, first_name, password_hash, activated_at FROM users WHERE id = $1")
                 .bind(&user_id)
                 .fetch_optional(state.db.pool())
-                .await
-                .map_err(internal)?;
+                .await?;
         let Some((email, first_name, password_hash, activated_at)) = row else { return Err(AppError::NotFound) };
         if activated_at.is_some() {
             return Err(AppError::Conflict("Ce compte est déjà activé : vous pouvez vous connecter.".into()));
@@ -81,11 +77,11 @@ pub mod service {
     }
 
     async fn send_link(state: &AppState, user_id: &str, to: &str, first_name: &str) -> Result<(), AppError> {
-        let mut tx = state.db.begin_write().await.map_err(internal)?;
-        let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl_ms).await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await?;
+        let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl_ms).await?;
         let email = emails::activation(&state.config.base_url, to, first_name, &token, state.config.activation_ttl_ms);
-        enqueue(&mut tx, &email).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        enqueue(&mut tx, &email).await?;
+        Ok(tx.commit().await?)
     }
 
     async fn within_limit(state: &AppState, user_id: &str) -> Result<(), AppError> {
@@ -96,10 +92,9 @@ pub mod service {
         .bind(user_id)
         .bind(now_ms() - 3_600_000)
         .fetch_one(state.db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
         let allowed = sent_in_hour < RESENDS_PER_HOUR
-            && rate_limit::allow(&state.db, &format!("activation:{user_id}"), RESENDS_PER_HOUR, 3_600_000).await.map_err(internal)?;
+            && rate_limit::allow(&state.db, &format!("activation:{user_id}"), RESENDS_PER_HOUR, 3_600_000).await?;
         if allowed {
             Ok(())
         } else {
@@ -144,32 +139,31 @@ pub mod service {
                     "Cette adresse est déjà celle d'un autre compte. Indiquez une autre adresse.".into(),
                 )]))
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => return Err(AppError::from(e)),
         }
-        let mut conn = state.db.pool().acquire().await.map_err(internal)?;
-        crate::dashboard::search::reindex(&mut conn, &user_id).await.map_err(internal)?;
+        let mut conn = state.db.pool().acquire().await?;
+        crate::dashboard::search::reindex(&mut conn, &user_id).await?;
         send_link(state, &user_id, new_email.as_str(), &account.first_name).await?;
         Ok(LinkSent { masked_email: new_email.masked() })
     }
 
     pub async fn link_status(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
-        Ok(tokens::check(&state.db, token, Purpose::Activation).await.map_err(internal)?.err())
+        Ok(tokens::check(&state.db, token, Purpose::Activation).await?.err())
     }
 
     pub async fn activate(state: &AppState, token: &str) -> Result<(), AppError> {
-        let mut tx = state.db.begin_write().await.map_err(internal)?;
-        let Some(user_id) = tokens::consume(&mut tx, token, Purpose::Activation).await.map_err(internal)? else {
+        let mut tx = state.db.begin_write().await?;
+        let Some(user_id) = tokens::consume(&mut tx, token, Purpose::Activation).await? else {
             drop(tx);
-            let problem = tokens::check(&state.db, token, Purpose::Activation).await.map_err(internal)?.err();
+            let problem = tokens::check(&state.db, token, Purpose::Activation).await?.err();
             return Err(AppError::Conflict(problem.unwrap_or(LinkProblem::Unknown).activation_message().into()));
         };
         sqlx::query("UPDATE users SET activated_at = $1 WHERE id = $2 AND activated_at IS NULL")
             .bind(now_ms())
             .bind(&user_id)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+            .await?;
+        tx.commit().await?;
         tracing::info!(%user_id, "account activated");
         Ok(())
     }

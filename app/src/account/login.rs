@@ -69,9 +69,6 @@ pub mod service {
     use crate::domain::Email;
     use crate::state::AppState;
 
-    fn internal(e: sqlx::Error) -> AppError {
-        AppError::internal("login: database", e)
-    }
 
     fn refused() -> AppError {
         AppError::Validation(vec![("email".into(), BAD_CREDENTIALS.into())])
@@ -111,8 +108,7 @@ pub mod service {
             .bind(now_ms())
             .bind(outcome)
             .execute(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(())
     }
 
@@ -124,8 +120,7 @@ pub mod service {
             )
             .bind(email.normalized())
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(internal)?,
+            .await?,
             Err(_) => None,
         };
         let now = now_ms();
@@ -145,8 +140,7 @@ pub mod service {
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(&account.id)
             .execute(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         if let Some(merged_email) = &account.merged_email {
             record(state, &account.id, "merged").await?;
             return Ok(LoginOutcome::Merged { masked_email: Email::parse(merged_email).map(|e| e.masked()).unwrap_or_default() });
@@ -163,8 +157,8 @@ pub mod service {
             });
         }
         if account.role == Role::Beneficiary.as_str() {
-            let mut conn = state.db.pool().acquire().await.map_err(internal)?;
-            let texts = crate::admin::service::to_accept(&mut conn, &account.id).await.map_err(internal)?;
+            let mut conn = state.db.pool().acquire().await?;
+            let texts = crate::admin::service::to_accept(&mut conn, &account.id).await?;
             if !texts.is_empty() {
                 record(state, &account.id, "new_terms").await?;
                 return Ok(LoginOutcome::NewTerms { texts, ticket: ticket::issue_scoped(&state.config.secrets, "terms", &account.id, TERMS_TICKET_MS) });
@@ -182,13 +176,12 @@ pub mod service {
             .bind(now_ms())
             .bind(user_id)
             .execute(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         record(state, user_id, "success").await?;
         if let Some(previous) = session::current() {
-            session::end(&state.db, &previous.token_hash).await.map_err(internal)?;
+            session::end(&state.db, &previous.token_hash).await?;
         }
-        let token = session::start(&state.db, user_id).await.map_err(internal)?;
+        let token = session::start(&state.db, user_id).await?;
         set_cookie(&session::cookie(&state.config, &token));
         let destination = match Role::parse(role) {
             Some(Role::Advisor | Role::Admin) => "/conseiller",
@@ -201,17 +194,16 @@ pub mod service {
     pub async fn accept_terms(state: &AppState, ticket_text: &str) -> Result<LoginOutcome, AppError> {
         let expired = || AppError::Conflict("Cette page a expiré : connectez-vous à nouveau.".into());
         let user_id = ticket::verify_scoped(&state.config.secrets, "terms", ticket_text).ok_or_else(expired)?;
-        let mut tx = state.db.begin_write().await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await?;
         let role: Option<String> = sqlx::query_scalar(
             "SELECT role FROM users WHERE id = $1 AND activated_at IS NOT NULL AND closed_at IS NULL AND deactivated_at IS NULL",
         )
         .bind(&user_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
         let role = role.ok_or_else(expired)?;
-        crate::admin::service::accept_current(&mut tx, &user_id).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        crate::admin::service::accept_current(&mut tx, &user_id).await?;
+        tx.commit().await?;
         open_session(state, &user_id, &role).await
     }
 
@@ -224,8 +216,7 @@ pub mod service {
         .bind(&account.id)
         .bind(now - 86_400_000)
         .fetch_one(state.db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
         let mut until = (lock_ms(failures) > 0).then(|| now + lock_ms(failures));
         if failures_today >= FAILURES_PER_DAY {
             let oldest: i64 = sqlx::query_scalar(
@@ -235,8 +226,7 @@ pub mod service {
             .bind(now - 86_400_000)
             .bind(FAILURES_PER_DAY)
             .fetch_one(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
             until = Some(until.unwrap_or(0).max(oldest + 86_400_000));
         }
         sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
@@ -244,8 +234,7 @@ pub mod service {
             .bind(until)
             .bind(&account.id)
             .execute(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         match until {
             Some(until) => Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) }),
             None => Err(refused()),
@@ -276,8 +265,7 @@ pub async fn logout() -> Result<(), AppError> {
     let state = app_state();
     if let Some(current) = session::current() {
         session::end(&state.db, &current.token_hash)
-            .await
-            .map_err(|e| AppError::internal("logout: ending the session failed", e))?;
+            .await?;
     }
     set_cookie(&session::removal_cookie(&state.config));
     leptos_axum::redirect("/");

@@ -227,7 +227,6 @@ pub mod service {
     pub async fn register(state: &AppState, form: RegistrationForm, ip: Option<String>) -> Result<RegistrationOutcome, AppError> {
         let db = &state.db;
         let secrets = &state.config.secrets;
-        let internal = |e: sqlx::Error| AppError::internal("registration: database", e);
         if form.website.as_deref().is_some_and(|w| !w.is_empty()) {
             return Err(field("robot", "La vérification anti-robot a échoué. Rechargez la page et réessayez."));
         }
@@ -240,8 +239,7 @@ pub mod service {
             (Some(solution), _, _) if !solution.is_empty() => robot::verify_solution(db, secrets, solution).await,
             (_, Some(token), Some(answer)) => robot::verify_answer(db, secrets, token, answer).await,
             _ => Ok(Err(RobotProblem::Failed)),
-        }
-        .map_err(internal)?;
+        }?;
         match robot {
             Ok(()) => {}
             Err(RobotProblem::Expired) => return Err(field("robot", "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).")),
@@ -250,7 +248,7 @@ pub mod service {
 
         // Counted once the input is valid and the robot check passed: typos cost nothing.
         let bucket = format!("register-ip:{}", ip.as_deref().unwrap_or("unknown"));
-        if !rate_limit::allow(db, &bucket, state.config.registrations_per_ip_per_hour, 3_600_000).await.map_err(internal)? {
+        if !rate_limit::allow(db, &bucket, state.config.registrations_per_ip_per_hour, 3_600_000).await? {
             return Err(AppError::Conflict(
                 "Trop de comptes ont été créés depuis cette connexion dans l'heure. Réessayez dans une heure.".into(),
             ));
@@ -262,7 +260,7 @@ pub mod service {
         let hash = hashing::hash(&state.hashing, valid.password.clone()).await?;
         let id = new_id();
         let now = now_ms();
-        let mut tx = db.begin_write().await.map_err(internal)?;
+        let mut tx = db.begin_write().await?;
         let display_name = format!("{} {}", valid.first_name, valid.usage_name.as_deref().unwrap_or(&valid.birth_name));
         let inserted = sqlx::query(
             "INSERT INTO users (id, email, email_normalized, password_hash, role, display_name, created_at, \
@@ -294,7 +292,7 @@ pub mod service {
                     .await?
                     .ok_or_else(|| AppError::internal("registration", "unique violation without a match"));
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => return Err(AppError::from(e)),
         }
         let names = crate::dashboard::search::Names {
             first_name: &valid.first_name,
@@ -304,12 +302,12 @@ pub mod service {
             birth_date: Some(&valid.birth_date.iso()),
             email: valid.email.as_str(),
         };
-        crate::dashboard::search::index(&mut tx, &id, &names).await.map_err(internal)?;
-        crate::admin::service::accept_current(&mut tx, &id).await.map_err(internal)?;
-        let token = tokens::issue(&mut tx, &id, Purpose::Activation, state.config.activation_ttl_ms).await.map_err(internal)?;
+        crate::dashboard::search::index(&mut tx, &id, &names).await?;
+        crate::admin::service::accept_current(&mut tx, &id).await?;
+        let token = tokens::issue(&mut tx, &id, Purpose::Activation, state.config.activation_ttl_ms).await?;
         let email = emails::activation(&state.config.base_url, valid.email.as_str(), &valid.first_name, &token, state.config.activation_ttl_ms);
-        enqueue(&mut tx, &email).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        enqueue(&mut tx, &email).await?;
+        tx.commit().await?;
         tracing::info!(user_id = %id, "account registered");
         Ok(RegistrationOutcome::Registered { masked_email: valid.email.masked(), ticket: ticket::issue(secrets, &id) })
     }
@@ -323,8 +321,7 @@ pub mod service {
         let row: Option<(String, Option<i64>)> = sqlx::query_as("SELECT email, activated_at FROM users WHERE id = $1")
             .bind(&user_id)
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(|e| AppError::internal("registration: database", e))?;
+            .await?;
         let (email, activated_at) = row.ok_or(AppError::NotFound)?;
         Ok(PendingAccount {
             masked_email: Email::parse(&email).map(|e| e.masked()).unwrap_or_default(),
@@ -337,8 +334,7 @@ pub mod service {
         let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
             .bind(&user_id)
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(|e| AppError::internal("registration: database", e))?;
+            .await?;
         let email = email.ok_or(AppError::NotFound)?;
         let answer = crate::account::reset::service::request(state, &email).await?;
         let masked = Email::parse(&email).map(|e| e.masked()).unwrap_or_default();
@@ -355,8 +351,7 @@ pub mod service {
             return Err(AppError::Validation(vec![("message".into(), "Votre message est trop long (2 000 caractères au plus).".into())]));
         }
         if !rate_limit::allow(&state.db, &format!("merge:{user_id}"), 3, 86_400_000)
-            .await
-            .map_err(|e| AppError::internal("registration: database", e))?
+            .await?
         {
             return Err(AppError::Conflict("Votre demande a déjà été transmise ; un conseiller vous répondra à l'adresse indiquée.".into()));
         }
@@ -371,8 +366,7 @@ pub mod service {
         .bind(contact.as_str())
         .bind(now_ms())
         .execute(state.db.pool())
-        .await
-        .map_err(|e| AppError::internal("registration: database", e))?;
+        .await?;
         Ok(format!(
             "Votre demande est transmise aux conseillers. Ils vérifieront votre identité et vous répondront à {} ; vous n'avez rien d'autre à faire.",
             contact.as_str()
@@ -380,20 +374,17 @@ pub mod service {
     }
 
     async fn existing_account(state: &AppState, email: &Email, nir_hash: &str) -> Result<Option<RegistrationOutcome>, AppError> {
-        let internal = |e: sqlx::Error| AppError::internal("registration: database", e);
         let email_taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
             .bind(email.normalized())
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         if email_taken.is_some() {
             return Ok(Some(RegistrationOutcome::EmailTaken { email: email.as_str().to_string() }));
         }
         let nir_owner: Option<(String, String)> = sqlx::query_as("SELECT id, email FROM users WHERE nir_hash = $1")
             .bind(nir_hash)
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(nir_owner.map(|(id, address)| RegistrationOutcome::NirTaken {
             masked_email: Email::parse(&address).map(|e| e.masked()).unwrap_or_else(|_| "•••".into()),
             ticket: ticket::issue(&state.config.secrets, &id),

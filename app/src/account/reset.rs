@@ -43,9 +43,6 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
-    fn internal(e: sqlx::Error) -> AppError {
-        AppError::internal("password reset: database", e)
-    }
 
     pub async fn request(state: &AppState, email: &str) -> Result<ResetRequested, AppError> {
         let answer = ResetRequested { valid_minutes: state.config.reset_ttl_ms / 60_000 };
@@ -55,28 +52,26 @@ pub mod service {
         let account: Option<(String, String)> = sqlx::query_as("SELECT id, email FROM users WHERE email_normalized = $1")
             .bind(email.normalized())
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         let Some((user_id, address)) = account else { return Ok(answer) };
         // A flood of requests for one address sends a few emails, then silently stops.
-        if !rate_limit::allow(&state.db, &format!("reset:{user_id}"), 5, 3_600_000).await.map_err(internal)? {
+        if !rate_limit::allow(&state.db, &format!("reset:{user_id}"), 5, 3_600_000).await? {
             return Ok(answer);
         }
-        let mut tx = state.db.begin_write().await.map_err(internal)?;
-        let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl_ms).await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await?;
+        let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl_ms).await?;
         enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl_ms))
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+            .await?;
+        tx.commit().await?;
         Ok(answer)
     }
 
     async fn problem(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
-        let reset = tokens::check(&state.db, token, Purpose::Reset).await.map_err(internal)?;
+        let reset = tokens::check(&state.db, token, Purpose::Reset).await?;
         if reset != Err(LinkProblem::Unknown) {
             return Ok(reset.err());
         }
-        Ok(tokens::check(&state.db, token, Purpose::StaffSetup).await.map_err(internal)?.err())
+        Ok(tokens::check(&state.db, token, Purpose::StaffSetup).await?.err())
     }
 
     pub async fn link_status(state: &AppState, token: &str) -> Result<Option<LinkProblem>, AppError> {
@@ -100,10 +95,10 @@ pub mod service {
             return Err(AppError::Validation(errors));
         }
         let hash = password::hash(&state.hashing, new_password).await?;
-        let mut tx = state.db.begin_write().await.map_err(internal)?;
-        let mut user_id = tokens::consume(&mut tx, token, Purpose::Reset).await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await?;
+        let mut user_id = tokens::consume(&mut tx, token, Purpose::Reset).await?;
         if user_id.is_none() {
-            user_id = tokens::consume(&mut tx, token, Purpose::StaffSetup).await.map_err(internal)?;
+            user_id = tokens::consume(&mut tx, token, Purpose::StaffSetup).await?;
         }
         let Some(user_id) = user_id else {
             // Used by a concurrent click between the check and now.
@@ -119,16 +114,14 @@ pub mod service {
         .bind(now)
         .bind(&user_id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await.map_err(internal)?;
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
         let address: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
             .bind(&user_id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(internal)?;
-        enqueue(&mut tx, &emails::password_changed(&state.config.base_url, &address)).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+            .await?;
+        enqueue(&mut tx, &emails::password_changed(&state.config.base_url, &address)).await?;
+        tx.commit().await?;
         tracing::info!(%user_id, "password reset; every session ended");
         Ok(())
     }

@@ -35,7 +35,7 @@ pub async fn extend_session() -> Result<Option<SessionTime>, AppError> {
     use crate::account::session;
     let state = crate::state::app_state();
     let Some(current) = session::current() else { return Ok(None) };
-    session::touch(&state.db, &current.token_hash).await.map_err(|e| AppError::internal("session extend", e))?;
+    session::touch(&state.db, &current.token_hash).await?;
     session::time_left(&state.db, &state.config, &current.token_hash)
         .await
         .map_err(|e| AppError::internal("session time", e))

@@ -12,9 +12,6 @@ use crate::error::AppError;
 use crate::mail::outbox;
 use crate::state::{AppConfig, AppState};
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("administration", e)
-}
 
 fn field(name: &str, message: &str) -> AppError {
     AppError::Validation(vec![(name.into(), message.into())])
@@ -24,14 +21,12 @@ pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> 
     let memberships: Vec<(String, String)> =
         sqlx::query_as("SELECT ss.user_id, s.slug FROM staff_services ss JOIN services s ON s.id = ss.service_id ORDER BY s.slug")
             .fetch_all(db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
     let staff = sqlx::query(
         "SELECT id, display_name, email, role, deactivated_at, password_hash FROM users WHERE role IN ('advisor', 'admin') ORDER BY display_name, id",
     )
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .iter()
     .map(|r| {
         let id: String = r.try_get("id")?;
@@ -45,15 +40,13 @@ pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> 
             ready: r.try_get::<String, _>("password_hash")? != users::NO_PASSWORD,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()
-    .map_err(internal)?;
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let services = sqlx::query(
         "SELECT s.slug, s.name, s.active, (SELECT COUNT(*) FROM staff_services ss WHERE ss.service_id = s.id) AS members \
          FROM services s ORDER BY s.name",
     )
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .iter()
     .map(|r| {
         Ok(ServiceRow {
@@ -63,12 +56,10 @@ pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> 
             members: r.try_get("members")?,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()
-    .map_err(internal)?;
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let legal = sqlx::query("SELECT document, version, summary, published_at FROM legal_versions ORDER BY published_at DESC, id")
         .fetch_all(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .iter()
         .map(|r| {
             Ok(LegalVersion {
@@ -78,8 +69,7 @@ pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> 
                 published_at: r.try_get("published_at")?,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(internal)?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(AdminView { me: me.user_id.clone(), staff, services, legal })
 }
 
@@ -128,8 +118,7 @@ async fn service_id(conn: &mut sqlx::AnyConnection, slug: &str) -> Result<String
     sqlx::query_scalar("SELECT id FROM services WHERE slug = $1")
         .bind(slug)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| field("service", "Choisissez un service dans la liste."))
 }
 
@@ -148,16 +137,16 @@ pub async fn create_staff_member(state: &AppState, me: &SessionUser, email: &str
         errors.extend(e.iter().cloned());
     }
     let (Some(email), Ok(role), true) = (email, role, errors.is_empty()) else { return Err(AppError::Validation(errors)) };
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let services = if service.is_empty() { Vec::new() } else { vec![service_id(&mut tx, service).await?] };
     let (user_id, _) = match new_staff(&mut tx, &state.config, &email, &name, role, &services).await {
         Ok(created) => created,
         Err(NewStaffError::EmailTaken) => return Err(field("email", "Cette adresse est déjà celle d'un compte.")),
-        Err(NewStaffError::Database(e)) => return Err(internal(e)),
+        Err(NewStaffError::Database(e)) => return Err(AppError::from(e)),
     };
     let detail = format!("{name} ({}), {}", email.as_str(), role_label(role));
-    audit::record(&mut tx, &me.user_id, None, "compte_personnel_cree", "", &detail).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &me.user_id, None, "compte_personnel_cree", "", &detail).await?;
+    tx.commit().await?;
     tracing::info!(actor = %me.user_id, staff = %user_id, "staff account created");
     Ok(format!("Compte créé : {name} reçoit à {} un lien pour choisir son mot de passe.", email.as_str()))
 }
@@ -170,12 +159,11 @@ fn role_label(role: Role) -> &'static str {
 }
 
 pub async fn update_staff(state: &AppState, me: &SessionUser, id: &str, change: &str, value: &str) -> Result<String, AppError> {
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1 AND role IN ('advisor', 'admin')")
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
     if id == me.user_id && matches!(change, "role" | "active") {
         return Err(AppError::Conflict("Vous ne pouvez pas changer votre propre rôle ni désactiver votre propre compte.".into()));
@@ -183,33 +171,33 @@ pub async fn update_staff(state: &AppState, me: &SessionUser, id: &str, change: 
     let (action, detail, done) = match (change, value) {
         ("role", role) => {
             let role = staff_role(role)?;
-            sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str()).bind(id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str()).bind(id).execute(&mut *tx).await?;
             ("role_modifie", format!("{name} : {}", role_label(role)), format!("{name} est maintenant {}.", role_label(role)))
         }
         ("active", "0") => {
-            sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL").bind(now_ms()).bind(id).execute(&mut *tx).await.map_err(internal)?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL").bind(now_ms()).bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             ("compte_personnel_desactive", name.clone(), format!("Le compte de {name} est désactivé et ses sessions sont fermées."))
         }
         ("active", "1") => {
-            sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
             ("compte_personnel_reactive", name.clone(), format!("Le compte de {name} est réactivé."))
         }
         ("join", slug) => {
             let service = service_id(&mut tx, slug).await?;
-            sqlx::query("DELETE FROM staff_services WHERE user_id = $1 AND service_id = $2").bind(id).bind(&service).execute(&mut *tx).await.map_err(internal)?;
-            sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(id).bind(&service).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("DELETE FROM staff_services WHERE user_id = $1 AND service_id = $2").bind(id).bind(&service).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(id).bind(&service).execute(&mut *tx).await?;
             ("service_rejoint", format!("{name} : {slug}"), format!("{name} fait maintenant partie du service {slug}."))
         }
         ("leave", slug) => {
             let service = service_id(&mut tx, slug).await?;
-            sqlx::query("DELETE FROM staff_services WHERE user_id = $1 AND service_id = $2").bind(id).bind(&service).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("DELETE FROM staff_services WHERE user_id = $1 AND service_id = $2").bind(id).bind(&service).execute(&mut *tx).await?;
             ("service_quitte", format!("{name} : {slug}"), format!("{name} ne fait plus partie du service {slug}."))
         }
         _ => return Err(AppError::BadRequest),
     };
-    audit::record(&mut tx, &me.user_id, None, action, "", &detail).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &me.user_id, None, action, "", &detail).await?;
+    tx.commit().await?;
     Ok(done)
 }
 
@@ -228,14 +216,13 @@ pub async fn save_service(state: &AppState, me: &SessionUser, slug: &str, name: 
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let updated = sqlx::query("UPDATE services SET name = $1, active = $2 WHERE slug = $3")
         .bind(&name)
         .bind(active)
         .bind(&slug)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?
+        .await?
         .rows_affected();
     let (action, done) = if updated == 0 {
         sqlx::query("INSERT INTO services (id, slug, name, active, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -245,16 +232,15 @@ pub async fn save_service(state: &AppState, me: &SessionUser, slug: &str, name: 
             .bind(active)
             .bind(now_ms())
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
         ("service_cree", format!("Le service « {name} » est créé."))
     } else if active == 0 {
         ("service_ferme", format!("Le service « {name} » n'est plus proposé aux bénéficiaires."))
     } else {
         ("service_modifie", format!("Le service « {name} » est enregistré."))
     };
-    audit::record(&mut tx, &me.user_id, None, action, "", &format!("{slug} : {name}")).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &me.user_id, None, action, "", &format!("{slug} : {name}")).await?;
+    tx.commit().await?;
     Ok(done)
 }
 
@@ -326,7 +312,7 @@ pub async fn publish(state: &AppState, me: &SessionUser, document: &str, version
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO legal_versions (id, document, version, summary, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -343,10 +329,10 @@ pub async fn publish(state: &AppState, me: &SessionUser, document: &str, version
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(field("version", "Cette version a déjà été publiée : indiquez un autre numéro."))
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(AppError::from(e)),
     }
     let title = super::document_title(document);
-    audit::record(&mut tx, &me.user_id, None, "texte_publie", "", &format!("{title}, version {version}")).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &me.user_id, None, "texte_publie", "", &format!("{title}, version {version}")).await?;
+    tx.commit().await?;
     Ok(format!("{title}, version {version} publiée : chaque bénéficiaire l'acceptera à sa prochaine connexion."))
 }

@@ -6,9 +6,6 @@ use super::{AuditLine, REASON_MAX};
 use crate::db::{new_id, now_ms, Db};
 use crate::error::AppError;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("audit trail", e)
-}
 
 /// The reason a staff member gave, required and at most [`REASON_MAX`] characters.
 pub fn reason(text: &str) -> Result<String, AppError> {
@@ -84,9 +81,8 @@ pub async fn list(db: &Db, actor: &str, beneficiary: &str, action: &str, before:
     .bind(&before_id)
     .bind(PAGE + 1)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
-    let mut lines = rows.iter().map(line).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+    .await?;
+    let mut lines = rows.iter().map(line).collect::<Result<Vec<_>, _>>()?;
     let next = (lines.len() as i64 > PAGE).then(|| {
         lines.truncate(PAGE as usize);
         lines.last().map(|l| format!("{}:{}", l.at, l.id)).unwrap_or_default()

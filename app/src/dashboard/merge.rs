@@ -17,9 +17,6 @@ use crate::error::AppError;
 use crate::mail::{outbox, OutgoingEmail};
 use crate::state::AppState;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("merge", e)
-}
 
 const ACCOUNT_COLUMNS: &str = "id, display_name, email, birth_date, created_at, last_login_at";
 
@@ -42,21 +39,20 @@ pub async fn queue(state: &AppState) -> Result<DuplicatesQueue, AppError> {
          FROM merge_requests m JOIN users u ON u.id = m.existing_user_id WHERE m.status = 'open' ORDER BY m.created_at LIMIT 100",
     )
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut requests = Vec::new();
     for r in &rows {
-        let submitted: String = r.try_get("submitted").map_err(internal)?;
+        let submitted: String = r.try_get("submitted")?;
         let message = serde_json::from_str::<serde_json::Value>(&submitted)
             .ok()
             .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
             .unwrap_or_default();
         requests.push(MergeRequestItem {
-            id: r.try_get("request_id").map_err(internal)?,
-            existing: account(r).map_err(internal)?,
-            contact_email: r.try_get("contact_email").map_err(internal)?,
+            id: r.try_get("request_id")?,
+            existing: account(r)?,
+            contact_email: r.try_get("contact_email")?,
             submitted: message,
-            created_at: r.try_get("requested_at").map_err(internal)?,
+            created_at: r.try_get("requested_at")?,
         });
     }
     let rows = sqlx::query(&format!(
@@ -65,18 +61,17 @@ pub async fn queue(state: &AppState) -> Result<DuplicatesQueue, AppError> {
           GROUP BY identity_key HAVING COUNT(*) > 1) ORDER BY identity_key, created_at, id LIMIT 300"
     ))
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut suspected: Vec<Vec<DuplicateAccount>> = Vec::new();
     let mut last_key = String::new();
     for r in &rows {
-        let key: String = r.try_get("identity_key").map_err(internal)?;
+        let key: String = r.try_get("identity_key")?;
         if key != last_key || suspected.is_empty() {
             suspected.push(Vec::new());
             last_key = key;
         }
         if let Some(group) = suspected.last_mut() {
-            group.push(account(r).map_err(internal)?);
+            group.push(account(r)?);
         }
     }
     Ok(DuplicatesQueue { requests, suspected })
@@ -142,8 +137,8 @@ async fn pair(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Resul
     if kept == closed {
         return Err(AppError::Conflict("Choisissez deux comptes différents.".into()));
     }
-    let kept = beneficiary(conn, kept).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    let closed = beneficiary(conn, closed).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let kept = beneficiary(conn, kept).await?.ok_or(AppError::NotFound)?;
+    let closed = beneficiary(conn, closed).await?.ok_or(AppError::NotFound)?;
     if kept.1 || closed.1 {
         return Err(already_merged());
     }
@@ -151,17 +146,17 @@ async fn pair(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Resul
 }
 
 pub async fn preview(db: &Db, kept: &str, closed: &str) -> Result<MergePlan, AppError> {
-    let mut conn = db.pool().acquire().await.map_err(internal)?;
+    let mut conn = db.pool().acquire().await?;
     let (kept_account, closed_account) = pair(&mut conn, kept, closed).await?;
     let mut moves = Vec::new();
     let mut warnings = Vec::new();
-    match project_plan(&mut conn, kept, closed).await.map_err(internal)? {
+    match project_plan(&mut conn, kept, closed).await? {
         Ok(true) => moves.push(("Projet de transition professionnelle, avec son historique".to_string(), 1)),
         Ok(false) => {}
         Err(warning) => warnings.push(warning),
     }
     for (what, count_sql) in MOVED {
-        let count: i64 = sqlx::query_scalar(count_sql).bind(closed).fetch_one(&mut *conn).await.map_err(internal)?;
+        let count: i64 = sqlx::query_scalar(count_sql).bind(closed).fetch_one(&mut *conn).await?;
         moves.push((what.to_string(), count));
     }
     warnings.push(format!(
@@ -173,13 +168,13 @@ pub async fn preview(db: &Db, kept: &str, closed: &str) -> Result<MergePlan, App
 
 pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str, reason: &str, request: &str) -> Result<String, AppError> {
     let reason = audit::reason(reason)?;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     if state.db.backend() == Backend::Postgres {
         // Lock both rows in one order: a merge of the same pair, either way round, waits here.
         let mut ids = [kept, closed];
         ids.sort();
         for id in ids {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await.map_err(internal)?;
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
         }
     }
     let (kept_account, closed_account) = pair(&mut tx, kept, closed).await?;
@@ -189,29 +184,28 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
         .bind(kept)
         .bind(closed)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if closing.rows_affected() != 1 {
         return Err(already_merged());
     }
-    if project_plan(&mut tx, kept, closed).await.map_err(internal)? == Ok(true) {
+    if project_plan(&mut tx, kept, closed).await? == Ok(true) {
         // The kept account's empty project (if any) goes to the closed one: nothing is deleted,
         // and each account keeps at most one project.
         let kept_project: Option<String> =
-            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(kept).fetch_optional(&mut *tx).await.map_err(internal)?;
+            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(kept).fetch_optional(&mut *tx).await?;
         let closed_project: String =
-            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(closed).fetch_one(&mut *tx).await.map_err(internal)?;
+            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(closed).fetch_one(&mut *tx).await?;
         let owner = |project: &str, owner: &str| {
             sqlx::query("UPDATE projects SET beneficiary_id = $1 WHERE id = $2").bind(owner.to_string()).bind(project.to_string())
         };
         if let Some(empty) = &kept_project {
             // One owner per project at every step (the constraint is checked row by row): the
             // empty project waits on the acting staff member, who never has one of their own.
-            owner(empty, &me.user_id).execute(&mut *tx).await.map_err(internal)?;
+            owner(empty, &me.user_id).execute(&mut *tx).await?;
         }
-        owner(&closed_project, kept).execute(&mut *tx).await.map_err(internal)?;
+        owner(&closed_project, kept).execute(&mut *tx).await?;
         if let Some(empty) = &kept_project {
-            owner(empty, closed).execute(&mut *tx).await.map_err(internal)?;
+            owner(empty, closed).execute(&mut *tx).await?;
         }
     }
     for statement in [
@@ -224,27 +218,25 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
         "UPDATE thread_reads SET user_id = $1 WHERE user_id = $2 AND thread_id NOT IN (SELECT r.thread_id FROM thread_reads r WHERE r.user_id = $1)",
         "UPDATE users SET referent_id = (SELECT c.referent_id FROM users c WHERE c.id = $2) WHERE id = $1 AND referent_id IS NULL",
     ] {
-        sqlx::query(statement).bind(kept).bind(closed).execute(&mut *tx).await.map_err(internal)?;
+        sqlx::query(statement).bind(kept).bind(closed).execute(&mut *tx).await?;
     }
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(closed).execute(&mut *tx).await.map_err(internal)?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(closed).execute(&mut *tx).await?;
     sqlx::query("UPDATE account_tokens SET superseded_at = $1 WHERE user_id = $2 AND used_at IS NULL AND superseded_at IS NULL")
         .bind(now)
         .bind(closed)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if !request.is_empty() {
         sqlx::query("UPDATE merge_requests SET status = 'merged' WHERE id = $1 AND status = 'open'")
             .bind(request)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     let detail = format!("{} ({}) fusionné dans {} ({})", closed_account.name, closed_account.email, kept_account.name, kept_account.email);
-    audit::record(&mut tx, &me.user_id, Some(kept), "fusionner", &reason, &detail).await.map_err(internal)?;
-    audit::record(&mut tx, &me.user_id, Some(closed), "fusionner", &reason, &detail).await.map_err(internal)?;
-    outbox::enqueue(&mut tx, &merged_email(&state.config.base_url, &kept_account.email, &closed_account.email)).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &me.user_id, Some(kept), "fusionner", &reason, &detail).await?;
+    audit::record(&mut tx, &me.user_id, Some(closed), "fusionner", &reason, &detail).await?;
+    outbox::enqueue(&mut tx, &merged_email(&state.config.base_url, &kept_account.email, &closed_account.email)).await?;
+    tx.commit().await?;
     tracing::info!(actor = %me.user_id, kept, closed, "accounts merged");
     Ok(format!("Les comptes sont fusionnés : tout est maintenant sur le compte de {} ({}).", kept_account.name, kept_account.email))
 }
@@ -265,21 +257,19 @@ fn merged_email(base_url: &str, to: &str, closed_email: &str) -> OutgoingEmail {
 
 pub async fn close_request(state: &AppState, me: &SessionUser, id: &str, reason: &str) -> Result<(), AppError> {
     let reason = audit::reason(reason)?;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let existing: Option<String> = sqlx::query_scalar("SELECT existing_user_id FROM merge_requests WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let existing = existing.ok_or(AppError::NotFound)?;
     let closed = sqlx::query("UPDATE merge_requests SET status = 'rejected' WHERE id = $1 AND status = 'open'")
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if closed.rows_affected() != 1 {
         return Err(AppError::Conflict("Cette demande a déjà été traitée, peut-être par un autre conseiller.".into()));
     }
-    audit::record(&mut tx, &me.user_id, Some(&existing), "demande_fusion_traitee", &reason, "").await.map_err(internal)?;
-    tx.commit().await.map_err(internal)
+    audit::record(&mut tx, &me.user_id, Some(&existing), "demande_fusion_traitee", &reason, "").await?;
+    Ok(tx.commit().await?)
 }

@@ -13,9 +13,6 @@ use crate::error::AppError;
 use crate::project::ProjectState;
 use crate::state::AppState;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("beneficiary search", e)
-}
 
 /// The names a person is found by, folded.
 pub struct Names<'a> {
@@ -248,7 +245,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
                 for value in &binds.0 {
                     query = query.bind(value);
                 }
-                let candidates = query.fetch_all(db.pool()).await.map_err(internal)?;
+                let candidates = query.fetch_all(db.pool()).await?;
                 let exhausted = (candidates.len() as i64) < batch;
                 let Some(last) = candidates.last().cloned() else { break };
                 if filtered {
@@ -263,7 +260,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
                     for value in &binds.0 {
                         query = query.bind(value);
                     }
-                    ids.extend(query.fetch_all(db.pool()).await.map_err(internal)?);
+                    ids.extend(query.fetch_all(db.pool()).await?);
                 } else {
                     ids.extend(candidates.into_iter().map(|(id, _)| id));
                 }
@@ -283,7 +280,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
             for value in &binds.0 {
                 query = query.bind(value);
             }
-            query.fetch_all(db.pool()).await.map_err(internal)?
+            query.fetch_all(db.pool()).await?
         }
         other => {
             let mut binds = Binds::default();
@@ -301,23 +298,23 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
             for value in &binds.0 {
                 query = query.bind(value);
             }
-            query.fetch_all(db.pool()).await.map_err(internal)?
+            query.fetch_all(db.pool()).await?
         }
     };
     let mut page = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     for r in &rows {
-        let state: Option<String> = r.try_get("state").map_err(internal)?;
-        keys.push(r.try_get::<Option<String>, _>("search_name").map_err(internal)?.unwrap_or_default());
+        let state: Option<String> = r.try_get("state")?;
+        keys.push(r.try_get::<Option<String>, _>("search_name")?.unwrap_or_default());
         page.push(BeneficiaryRow {
-            id: r.try_get("id").map_err(internal)?,
-            name: r.try_get("display_name").map_err(internal)?,
-            email: r.try_get("email").map_err(internal)?,
-            birth_date: r.try_get("birth_date").map_err(internal)?,
+            id: r.try_get("id")?,
+            name: r.try_get("display_name")?,
+            email: r.try_get("email")?,
+            birth_date: r.try_get("birth_date")?,
             project_state: state.as_deref().and_then(ProjectState::parse),
-            referent_name: r.try_get("referent_name").map_err(internal)?,
-            activated: r.try_get::<Option<i64>, _>("activated_at").map_err(internal)?.is_some(),
-            closed: r.try_get::<Option<i64>, _>("closed_at").map_err(internal)?.is_some(),
+            referent_name: r.try_get("referent_name")?,
+            activated: r.try_get::<Option<i64>, _>("activated_at")?.is_some(),
+            closed: r.try_get::<Option<i64>, _>("closed_at")?.is_some(),
         });
     }
     let next = if page.len() as i64 > PAGE_SIZE {

@@ -14,9 +14,6 @@ use crate::mail::outbox;
 use crate::project::Transition;
 use crate::state::AppState;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("dashboard", e)
-}
 
 fn staff_item(r: &sqlx::any::AnyRow) -> Result<StaffItem, sqlx::Error> {
     Ok(StaffItem {
@@ -28,22 +25,17 @@ fn staff_item(r: &sqlx::any::AnyRow) -> Result<StaffItem, sqlx::Error> {
 
 /// Active advisors and administrators, by name.
 pub async fn advisors(db: &Db) -> Result<Vec<StaffItem>, AppError> {
-    sqlx::query("SELECT id, display_name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id")
+    let rows = sqlx::query("SELECT id, display_name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id")
         .fetch_all(db.pool())
-        .await
-        .map_err(internal)?
-        .iter()
-        .map(staff_item)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(internal)
+        .await?;
+    Ok(rows.iter().map(staff_item).collect::<Result<Vec<_>, _>>()?)
 }
 
 pub async fn dashboard(db: &Db, me: &SessionUser) -> Result<DashboardView, AppError> {
     let inbox = crate::messages::service::staff_inbox(db, me).await?;
     let open_duplicates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merge_requests WHERE status = 'open'")
         .fetch_one(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(DashboardView {
         me: StaffItem { id: me.user_id.clone(), name: me.display_name.clone(), role: me.role },
         inbox: inbox.into_iter().take(30).collect(),
@@ -63,11 +55,10 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     )
     .bind(id)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .ok_or(AppError::NotFound)?;
-    let get_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(internal);
-    let get_time = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(internal);
+    let get_text = |name: &str| row.try_get::<Option<String>, _>(name);
+    let get_time = |name: &str| row.try_get::<Option<i64>, _>(name);
     let nir_masked = get_text("nir_encrypted")?
         .and_then(|stored| state.config.secrets.decrypt_nir(&stored))
         .map(|nir: Nir| nir.masked());
@@ -87,24 +78,20 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
         .bind(id)
         .fetch_one(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     let attempts = sqlx::query("SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20")
         .bind(id)
         .fetch_all(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .iter()
         .map(|r| Ok(AttemptLine { at: r.try_get("at")?, outcome: r.try_get("outcome")? }))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(internal)?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let emails = sqlx::query(
         "SELECT to_address, subject, created_at, status, attempts, sent_at FROM outbox WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 50",
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .iter()
     .map(|r| {
         Ok(EmailLine {
@@ -116,19 +103,16 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
             sent_at: r.try_get("sent_at")?,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()
-    .map_err(internal)?;
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let deletion_requested_at: Option<i64> =
         sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte' ORDER BY created_at DESC LIMIT 1")
             .bind(id)
             .fetch_optional(db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
     let project_id: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     let project = match project_id {
         Some(project_id) => Some(crate::project::service::view(db, &project_id).await?),
         None => None,
@@ -142,22 +126,22 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     let _ = me;
     Ok(Beneficiary360 {
         id: id.to_string(),
-        name: row.try_get("display_name").map_err(internal)?,
+        name: row.try_get("display_name")?,
         civility: get_text("civility")?,
         first_name: get_text("first_name")?,
         birth_name: get_text("birth_name")?,
         usage_name: get_text("usage_name")?,
         birth_date: get_text("birth_date")?,
-        email: row.try_get("email").map_err(internal)?,
+        email: row.try_get("email")?,
         phone: get_text("phone")?,
         nir_masked,
         address: (!address.is_empty()).then_some(address),
-        created_at: row.try_get("created_at").map_err(internal)?,
+        created_at: row.try_get("created_at")?,
         activated_at: get_time("activated_at")?,
         last_login_at: get_time("last_login_at")?,
         locked_until: get_time("locked_until")?,
         locked: get_time("locked_until")?.is_some_and(|until| until > now_ms()),
-        failed_logins: row.try_get("failed_logins").map_err(internal)?,
+        failed_logins: row.try_get("failed_logins")?,
         open_sessions,
         closed_at: get_time("closed_at")?,
         merged_into,
@@ -185,15 +169,14 @@ async fn target(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Target, AppE
     let row = sqlx::query("SELECT email, first_name, display_name, activated_at, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'")
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
-    let display: String = row.try_get("display_name").map_err(internal)?;
+    let display: String = row.try_get("display_name")?;
     Ok(Target {
-        email: row.try_get("email").map_err(internal)?,
-        first_name: row.try_get::<Option<String>, _>("first_name").map_err(internal)?.unwrap_or(display),
-        activated: row.try_get::<Option<i64>, _>("activated_at").map_err(internal)?.is_some(),
-        closed: row.try_get::<Option<i64>, _>("closed_at").map_err(internal)?.is_some(),
+        email: row.try_get("email")?,
+        first_name: row.try_get::<Option<String>, _>("first_name")?.unwrap_or(display),
+        activated: row.try_get::<Option<i64>, _>("activated_at")?.is_some(),
+        closed: row.try_get::<Option<i64>, _>("closed_at")?.is_some(),
     })
 }
 
@@ -216,8 +199,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
         let project_id: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
             .bind(id)
             .fetch_optional(state.db.pool())
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| conflict("Cette personne n'a pas encore commencé de projet."))?;
         audit::reason(reason)?;
         crate::project::service::staff_transition(state, me, &project_id, transition, reason).await?;
@@ -225,7 +207,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
     }
     let reason = audit::reason(reason)?;
     let config = &state.config;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let person = target(&mut tx, id).await?;
     if person.closed {
         return Err(conflict("Ce compte est fermé (fusionné dans un autre) : agissez sur le compte conservé."));
@@ -235,17 +217,17 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             if person.activated {
                 return Err(conflict("Ce compte est déjà activé : envoyez plutôt un lien de réinitialisation du mot de passe."));
             }
-            let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await.map_err(internal)?;
+            let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await?;
             let email = emails::activation(&config.base_url, &person.email, &person.first_name, &token, config.activation_ttl_ms);
-            outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+            outbox::enqueue(&mut tx, &email).await?;
             (format!("envoyé à {}", person.email), format!("Un nouveau lien d'activation a été envoyé à {}.", person.email))
         }
         "envoyer_reinitialisation" => {
             if !person.activated {
                 return Err(conflict("Ce compte n'est pas encore activé : renvoyez plutôt le lien d'activation."));
             }
-            let token = tokens::issue(&mut tx, id, Purpose::Reset, config.reset_ttl_ms).await.map_err(internal)?;
-            outbox::enqueue(&mut tx, &emails::reset(&config.base_url, &person.email, &token, config.reset_ttl_ms)).await.map_err(internal)?;
+            let token = tokens::issue(&mut tx, id, Purpose::Reset, config.reset_ttl_ms).await?;
+            outbox::enqueue(&mut tx, &emails::reset(&config.base_url, &person.email, &token, config.reset_ttl_ms)).await?;
             (format!("envoyé à {}", person.email), format!("Un lien de réinitialisation du mot de passe a été envoyé à {}.", person.email))
         }
         "corriger_adresse" => {
@@ -266,17 +248,17 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
                         "Cette adresse est déjà celle d'un autre compte : cherchez-le, il s'agit peut-être d'un doublon à fusionner.",
                     ))
                 }
-                Err(e) => return Err(internal(e)),
+                Err(e) => return Err(AppError::from(e)),
             }
-            super::search::reindex(&mut tx, id).await.map_err(internal)?;
+            super::search::reindex(&mut tx, id).await?;
             let detail = format!("{} → {}", person.email, new_email.as_str());
             if person.activated {
                 (detail, format!("L'adresse est maintenant {}.", new_email.as_str()))
             } else {
                 // The earlier links went to the wrong address: a new one goes to the right one.
-                let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await.map_err(internal)?;
+                let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await?;
                 let email = emails::activation(&config.base_url, new_email.as_str(), &person.first_name, &token, config.activation_ttl_ms);
-                outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+                outbox::enqueue(&mut tx, &email).await?;
                 (
                     format!("{detail} ; lien d'activation envoyé"),
                     format!("L'adresse est maintenant {} et un nouveau lien d'activation y a été envoyé.", new_email.as_str()),
@@ -287,12 +269,11 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
+                .await?;
             (String::new(), "Le compte est débloqué : la personne peut se connecter dès maintenant.".to_string())
         }
         "fermer_sessions" => {
-            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(internal)?.rows_affected();
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             (format!("{ended} session(s)"), format!("{ended} session(s) fermée(s) : la personne devra se reconnecter partout."))
         }
         "attribuer_referent" => {
@@ -301,16 +282,15 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             )
             .bind(value)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
             let advisor = advisor.ok_or_else(|| value_error("Choisissez un conseiller dans la liste."))?;
-            sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await?;
             (advisor.clone(), format!("{advisor} est maintenant le conseiller référent."))
         }
         _ => return Err(AppError::BadRequest),
     };
-    audit::record(&mut tx, &me.user_id, Some(id), action, &reason, &detail).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &me.user_id, Some(id), action, &reason, &detail).await?;
+    tx.commit().await?;
     tracing::info!(actor = %me.user_id, beneficiary = %id, action, "support action");
     Ok(done)
 }

@@ -16,9 +16,6 @@ use crate::state::AppState;
 /// Longest note of a document request.
 pub const NOTE_MAX: usize = 1000;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("documents", e)
-}
 
 /// A beneficiary as staff actions need them: refused (not found) for any other kind of account.
 pub struct Beneficiary {
@@ -31,13 +28,12 @@ pub async fn beneficiary(db: &Db, id: &str) -> Result<Beneficiary, AppError> {
     let row = sqlx::query("SELECT id, display_name, email FROM users WHERE id = $1 AND role = 'beneficiary'")
         .bind(id)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(Beneficiary {
-        id: row.try_get("id").map_err(internal)?,
-        name: row.try_get("display_name").map_err(internal)?,
-        email: row.try_get("email").map_err(internal)?,
+        id: row.try_get("id")?,
+        name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
     })
 }
 
@@ -50,9 +46,8 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
     )
     .bind(beneficiary_id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
-    let documents = rows.iter().map(item).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+    .await?;
+    let documents = rows.iter().map(item).collect::<Result<Vec<_>, _>>()?;
     let rows = sqlx::query(
         "SELECT r.id, r.category, r.note, r.due_date, r.status, r.created_at, u.display_name \
          FROM document_requests r JOIN users u ON u.id = r.requested_by \
@@ -60,8 +55,7 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
     )
     .bind(beneficiary_id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let requests = rows
         .iter()
         .map(|r| -> Result<RequestItem, sqlx::Error> {
@@ -75,8 +69,7 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
                 created_at: r.try_get("created_at")?,
             })
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(internal)?;
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(DocumentsView { beneficiary_id: owner.id, beneficiary_name: owner.name, documents, requests })
 }
 
@@ -102,7 +95,7 @@ pub async fn put_all(state: &AppState, uploads: &[&Upload]) -> Result<Vec<String
         let key = format!("documents/{}", uuid::Uuid::new_v4());
         if let Err(e) = state.storage.put(&key, upload.bytes.clone()).await {
             remove_all(state, &keys).await;
-            return Err(internal(e));
+            return Err(AppError::internal("documents: file store", e));
         }
         keys.push(key);
     }
@@ -171,7 +164,7 @@ pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str,
     let request_id = Some(received.field("request_id")).filter(|r| !r.is_empty());
     let keys = put_all(state, &[upload]).await?;
     let result = async {
-        let mut tx = state.db.begin_write().await.map_err(internal)?;
+        let mut tx = state.db.begin_write().await?;
         let now = now_ms();
         if let Some(request_id) = &request_id {
             let answered = sqlx::query(
@@ -181,8 +174,7 @@ pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str,
             .bind(request_id)
             .bind(&owner.id)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
             if answered.rows_affected() != 1 {
                 return Err(AppError::Conflict("Cette demande de document n'existe pas ou a déjà reçu sa réponse : rechargez la page.".into()));
             }
@@ -194,12 +186,12 @@ pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str,
             message_id: None,
             request_id: request_id.as_deref(),
         };
-        let id = insert(&mut tx, &doc, upload, &keys[0], now).await.map_err(internal)?;
+        let id = insert(&mut tx, &doc, upload, &keys[0], now).await?;
         if actor.role != Role::Beneficiary {
             let email = super::emails::posted(&state.config.base_url, &owner.email);
-            outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+            outbox::enqueue(&mut tx, &email).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(id)
     }
     .await;
@@ -234,7 +226,7 @@ pub async fn request(state: &AppState, staff: &SessionUser, beneficiary_id: &str
     }
     let category = category.unwrap_or(Category::Other);
     let id = new_id();
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO document_requests (id, beneficiary_id, requested_by, category, note, due_date, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'demandee', $7)",
@@ -247,11 +239,10 @@ pub async fn request(state: &AppState, staff: &SessionUser, beneficiary_id: &str
     .bind(&due)
     .bind(now_ms())
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     let email = super::emails::requested(&state.config.base_url, &owner.email, category, due.as_deref());
-    outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    outbox::enqueue(&mut tx, &email).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -267,8 +258,7 @@ pub async fn stored_file(db: &Db, id: &str) -> Result<Option<StoredFile>, AppErr
     let row = sqlx::query("SELECT beneficiary_id, file_name, content_type, storage_key FROM documents WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     row.map(|r| -> Result<StoredFile, sqlx::Error> {
         Ok(StoredFile {
             beneficiary_id: r.try_get("beneficiary_id")?,
@@ -278,5 +268,5 @@ pub async fn stored_file(db: &Db, id: &str) -> Result<Option<StoredFile>, AppErr
         })
     })
     .transpose()
-    .map_err(internal)
+    .map_err(AppError::from)
 }

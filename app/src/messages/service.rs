@@ -15,9 +15,6 @@ use crate::mail::outbox;
 use crate::state::AppState;
 use super::emails::Audience;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("messages", e)
-}
 
 /// Unread messages of a thread for `$1` (the reader): written by someone else after their last read.
 const UNREAD: &str = "(SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_id <> $1 \
@@ -46,17 +43,14 @@ pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
     let rows = sqlx::query(&threads_query("t.beneficiary_id = $1", "t.last_message_at DESC, t.id"))
         .bind(&user.user_id)
         .fetch_all(db.pool())
-        .await
-        .map_err(internal)?;
-    let threads = rows.iter().map(summary).collect::<Result<Vec<_>, _>>().map_err(internal)?;
+        .await?;
+    let threads = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
     let services = sqlx::query("SELECT slug, name FROM services WHERE active = 1 ORDER BY name")
         .fetch_all(db.pool())
-        .await
-        .map_err(internal)?
+        .await?
         .iter()
         .map(|r| Ok(ServiceItem { slug: r.try_get("slug")?, name: r.try_get("name")? }))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(internal)?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Inbox { viewer_id: user.user_id.clone(), threads, services })
 }
 
@@ -74,8 +68,8 @@ fn assigned(staff: &SessionUser) -> &'static str {
 /// The threads assigned to a staff member, unread first, then the most recent.
 pub async fn staff_inbox(db: &Db, staff: &SessionUser) -> Result<Vec<ThreadSummary>, AppError> {
     let query = threads_query(assigned(staff), &format!("CASE WHEN {UNREAD} > 0 THEN 0 ELSE 1 END, t.last_message_at DESC, t.id"));
-    let rows = sqlx::query(&query).bind(&staff.user_id).fetch_all(db.pool()).await.map_err(internal)?;
-    rows.iter().map(summary).collect::<Result<Vec<_>, _>>().map_err(internal)
+    let rows = sqlx::query(&query).bind(&staff.user_id).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Unread messages for the header: in the beneficiary's threads, or in the threads assigned to
@@ -84,7 +78,7 @@ pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> 
     let filter = if user.role == Role::Beneficiary { "t.beneficiary_id = $1" } else { assigned(user) };
     // SUM of counts is NUMERIC on PostgreSQL: cast back to an integer on both.
     let query = format!("SELECT CAST(COALESCE(SUM({UNREAD}), 0) AS BIGINT) FROM threads t JOIN users u ON u.id = t.beneficiary_id WHERE {filter}");
-    let count: i64 = sqlx::query_scalar(&query).bind(&user.user_id).fetch_one(db.pool()).await.map_err(internal)?;
+    let count: i64 = sqlx::query_scalar(&query).bind(&user.user_id).fetch_one(db.pool()).await?;
     Ok(count)
 }
 
@@ -108,20 +102,19 @@ async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadHead, Ap
     )
     .bind(id)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .ok_or(AppError::NotFound)?;
-    let beneficiary_id: String = row.try_get("beneficiary_id").map_err(internal)?;
+    let beneficiary_id: String = row.try_get("beneficiary_id")?;
     if user.role == Role::Beneficiary && beneficiary_id != user.user_id {
         return Err(AppError::NotFound);
     }
     Ok(ThreadHead {
         beneficiary_id,
-        beneficiary_name: row.try_get("display_name").map_err(internal)?,
-        beneficiary_email: row.try_get("email").map_err(internal)?,
-        subject: row.try_get("subject").map_err(internal)?,
-        service_id: row.try_get("service_id").map_err(internal)?,
-        service_name: row.try_get("service_name").map_err(internal)?,
+        beneficiary_name: row.try_get("display_name")?,
+        beneficiary_email: row.try_get("email")?,
+        subject: row.try_get("subject")?,
+        service_id: row.try_get("service_id")?,
+        service_name: row.try_get("service_name")?,
     })
 }
 
@@ -133,8 +126,7 @@ pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, A
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let attachments = sqlx::query(
         "SELECT d.id, d.message_id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, u.display_name, u.role \
          FROM documents d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.uploaded_by \
@@ -142,27 +134,25 @@ pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, A
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut messages = Vec::new();
     let mut last = 0;
     for r in &rows {
-        let message_id: String = r.try_get("id").map_err(internal)?;
-        let author: String = r.try_get("author_id").map_err(internal)?;
-        let created_at: i64 = r.try_get("created_at").map_err(internal)?;
+        let message_id: String = r.try_get("id")?;
+        let author: String = r.try_get("author_id")?;
+        let created_at: i64 = r.try_get("created_at")?;
         last = last.max(created_at);
         let files = attachments
             .iter()
             .filter(|a| a.try_get::<Option<String>, _>("message_id").ok().flatten().as_deref() == Some(message_id.as_str()))
             .map(crate::documents::service::item)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+            .collect::<Result<Vec<_>, _>>()?;
         messages.push(MessageItem {
             id: message_id,
             mine: author == user.user_id,
-            author_name: r.try_get("display_name").map_err(internal)?,
-            from_staff: r.try_get::<String, _>("role").map_err(internal)? != Role::Beneficiary.as_str(),
-            body: r.try_get("body").map_err(internal)?,
+            author_name: r.try_get("display_name")?,
+            from_staff: r.try_get::<String, _>("role")? != Role::Beneficiary.as_str(),
+            body: r.try_get("body")?,
             created_at,
             attachments: files,
         });
@@ -175,8 +165,7 @@ pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, A
     .bind(&user.user_id)
     .bind(last)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(ThreadView {
         viewer_id: user.user_id.clone(),
         id: id.to_string(),
@@ -209,7 +198,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
         let service_id: Option<String> = if to == "referent" {
             None
         } else {
-            match sqlx::query_scalar::<_, String>("SELECT id FROM services WHERE slug = $1 AND active = 1").bind(&to).fetch_optional(db.pool()).await.map_err(internal)? {
+            match sqlx::query_scalar::<_, String>("SELECT id FROM services WHERE slug = $1 AND active = 1").bind(&to).fetch_optional(db.pool()).await? {
                 Some(id) => Some(id),
                 None => {
                     errors.push(("to".into(), "Choisissez à qui écrire.".into()));
@@ -227,10 +216,10 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
     let keys = put_all(state, &uploads).await?;
     let result = async {
         let now = now_ms();
-        let mut tx = db.begin_write().await.map_err(internal)?;
+        let mut tx = db.begin_write().await?;
         let (thread_id, beneficiary_id, notify) = match (&thread, new_thread) {
             (Some(head), _) => {
-                sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread_id).execute(&mut *tx).await.map_err(internal)?;
+                sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread_id).execute(&mut *tx).await?;
                 let notify = if user.role != Role::Beneficiary {
                     Notify { to: vec![head.beneficiary_email.clone()], audience: Audience::Beneficiary }
                 } else {
@@ -247,8 +236,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
                     .bind(&subject)
                     .bind(now)
                     .execute(&mut *tx)
-                    .await
-                    .map_err(internal)?;
+                    .await?;
                 let notify = staff_side(&mut tx, &user.user_id, service_id.as_deref()).await?;
                 (id, user.user_id.clone(), notify)
             }
@@ -262,8 +250,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
             .bind(&body)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
         let doc = NewDocument {
             beneficiary_id: &beneficiary_id,
             uploaded_by: &user.user_id,
@@ -272,7 +259,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
             request_id: None,
         };
         for (upload, key) in uploads.iter().zip(&keys) {
-            insert(&mut tx, &doc, upload, key, now).await.map_err(internal)?;
+            insert(&mut tx, &doc, upload, key, now).await?;
         }
         // The sender has read what they wrote.
         sqlx::query(
@@ -283,17 +270,16 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
         .bind(&user.user_id)
         .bind(now)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
         let base = &state.config.base_url;
         let link = match notify.audience {
             Audience::Beneficiary => format!("{base}/messages/{thread_id}"),
             Audience::Referent | Audience::Service => format!("{base}/conseiller/messages/{thread_id}"),
         };
         for to in &notify.to {
-            outbox::enqueue(&mut tx, &super::emails::waiting(to, &link, notify.audience)).await.map_err(internal)?;
+            outbox::enqueue(&mut tx, &super::emails::waiting(to, &link, notify.audience)).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(thread_id)
     }
     .await;
@@ -314,16 +300,14 @@ async fn staff_side(tx: &mut sqlx::AnyConnection, beneficiary_id: &str, service_
             )
             .bind(service_id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(internal)?,
+            .await?,
             Audience::Service,
         ),
         None => (
             sqlx::query_scalar::<_, String>("SELECT r.email FROM users b JOIN users r ON r.id = b.referent_id WHERE b.id = $1")
                 .bind(beneficiary_id)
                 .fetch_optional(&mut *tx)
-                .await
-                .map_err(internal)?
+                .await?
                 .into_iter()
                 .collect(),
             Audience::Referent,

@@ -30,8 +30,7 @@ pub async fn legal_page(page: String) -> Result<LegalText, AppError> {
                 )
                 .bind(document)
                 .fetch_one(state.db.pool())
-                .await
-                .map_err(|e| AppError::internal("legal page", e))?;
+                .await?;
                 let since = if row.2 == 0 { "27/11/2026".to_string() } else { crate::domain::date::paris_date(row.2) };
                 (Some(format!("Version {} — en vigueur depuis le {since}", row.0)), (row.2 != 0).then_some(row.1))
             }

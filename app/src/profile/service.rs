@@ -14,9 +14,6 @@ use crate::state::AppState;
 /// An email-change link works this long.
 pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::internal("profile", e)
-}
 
 pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
     let row = sqlx::query(
@@ -25,15 +22,14 @@ pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
     )
     .bind(user_id)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .ok_or(AppError::NotFound)?;
     let mut values = Vec::new();
     for (name, _, _) in FIELDS {
         let value = if *name == "seniority_years" {
-            row.try_get::<Option<i64>, _>(*name).map_err(internal)?.map(|v| v.to_string())
+            row.try_get::<Option<i64>, _>(*name)?.map(|v| v.to_string())
         } else {
-            row.try_get::<Option<String>, _>(*name).map_err(internal)?
+            row.try_get::<Option<String>, _>(*name)?
         };
         values.push((name.to_string(), value.unwrap_or_default()));
     }
@@ -45,18 +41,16 @@ pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
     .bind(user_id)
     .bind(now)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .flatten();
     let deletion_requested_at: Option<i64> =
         sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte' ORDER BY created_at DESC LIMIT 1")
             .bind(user_id)
             .fetch_optional(db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
     Ok(ProfileView {
-        display_name: row.try_get("display_name").map_err(internal)?,
-        email: row.try_get("email").map_err(internal)?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
         values,
         pending_email,
         deletion_requested_at,
@@ -111,8 +105,7 @@ pub async fn save(db: &Db, user_id: &str, values: &[(&str, String)]) -> Result<u
     .bind(field("highest_diploma"))
     .bind(user_id)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(get(db, user_id).await?.completion())
 }
 
@@ -127,15 +120,14 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
     ])?;
     let email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("new_email".into(), m.into())]))?;
     let stored: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(state.db.pool()).await.map_err(internal)?;
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(state.db.pool()).await?;
     if !password::verify(&state.hashing, stored, password_text).await? {
         return Err(AppError::Validation(vec![("password".into(), "Ce mot de passe n'est pas le bon.".into())]));
     }
     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
         .bind(email.normalized())
         .fetch_optional(state.db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     match taken {
         Some(id) if id == user_id => {
             return Err(AppError::Validation(vec![("new_email".into(), "C'est déjà l'adresse de votre compte.".into())]))
@@ -148,9 +140,9 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         }
         None => {}
     }
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
-    let token = tokens::issue(&mut tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL_MS).await.map_err(internal)?;
-    tokens::set_payload(&mut tx, &token, email.as_str()).await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
+    let token = tokens::issue(&mut tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL_MS).await?;
+    tokens::set_payload(&mut tx, &token, email.as_str()).await?;
     let link = format!("{}/profil/courriel/{token}", state.config.base_url);
     let message = build(
         email.as_str(),
@@ -162,14 +154,14 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         Some(("Confirmer cette adresse", &link)),
         FOOTER,
     );
-    outbox::enqueue(&mut tx, &message).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    outbox::enqueue(&mut tx, &message).await?;
+    tx.commit().await?;
     Ok(email.as_str().to_string())
 }
 
 /// Uses an email-change link: the account takes the new address, the old one is told.
 pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<String, AppError> {
-    let problem = tokens::check(&state.db, token, Purpose::EmailChange).await.map_err(internal)?;
+    let problem = tokens::check(&state.db, token, Purpose::EmailChange).await?;
     if let Err(problem) = problem {
         return Err(AppError::Conflict(match problem {
             tokens::LinkProblem::Used => "Ce lien a déjà servi : votre nouvelle adresse est enregistrée.".to_string(),
@@ -178,11 +170,11 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<Strin
             tokens::LinkProblem::Unknown => "Ce lien n'est pas reconnu : copiez-le en entier depuis le courriel.".to_string(),
         }));
     }
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
-    let new_email = tokens::payload(&mut tx, token).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    let user_id = tokens::consume(&mut tx, token, Purpose::EmailChange).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin_write().await?;
+    let new_email = tokens::payload(&mut tx, token).await?.ok_or(AppError::NotFound)?;
+    let user_id = tokens::consume(&mut tx, token, Purpose::EmailChange).await?.ok_or(AppError::NotFound)?;
     let email = Email::parse(&new_email).map_err(|_| AppError::Internal)?;
-    let old: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await.map_err(internal)?;
+    let old: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await?;
     let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3")
         .bind(email.as_str())
         .bind(email.normalized())
@@ -192,7 +184,7 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<Strin
     if updated.is_err() {
         return Err(AppError::Conflict("Cette adresse est entre-temps devenue celle d'un autre compte : elle ne peut pas être utilisée.".into()));
     }
-    crate::dashboard::search::reindex(&mut tx, &user_id).await.map_err(internal)?;
+    crate::dashboard::search::reindex(&mut tx, &user_id).await?;
     let notice = build(
         &old,
         "L'adresse de votre compte Passerelle a changé",
@@ -203,19 +195,18 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<Strin
         None,
         FOOTER,
     );
-    outbox::enqueue(&mut tx, &notice).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    outbox::enqueue(&mut tx, &notice).await?;
+    tx.commit().await?;
     Ok(email.as_str().to_string())
 }
 
 /// Files a deletion request, once: a second request while one is open answers the first's date.
 pub async fn request_deletion(db: &Db, user_id: &str) -> Result<i64, AppError> {
-    let mut tx = db.begin_write().await.map_err(internal)?;
+    let mut tx = db.begin_write().await?;
     let open: Option<i64> = sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte'")
         .bind(user_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if let Some(at) = open {
         return Ok(at);
     }
@@ -225,9 +216,8 @@ pub async fn request_deletion(db: &Db, user_id: &str) -> Result<i64, AppError> {
         .bind(user_id)
         .bind(now)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+        .await?;
+    tx.commit().await?;
     Ok(now)
 }
 
@@ -238,10 +228,10 @@ pub async fn open_deletion_requests(db: &Db) -> Result<Vec<(String, String, i64)
          WHERE d.status = 'ouverte' ORDER BY d.created_at",
     )
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
-    rows.iter()
+    .await?;
+    let requests = rows
+        .iter()
         .map(|r| Ok((r.try_get("user_id")?, r.try_get("display_name")?, r.try_get("created_at")?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(internal)
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(requests)
 }

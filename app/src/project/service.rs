@@ -15,9 +15,6 @@ use crate::state::AppState;
 /// Longest reason or request text accepted.
 pub const REASON_MAX: usize = 2000;
 
-fn internal(e: sqlx::Error) -> AppError {
-    AppError::internal("projects: database", e)
-}
 
 fn parse_draft(json: &str) -> Draft {
     serde_json::from_str(json).unwrap_or_default()
@@ -43,8 +40,7 @@ async fn ensure(db: &Db, owner_id: &str) -> Result<(), AppError> {
     .bind(owner_id)
     .bind(now)
     .execute(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -53,8 +49,7 @@ pub async fn mine(db: &Db, user: &SessionUser) -> Result<ProjectView, AppError> 
     let id: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
         .bind(&user.user_id)
         .fetch_one(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
     view(db, &id).await
 }
 
@@ -66,8 +61,7 @@ pub async fn view(db: &Db, id: &str) -> Result<ProjectView, AppError> {
     )
     .bind(id)
     .fetch_optional(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .ok_or(AppError::NotFound)?;
     let events = sqlx::query(
         "SELECT e.created_at, e.kind, e.reason, u.display_name, u.role FROM project_events e \
@@ -75,8 +69,7 @@ pub async fn view(db: &Db, id: &str) -> Result<ProjectView, AppError> {
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?
+    .await?
     .iter()
     .map(|r| {
         Ok(ProjectEvent {
@@ -87,19 +80,18 @@ pub async fn view(db: &Db, id: &str) -> Result<ProjectView, AppError> {
             actor_role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Advisor),
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()
-    .map_err(internal)?;
-    let state: String = row.try_get("state").map_err(internal)?;
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let state: String = row.try_get("state")?;
     Ok(ProjectView {
-        id: row.try_get("id").map_err(internal)?,
-        owner_id: row.try_get("beneficiary_id").map_err(internal)?,
-        owner_name: row.try_get("display_name").map_err(internal)?,
+        id: row.try_get("id")?,
+        owner_id: row.try_get("beneficiary_id")?,
+        owner_name: row.try_get("display_name")?,
         state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
-        version: row.try_get("version").map_err(internal)?,
-        draft: parse_draft(&row.try_get::<String, _>("draft").map_err(internal)?),
-        updated_at: row.try_get("updated_at").map_err(internal)?,
-        submitted_at: row.try_get("submitted_at").map_err(internal)?,
-        reopen_requested_at: row.try_get("reopen_requested_at").map_err(internal)?,
+        version: row.try_get("version")?,
+        draft: parse_draft(&row.try_get::<String, _>("draft")?),
+        updated_at: row.try_get("updated_at")?,
+        submitted_at: row.try_get("submitted_at")?,
+        reopen_requested_at: row.try_get("reopen_requested_at")?,
         events,
     })
 }
@@ -136,16 +128,14 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
         .bind(&user.user_id)
         .bind(base_version)
         .execute(db.pool())
-        .await
-        .map_err(internal)?;
+        .await?;
         if updated.rows_affected() == 1 {
             return Ok(Saved { version: base_version + 1, saved_at: now });
         }
         let row = sqlx::query("SELECT state, version, draft, updated_at FROM projects WHERE beneficiary_id = $1")
             .bind(&user.user_id)
             .fetch_optional(db.pool())
-            .await
-            .map_err(internal)?;
+            .await?;
         let Some(row) = row else {
             if attempt == 0 {
                 ensure(db, &user.user_id).await?;
@@ -153,15 +143,15 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
             }
             return Err(AppError::NotFound);
         };
-        let state = ProjectState::parse(&row.try_get::<String, _>("state").map_err(internal)?).ok_or(AppError::Internal)?;
+        let state = ProjectState::parse(&row.try_get::<String, _>("state")?).ok_or(AppError::Internal)?;
         if !state.editable() {
             return Err(AppError::Conflict(locked_message(state)));
         }
-        let stored = parse_draft(&row.try_get::<String, _>("draft").map_err(internal)?);
+        let stored = parse_draft(&row.try_get::<String, _>("draft")?);
         if stored == draft {
             return Ok(Saved {
-                version: row.try_get("version").map_err(internal)?,
-                saved_at: row.try_get("updated_at").map_err(internal)?,
+                version: row.try_get("version")?,
+                saved_at: row.try_get("updated_at")?,
             });
         }
         return Err(AppError::Conflict(STALE.into()));
@@ -188,19 +178,18 @@ async fn load(conn: &mut sqlx::AnyConnection, condition: &str, value: &str) -> R
     ))
     .bind(value)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     let Some(row) = row else { return Ok(None) };
-    let state: String = row.try_get("state").map_err(internal)?;
+    let state: String = row.try_get("state")?;
     Ok(Some(Locked {
-        id: row.try_get("id").map_err(internal)?,
+        id: row.try_get("id")?,
         state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
-        version: row.try_get("version").map_err(internal)?,
-        draft: parse_draft(&row.try_get::<String, _>("draft").map_err(internal)?),
-        owner_id: row.try_get("beneficiary_id").map_err(internal)?,
-        owner_name: row.try_get("display_name").map_err(internal)?,
-        owner_email: row.try_get("email").map_err(internal)?,
-        referent_email: row.try_get("referent_email").map_err(internal)?,
+        version: row.try_get("version")?,
+        draft: parse_draft(&row.try_get::<String, _>("draft")?),
+        owner_id: row.try_get("beneficiary_id")?,
+        owner_name: row.try_get("display_name")?,
+        owner_email: row.try_get("email")?,
+        referent_email: row.try_get("referent_email")?,
     }))
 }
 
@@ -226,8 +215,7 @@ async fn record_event(
     .bind(reason)
     .bind(now)
     .execute(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -246,8 +234,7 @@ async fn move_state(conn: &mut sqlx::AnyConnection, project: &Locked, to: Projec
     .bind(project.state.as_str())
     .bind(project.version)
     .execute(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(updated.rows_affected() == 1)
 }
 
@@ -257,7 +244,7 @@ fn changed_meanwhile() -> AppError {
 
 pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Result<(), AppError> {
     ensure(&state.db, &user.user_id).await?;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(Transition::Submit) else {
         return Err(AppError::Conflict(locked_message(project.state)));
@@ -278,9 +265,9 @@ pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Resul
     record_event(&mut tx, &project, &user.user_id, Transition::Submit.as_str(), to, None, now).await?;
     if let Some(referent) = &project.referent_email {
         let email = super::emails::to_referent(&state.config.base_url, referent, &project.owner_name, "soumettre", &project.id);
-        outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+        outbox::enqueue(&mut tx, &email).await?;
     }
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     tracing::info!(project = %project.id, "project submitted");
     Ok(())
 }
@@ -291,7 +278,7 @@ fn reason_of(field: &str, text: &str, required: bool, missing: &str) -> Result<O
 
 pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &str) -> Result<(), AppError> {
     let message = reason_of("message", message, false, "")?;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
     match project.state {
         ProjectState::Submitted | ProjectState::UnderReview => {}
@@ -307,14 +294,13 @@ pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &s
         .bind(now)
         .bind(&project.id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     record_event(&mut tx, &project, &user.user_id, "reouverture_demandee", project.state, message.as_deref(), now).await?;
     if let Some(referent) = &project.referent_email {
         let email = super::emails::to_referent(&state.config.base_url, referent, &project.owner_name, "reouverture_demandee", &project.id);
-        outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
+        outbox::enqueue(&mut tx, &email).await?;
     }
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -330,7 +316,7 @@ pub async fn staff_transition(
         _ => "Indiquez la raison de la décision : elle sera montrée à la personne.",
     };
     let reason = reason_of("reason", reason, transition.needs_reason(), missing)?;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    let mut tx = state.db.begin_write().await?;
     let project = load(&mut tx, "p.id", id).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(transition) else {
         return Err(AppError::Conflict(format!(
@@ -345,11 +331,10 @@ pub async fn staff_transition(
     record_event(&mut tx, &project, &staff.user_id, transition.as_str(), to, reason.as_deref(), now).await?;
     let detail = format!("{} → {}", project.state.label(), to.label());
     crate::dashboard::audit::record(&mut tx, &staff.user_id, Some(&project.owner_id), transition.as_str(), reason.as_deref().unwrap_or(""), &detail)
-        .await
-        .map_err(internal)?;
+        .await?;
     let email = super::emails::to_beneficiary(&state.config.base_url, &project.owner_email, transition.as_str());
-    outbox::enqueue(&mut tx, &email).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    outbox::enqueue(&mut tx, &email).await?;
+    tx.commit().await?;
     tracing::info!(project = %project.id, owner = %project.owner_id, transition = transition.as_str(), "project transition");
     Ok(())
 }
@@ -362,18 +347,17 @@ pub async fn list(db: &Db) -> Result<Vec<ProjectSummary>, AppError> {
          WHEN 'brouillon' THEN 3 ELSE 4 END, p.updated_at DESC LIMIT 200",
     )
     .fetch_all(db.pool())
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.iter()
         .map(|r| {
-            let state: String = r.try_get("state").map_err(internal)?;
+            let state: String = r.try_get("state")?;
             Ok(ProjectSummary {
-                id: r.try_get("id").map_err(internal)?,
-                owner_name: r.try_get("display_name").map_err(internal)?,
+                id: r.try_get("id")?,
+                owner_name: r.try_get("display_name")?,
                 state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
-                updated_at: r.try_get("updated_at").map_err(internal)?,
-                submitted_at: r.try_get("submitted_at").map_err(internal)?,
-                reopen_requested_at: r.try_get("reopen_requested_at").map_err(internal)?,
+                updated_at: r.try_get("updated_at")?,
+                submitted_at: r.try_get("submitted_at")?,
+                reopen_requested_at: r.try_get("reopen_requested_at")?,
             })
         })
         .collect()
