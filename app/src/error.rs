@@ -123,21 +123,6 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::AppError;
-    use std::sync::{Arc, Mutex};
-
-    /// What the log subscriber writes, kept for the test to read.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn query_that_fails() -> Result<(), sqlx::Error> {
         Err(sqlx::Error::RowNotFound)
@@ -145,10 +130,10 @@ mod tests {
 
     #[test]
     fn a_database_error_met_by_a_question_mark_is_internal_and_logged_with_the_file_and_line_of_that_question_mark() {
-        // Arrange
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        // Arrange: the log goes to a file of its own (`&File` is a writer, so `Arc<File>` is one).
+        let path = std::env::temp_dir().join(format!("passerelle-error-log-{}.txt", std::process::id()));
+        let file = std::sync::Arc::new(std::fs::File::create(&path).unwrap());
+        let subscriber = tracing_subscriber::fmt().with_writer(file).with_ansi(false).finish();
         let caller = || -> Result<(), AppError> {
             query_that_fails()?;
             Ok(())
@@ -160,7 +145,8 @@ mod tests {
 
         // Assert
         assert_eq!(result, Err(AppError::Internal), "the browser sees the opaque error only");
-        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
         assert!(text.contains(&format!("src/error.rs:{line_of_the_question_mark}")), "the log names where: {text}");
         assert!(text.contains("no rows returned"), "the log keeps the cause: {text}");
     }
