@@ -23,6 +23,10 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A project save made from an older version than the one stored (another window or device
+    /// saved meanwhile): the page shows both and lets the person choose. Answered with 409.
+    #[error("Votre projet a été modifié depuis une autre fenêtre ou un autre appareil. Comparez les deux versions et choisissez celle à garder : rien n'a été écrasé.")]
+    Stale,
     /// Something failed on our side; the cause is in the server's log, not here.
     #[error("Le service rencontre un problème passager. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
     Internal,
@@ -40,6 +44,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A refusal naming one field and what to fix there, in French.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![(field.into(), message.into())])
+    }
+
     /// Logs an internal failure with its cause chain and returns the opaque error the browser sees.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
@@ -57,7 +66,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Stale => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -5,6 +5,9 @@
 // so that the same assertions hold in the JavaScript-off engines.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { consoleErrors } from './console.mjs';
 import { waitFor } from './wait.mjs';
@@ -427,6 +430,56 @@ export async function failedLogin(browser, baseUrl, js, email, password) {
 
 
 // ---------------------------------------------------------------------------------------------
+// The project
+
+/** A project with every section filled in: the text fields, then the choices (radio values). */
+export const COMPLETE_PROJECT = {
+  employeur: 'Boulangerie Martin',
+  siret: '732 829 320 00074',
+  date_entree: '01/09/2015',
+  poste: 'Vendeuse',
+  metier_intitule: 'Infirmière',
+  metier_description: 'Soins et accompagnement des patients.',
+  organisme: 'IFSI de Lyon',
+  numero_declaration: '11751234575',
+  certification: "Diplôme d'État d'infirmier",
+  code_certification: 'RNCP8940',
+  date_debut: '01/09/2027',
+  date_fin: '01/07/2030',
+  heures_centre: '2100',
+  cout_pedagogique: '24 000',
+  motivation: 'Depuis toujours je veux soigner.',
+};
+export const PROJECT_CHOICES = { contrat: 'cdi', modalite: 'presentiel' };
+
+// ---------------------------------------------------------------------------------------------
+// Files and forms
+
+/** A file on disk for the browser to pick: a small PDF or PNG (checked by content on the server). */
+export function fileToPick(name, kind) {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'passerelle-e2e-'));
+  const file = path.join(folder, name);
+  const head = kind === 'png' ? Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') : Buffer.from('%PDF-1.7\n');
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.alloc(200_000, 0x61)]));
+  return file;
+}
+
+/** Picks files in a file input (WebDriver sends their paths, one per line). */
+export async function pickFiles(browser, selector, files) {
+  await (await browser.$(selector)).addValue(files.join('\n'));
+}
+
+/** With JavaScript, waits until the page's code handles the forms (the page's chunk may arrive
+ * after the rest of the page is interactive, later in WebKit). */
+export async function formsReady(browser, js, selector) {
+  if (!js) return;
+  await waitFor(async () => (await browser.$(selector).getAttribute('data-ready')) === 'on', {
+    timeout: 20_000,
+    message: `the form ${selector} to be handled by the page (data-ready="on")`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The advisor account scripts/test.sh creates with `passerelle admin create`
 
 export const ADVISOR_PASSWORD = 'conseiller des chemins de traverse';
@@ -436,25 +489,38 @@ export async function advisorCookie(baseUrl) {
   const link = process.env.E2E_ADVISOR_SETUP_LINK;
   const email = process.env.E2E_ADVISOR_EMAIL;
   assert.ok(link && email, 'E2E_ADVISOR_SETUP_LINK and E2E_ADVISOR_EMAIL (set by scripts/test.sh)');
-  const post = (endpoint, fields, cookie = '') =>
-    fetch(`${baseUrl}/api/${endpoint}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body: new URLSearchParams(fields),
-    });
-  const login = () => post('session/login', { email, password: ADVISOR_PASSWORD });
-  let response = await login();
-  if (response.status !== 200) {
-    // First use: choose the password with the set-up link (single use), then log in.
-    const token = link.split('/').pop();
-    const setup = await post('account/reset-password', { token, password: ADVISOR_PASSWORD, password_confirm: ADVISOR_PASSWORD });
-    assert.equal(setup.status, 200, `the advisor set-up link works (${await setup.text()})`);
-    response = await login();
-  }
-  assert.equal(response.status, 200, 'the advisor logs in');
-  const cookie = response.headers.getSetCookie().find((c) => c.startsWith('passerelle_session='));
-  assert.ok(cookie, 'the advisor gets a session cookie');
-  const header = cookie.split(';')[0];
-  return (endpoint, fields) => post(endpoint, fields, header);
+  return (await staffSession(baseUrl, email, link, ADVISOR_PASSWORD)).post;
 }
 
+/** Posts a server function's fields from Node, with a session's cookie header if any. */
+export const postFields = (baseUrl, endpoint, fields, cookie = '') =>
+  fetch(`${baseUrl}/api/${endpoint}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams(fields),
+  });
+
+/**
+ * A staff member's session from Node: `{ cookie, post(endpoint, fields) }`. On first use the
+ * password is chosen with the set-up link `passerelle admin create` printed (single use).
+ */
+export async function staffSession(baseUrl, email, link, password) {
+  const login = () => postFields(baseUrl, 'session/login', { email, password });
+  let response = await login();
+  if (response.status !== 200) {
+    const token = link.split('/').pop();
+    const setup = await postFields(baseUrl, 'account/reset-password', { token, password, password_confirm: password });
+    assert.equal(setup.status, 200, `the set-up link of ${email} works (${await setup.text()})`);
+    response = await login();
+  }
+  assert.equal(response.status, 200, `${email} logs in`);
+  const cookie = sessionCookieOf(response);
+  return { cookie, post: (endpoint, fields) => postFields(baseUrl, endpoint, fields, cookie) };
+}
+
+/** The `passerelle_session=…` cookie header a login answer set. */
+export function sessionCookieOf(response) {
+  const cookie = response.headers.getSetCookie().find((c) => c.startsWith('passerelle_session='));
+  assert.ok(cookie, 'a session cookie');
+  return cookie.split(';')[0];
+}

@@ -15,12 +15,15 @@ import assert from 'node:assert/strict';
 
 import {
   ANSWER_TIMEOUT,
+  COMPLETE_PROJECT,
+  PROJECT_CHOICES,
   advisorCookie,
   assertNoConsoleErrors,
   button,
   loginAs,
   newActiveAccount,
   open,
+  postFields,
   textOf,
   waitForPath,
   waitForText,
@@ -69,12 +72,7 @@ async function rememberSession(browser) {
 
 /** Calls a server function from Node with the browser's session cookie. */
 async function asBrowser(browser, baseUrl, endpoint, fields = {}) {
-  const cookie = `${SESSION_COOKIE}=${sessionOf.get(browser)}`;
-  const response = await fetch(`${baseUrl}/api/${endpoint}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams(fields),
-  });
+  const response = await postFields(baseUrl, endpoint, fields, `${SESSION_COOKIE}=${sessionOf.get(browser)}`);
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 
@@ -172,25 +170,6 @@ async function saveForm(browser, js) {
   }
 }
 
-
-const COMPLETE = {
-  employeur: 'Boulangerie Martin',
-  siret: '732 829 320 00074',
-  date_entree: '01/09/2015',
-  poste: 'Vendeuse',
-  metier_intitule: 'Infirmière',
-  metier_description: 'Soins et accompagnement des patients.',
-  organisme: 'IFSI de Lyon',
-  numero_declaration: '11751234575',
-  certification: "Diplôme d'État d'infirmier",
-  code_certification: 'RNCP8940',
-  date_debut: '01/09/2027',
-  date_fin: '01/07/2030',
-  heures_centre: '2100',
-  cout_pedagogique: '24 000',
-  motivation: 'Depuis toujours je veux soigner.',
-};
-const CHOICES = { contrat: 'cdi', modalite: 'presentiel' };
 
 const jsOnly = ({ js }) => (js ? null : 'saving as you type needs JavaScript; the plain form is covered by the submission spec');
 
@@ -426,10 +405,10 @@ export default [
       const consoleErrors = await watchConsole(browser, js);
       await onProjectPage(browser, baseUrl, js);
       if (js) await auditPage(browser, 'Mon projet', 'the project form');
-      for (const [key, value] of Object.entries(COMPLETE)) await (await field(browser, key)).setValue(value);
-      for (const [key, value] of Object.entries(CHOICES)) await choose(browser, engine, key, value);
+      for (const [key, value] of Object.entries(COMPLETE_PROJECT)) await (await field(browser, key)).setValue(value);
+      for (const [key, value] of Object.entries(PROJECT_CHOICES)) await choose(browser, engine, key, value);
       await saveForm(browser, js);
-      await waitForServerText(browser, baseUrl, 'motivation', COMPLETE.motivation);
+      await waitForServerText(browser, baseUrl, 'motivation', COMPLETE_PROJECT.motivation);
 
       await (await browser.$('//a[normalize-space()="Vérifier et soumettre"]')).click();
       await waitForPath(browser, '/projet/recapitulatif');

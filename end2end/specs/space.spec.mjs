@@ -4,18 +4,17 @@
 // creates (E2E_ADVISOR_*), logged in from Node and then in the browser.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
 import {
   ADVISOR_PASSWORD,
   advisorCookie,
   assertNoConsoleErrors,
   button,
+  fileToPick,
+  formsReady,
   loginAs,
   newActiveAccount,
   open,
+  pickFiles,
   settle,
   submitLogin,
   textOf,
@@ -25,20 +24,6 @@ import {
 } from '../lib/app.mjs';
 import { auditPage } from '../lib/axe.mjs';
 import { waitFor } from '../lib/wait.mjs';
-
-/** A file on disk for the browser to pick: a small PDF or PNG (checked by content on the server). */
-function fileToPick(name, kind) {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'passerelle-e2e-'));
-  const file = path.join(folder, name);
-  const head = kind === 'png' ? Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') : Buffer.from('%PDF-1.7\n');
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.alloc(200_000, 0x61)]));
-  return file;
-}
-
-/** Picks files in a file input (WebDriver sends their paths, one per line). */
-async function pickFiles(browser, selector, files) {
-  await (await browser.$(selector)).addValue(files.join('\n'));
-}
 
 /** Watches the upload status area for a progress bar, however briefly it shows. */
 async function watchProgress(browser) {
@@ -50,15 +35,6 @@ async function watchProgress(browser) {
   });
 }
 
-/** With JavaScript, waits until the page's code handles the forms (the page's chunk may arrive
- * after the rest of the page is interactive, later in WebKit). */
-async function formsReady(browser, js, selector) {
-  if (!js) return;
-  await waitFor(async () => (await browser.$(selector).getAttribute('data-ready')) === 'on', {
-    timeout: 20_000,
-    message: `the form ${selector} to be handled by the page (data-ready="on")`,
-  });
-}
 
 
 /** The logged-in beneficiary's id, from the page's own server function. */

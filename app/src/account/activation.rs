@@ -117,12 +117,9 @@ pub mod service {
             ("email", new_email, "Indiquez la bonne adresse électronique."),
             ("password", &password_text, "Indiquez le mot de passe choisi à l'inscription."),
         ])?;
-        let new_email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("email".into(), m.into())]))?;
+        let new_email = Email::parse(new_email).map_err(|m| AppError::invalid("email", m))?;
         if !password::verify(&state.hashing, Some(account.password_hash), password_text).await? {
-            return Err(AppError::Validation(vec![(
-                "password".into(),
-                "Ce mot de passe n'est pas celui choisi à l'inscription.".into(),
-            )]));
+            return Err(AppError::invalid("password", "Ce mot de passe n'est pas celui choisi à l'inscription."));
         }
         within_limit(state, &user_id).await?;
         let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3 AND activated_at IS NULL")
@@ -134,10 +131,7 @@ pub mod service {
         match updated {
             Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppError::Validation(vec![(
-                    "email".into(),
-                    "Cette adresse est déjà celle d'un autre compte. Indiquez une autre adresse.".into(),
-                )]))
+                return Err(AppError::invalid("email", "Cette adresse est déjà celle d'un autre compte. Indiquez une autre adresse."))
             }
             Err(e) => return Err(AppError::from(e)),
         }

@@ -51,7 +51,7 @@ pub async fn login(#[server(default)] email: String, #[server(default)] password
 #[server(endpoint = "session/accept-terms")]
 pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> Result<LoginOutcome, AppError> {
     let result = if accept != "on" {
-        Err(AppError::Validation(vec![("accept".into(), "Cochez la case pour accepter les nouvelles conditions.".into())]))
+        Err(AppError::invalid("accept", "Cochez la case pour accepter les nouvelles conditions."))
     } else {
         service::accept_terms(&crate::state::app_state(), &ticket).await
     };
@@ -71,7 +71,7 @@ pub mod service {
 
 
     fn refused() -> AppError {
-        AppError::Validation(vec![("email".into(), BAD_CREDENTIALS.into())])
+        AppError::invalid("email", BAD_CREDENTIALS)
     }
 
     /// How long an account waits after `failures` consecutive failures: none before 5, then

@@ -215,9 +215,6 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
-    fn field(name: &str, message: &str) -> AppError {
-        AppError::Validation(vec![(name.into(), message.into())])
-    }
 
     pub fn today() -> (i32, u32, u32) {
         let now = time::OffsetDateTime::now_utc();
@@ -228,12 +225,12 @@ pub mod service {
         let db = &state.db;
         let secrets = &state.config.secrets;
         if form.website.as_deref().is_some_and(|w| !w.is_empty()) {
-            return Err(field("robot", "La vérification anti-robot a échoué. Rechargez la page et réessayez."));
+            return Err(AppError::invalid("robot", "La vérification anti-robot a échoué. Rechargez la page et réessayez."));
         }
         let valid = super::validate(&form, today()).map_err(AppError::Validation)?;
         let personal = [valid.first_name.as_str(), valid.birth_name.as_str(), valid.email.as_str(), &valid.birth_date.iso()];
         if let Some(problem) = hashing::problem_with_new_password(&valid.password, &personal) {
-            return Err(field("password", problem));
+            return Err(AppError::invalid("password", problem));
         }
         let robot = match (&form.robot_solution, &form.robot_token, &form.robot_answer) {
             (Some(solution), _, _) if !solution.is_empty() => robot::verify_solution(db, secrets, solution).await,
@@ -242,8 +239,8 @@ pub mod service {
         }?;
         match robot {
             Ok(()) => {}
-            Err(RobotProblem::Expired) => return Err(field("robot", "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).")),
-            Err(_) => return Err(field("robot", "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.")),
+            Err(RobotProblem::Expired) => return Err(AppError::invalid("robot", "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).")),
+            Err(_) => return Err(AppError::invalid("robot", "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.")),
         }
 
         // Counted once the input is valid and the robot check passed: typos cost nothing.
@@ -346,9 +343,9 @@ pub mod service {
 
     pub async fn request_merge(state: &AppState, ticket_text: &str, contact: &str, message: &str) -> Result<String, AppError> {
         let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
-        let contact = Email::parse(contact).map_err(|m| AppError::Validation(vec![("contact_email".into(), m.into())]))?;
+        let contact = Email::parse(contact).map_err(|m| AppError::invalid("contact_email", m))?;
         if message.chars().count() > 2000 {
-            return Err(AppError::Validation(vec![("message".into(), "Votre message est trop long (2 000 caractères au plus).".into())]));
+            return Err(AppError::invalid("message", "Votre message est trop long (2 000 caractères au plus)."));
         }
         if !rate_limit::allow(&state.db, &format!("merge:{user_id}"), 3, 86_400_000)
             .await?

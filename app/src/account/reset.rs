@@ -47,7 +47,7 @@ pub mod service {
     pub async fn request(state: &AppState, email: &str) -> Result<ResetRequested, AppError> {
         let answer = ResetRequested { valid_minutes: state.config.reset_ttl_ms / 60_000 };
         let Ok(email) = Email::parse(email) else {
-            return Err(AppError::Validation(vec![("email".into(), Email::parse(email).unwrap_err().into())]));
+            return Err(AppError::invalid("email", Email::parse(email).unwrap_err()));
         };
         let account: Option<(String, String)> = sqlx::query_as("SELECT id, email FROM users WHERE email_normalized = $1")
             .bind(email.normalized())

@@ -13,9 +13,6 @@ use crate::mail::outbox;
 use crate::state::{AppConfig, AppState};
 
 
-fn field(name: &str, message: &str) -> AppError {
-    AppError::Validation(vec![(name.into(), message.into())])
-}
 
 pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> {
     let memberships: Vec<(String, String)> =
@@ -110,7 +107,7 @@ pub async fn new_staff(
 fn staff_role(role: &str) -> Result<Role, AppError> {
     match Role::parse(role) {
         Some(role @ (Role::Advisor | Role::Admin)) => Ok(role),
-        _ => Err(field("role", "Choisissez conseiller ou administrateur.")),
+        _ => Err(AppError::invalid("role", "Choisissez conseiller ou administrateur.")),
     }
 }
 
@@ -119,7 +116,7 @@ async fn service_id(conn: &mut sqlx::AnyConnection, slug: &str) -> Result<String
         .bind(slug)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| field("service", "Choisissez un service dans la liste."))
+        .ok_or_else(|| AppError::invalid("service", "Choisissez un service dans la liste."))
 }
 
 pub async fn create_staff_member(state: &AppState, me: &SessionUser, email: &str, name: &str, role: &str, service: &str) -> Result<String, AppError> {
@@ -141,7 +138,7 @@ pub async fn create_staff_member(state: &AppState, me: &SessionUser, email: &str
     let services = if service.is_empty() { Vec::new() } else { vec![service_id(&mut tx, service).await?] };
     let (user_id, _) = match new_staff(&mut tx, &state.config, &email, &name, role, &services).await {
         Ok(created) => created,
-        Err(NewStaffError::EmailTaken) => return Err(field("email", "Cette adresse est déjà celle d'un compte.")),
+        Err(NewStaffError::EmailTaken) => return Err(AppError::invalid("email", "Cette adresse est déjà celle d'un compte.")),
         Err(NewStaffError::Database(e)) => return Err(AppError::from(e)),
     };
     let detail = format!("{name} ({}), {}", email.as_str(), role_label(role));
@@ -327,7 +324,7 @@ pub async fn publish(state: &AppState, me: &SessionUser, document: &str, version
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(field("version", "Cette version a déjà été publiée : indiquez un autre numéro."))
+            return Err(AppError::invalid("version", "Cette version a déjà été publiée : indiquez un autre numéro."))
         }
         Err(e) => return Err(AppError::from(e)),
     }

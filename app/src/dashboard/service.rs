@@ -184,9 +184,6 @@ fn conflict(message: &str) -> AppError {
     AppError::Conflict(message.into())
 }
 
-fn value_error(message: &str) -> AppError {
-    AppError::Validation(vec![("value".into(), message.into())])
-}
 
 /// Runs one support action and answers what was done, in French.
 pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str, reason: &str, value: &str) -> Result<String, AppError> {
@@ -231,9 +228,9 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             (format!("envoyé à {}", person.email), format!("Un lien de réinitialisation du mot de passe a été envoyé à {}.", person.email))
         }
         "corriger_adresse" => {
-            let new_email = Email::parse(value).map_err(value_error)?;
+            let new_email = Email::parse(value).map_err(|m| AppError::invalid("value", m))?;
             if new_email.normalized() == person.email.to_lowercase() {
-                return Err(value_error("C'est déjà l'adresse de ce compte."));
+                return Err(AppError::invalid("value", "C'est déjà l'adresse de ce compte."));
             }
             let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3")
                 .bind(new_email.as_str())
@@ -244,7 +241,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             match updated {
                 Ok(_) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(value_error(
+                    return Err(AppError::invalid("value", 
                         "Cette adresse est déjà celle d'un autre compte : cherchez-le, il s'agit peut-être d'un doublon à fusionner.",
                     ))
                 }
@@ -283,7 +280,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             .bind(value)
             .fetch_optional(&mut *tx)
             .await?;
-            let advisor = advisor.ok_or_else(|| value_error("Choisissez un conseiller dans la liste."))?;
+            let advisor = advisor.ok_or_else(|| AppError::invalid("value", "Choisissez un conseiller dans la liste."))?;
             sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await?;
             (advisor.clone(), format!("{advisor} est maintenant le conseiller référent."))
         }

@@ -159,7 +159,7 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
     let mut received = Received::default();
     let mut file_count = 0usize;
     let mut total = 0usize;
-    let too_much = || AppError::Validation(vec![("file".into(), "Cet envoi dépasse la taille totale permise (5 fichiers de 10 Mo au plus).".into())]);
+    let too_much = || AppError::invalid("file", "Cet envoi dépasse la taille totale permise (5 fichiers de 10 Mo au plus).");
     while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         let name = field.name().unwrap_or_default().to_string();
         match field.file_name().map(str::to_string) {
@@ -172,7 +172,7 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
                     }
                     text.extend_from_slice(&chunk);
                     if text.len() > MAX_TEXT_CHARS * 4 {
-                        return Err(AppError::Validation(vec![(name, "Ce texte est trop long.".into())]));
+                        return Err(AppError::invalid(&name, "Ce texte est trop long."));
                     }
                 }
                 let text = String::from_utf8(text).map_err(|_| AppError::BadRequest)?;

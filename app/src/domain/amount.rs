@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An amount in euro cents, from 0 to 1,000,000 €.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64")]
 pub struct Euros(pub i64);
 
 impl Euros {
@@ -52,6 +53,7 @@ impl Euros {
 
 /// A whole number of hours, from 0 to 10,000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32")]
 pub struct Hours(pub u32);
 
 impl Hours {

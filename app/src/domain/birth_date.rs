@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::date::{CalendarDate, INVALID_DATE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "super::DateFields")]
 pub struct BirthDate {
     pub year: i32,
     pub month: u32,

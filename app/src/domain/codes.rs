@@ -9,6 +9,7 @@ fn compact_upper(input: &str) -> String {
 
 /// A ROME code: a letter from A to N and four digits (`M1805`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RomeCode(String);
 
 impl RomeCode {
@@ -29,6 +30,7 @@ impl RomeCode {
 
 /// A certification code: `RNCP` or `RS` followed by its number (`RNCP34567`, `RS5678`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct CertificationCode(String);
 
 impl CertificationCode {
@@ -48,6 +50,7 @@ impl CertificationCode {
 
 /// The training body's "numéro de déclaration d'activité": 11 digits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ActivityNumber(String);
 
 impl ActivityNumber {

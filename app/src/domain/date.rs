@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A real calendar date, as typed in a form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "super::DateFields")]
 pub struct CalendarDate {
     pub year: i32,
     pub month: u32,

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// An email address as typed (trimmed), with a lower-case form used for uniqueness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {

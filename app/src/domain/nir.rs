@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A valid NIR, stored without spaces, letters upper-case (`2A`/`2B` for Corsica).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Nir(String);
 
 /// Never print a NIR by accident (logs, panics): `Debug` shows it masked.

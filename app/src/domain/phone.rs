@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stored in E.164 form: `+33612345678`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
 impl Phone {

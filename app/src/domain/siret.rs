@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Siret(String);
 
 /// La Poste's establishments share one SIREN and follow their own rule (digit sum divisible by 5).

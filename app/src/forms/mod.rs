@@ -52,10 +52,10 @@ pub use server::{plain_form_post, respond};
 pub fn text_of(field: &str, text: &str, required: bool, missing: &str, max_chars: usize) -> Result<Option<String>, AppError> {
     let text = text.trim();
     if text.is_empty() {
-        return if required { Err(AppError::Validation(vec![(field.into(), missing.into())])) } else { Ok(None) };
+        return if required { Err(AppError::invalid(field, missing)) } else { Ok(None) };
     }
     if text.chars().count() > max_chars {
-        return Err(AppError::Validation(vec![(field.into(), format!("Ce texte dépasse {max_chars} caractères : raccourcissez-le."))]));
+        return Err(AppError::invalid(field, format!("Ce texte dépasse {max_chars} caractères : raccourcissez-le.")));
     }
     Ok(Some(text.to_string()))
 }

@@ -118,11 +118,11 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         ("new_email", new_email, "Indiquez votre nouvelle adresse électronique."),
         ("password", &password_text, "Saisissez votre mot de passe actuel."),
     ])?;
-    let email = Email::parse(new_email).map_err(|m| AppError::Validation(vec![("new_email".into(), m.into())]))?;
+    let email = Email::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
     let stored: Option<String> =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(state.db.pool()).await?;
     if !password::verify(&state.hashing, stored, password_text).await? {
-        return Err(AppError::Validation(vec![("password".into(), "Ce mot de passe n'est pas le bon.".into())]));
+        return Err(AppError::invalid("password", "Ce mot de passe n'est pas le bon."));
     }
     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
         .bind(email.normalized())
@@ -130,13 +130,10 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         .await?;
     match taken {
         Some(id) if id == user_id => {
-            return Err(AppError::Validation(vec![("new_email".into(), "C'est déjà l'adresse de votre compte.".into())]))
+            return Err(AppError::invalid("new_email", "C'est déjà l'adresse de votre compte."))
         }
         Some(_) => {
-            return Err(AppError::Validation(vec![(
-                "new_email".into(),
-                "Cette adresse est déjà celle d'un autre compte. Si c'est aussi le vôtre, écrivez à votre conseiller pour réunir les deux comptes.".into(),
-            )]))
+            return Err(AppError::invalid("new_email", "Cette adresse est déjà celle d'un autre compte. Si c'est aussi le vôtre, écrivez à votre conseiller pour réunir les deux comptes."))
         }
         None => {}
     }

@@ -441,7 +441,7 @@ impl Autosave {
                     self.save_now();
                 }
             }
-            Err(AppError::Conflict(_)) => match super::my_project().await {
+            Err(AppError::Stale | AppError::Conflict(_)) => match super::my_project().await {
                 _ if !self.alive() => {}
                 Ok(project) if project.state.editable() => {
                     let mine = self.draft_untracked();

@@ -191,9 +191,6 @@ pub struct Saved {
     pub saved_at: i64,
 }
 
-/// The message of a refused save when the project changed elsewhere since `version`.
-pub const STALE: &str = "Votre projet a été modifié depuis une autre fenêtre ou un autre appareil. Comparez les deux versions et choisissez celle à garder : rien n'a été écrasé.";
-
 /// The logged-in beneficiary's project (created empty on first visit).
 #[server(endpoint = "project/get")]
 pub async fn my_project() -> Result<ProjectView, AppError> {

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_navigate;
 use super::autosave::{Autosave, Conflict, Status};
 use super::fields::{self, Draft, FieldDef, Kind, EXPECTED_ATTACHMENTS, SECTIONS};
 use super::recap::{state_sentence, History, Recap};
-use super::{my_project, ProjectState, ProjectView, RequestReopening, Saved, STALE};
+use super::{my_project, ProjectState, ProjectView, RequestReopening, Saved};
 use crate::account::space::Refused;
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;
@@ -51,7 +51,7 @@ fn flash_draft(flash: &Flash) -> Draft {
 fn Editor(project: ProjectView, flash: Option<Flash>) -> impl IntoView {
     let answer: Option<Result<Saved, AppError>> = flash.as_ref().and_then(|f| f.answer());
     let (shown, conflict, notice) = match (&answer, &flash) {
-        (Some(Err(AppError::Conflict(m))), Some(f)) if m == STALE => {
+        (Some(Err(AppError::Stale)), Some(f)) => {
             let mine = flash_draft(f);
             (mine.clone(), Some(Conflict { server_version: project.version, server: project.draft.clone(), mine }), None)
         }

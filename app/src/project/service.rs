@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::fields::{self, Draft};
-use super::{ProjectEvent, ProjectState, ProjectSummary, ProjectView, Saved, Transition, STALE};
+use super::{ProjectEvent, ProjectState, ProjectSummary, ProjectView, Saved, Transition};
 use crate::account::{Role, SessionUser};
 use crate::db::{new_id, now_ms, Db};
 use crate::error::AppError;
@@ -154,7 +154,7 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
                 saved_at: row.try_get("updated_at")?,
             });
         }
-        return Err(AppError::Conflict(STALE.into()));
+        return Err(AppError::Stale);
     }
     Err(AppError::Internal)
 }
