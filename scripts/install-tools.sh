@@ -26,6 +26,13 @@ install_build_tools() {
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
+  # rustup's minimal profile leaves them out; the test command checks the formatting.
+  for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+      log "adding the $component component"
+      rustup component add "$component"
+    fi
+  done
 
   if ! have cargo-leptos || ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     log "building cargo-leptos $CARGO_LEPTOS_VERSION (no_downloads) — 15 to 25 minutes on 2 cores"

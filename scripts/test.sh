@@ -35,6 +35,15 @@ else
   banner "################################################################################"
 fi
 
+# --- Formatting ---------------------------------------------------------------------------------
+bold "== Formatting (cargo fmt --all --check, rustfmt.toml) =="
+if cargo fmt --all --check >/dev/null; then
+  outcome[fmt]=passed
+else
+  cargo fmt --all --check | head -40
+  outcome[fmt]="FAILED (run cargo fmt --all)"; status=1
+fi
+
 # --- Rust: unit + integration ------------------------------------------------------------------
 # Not --workspace: building `frontend` alongside would switch on app's `hydrate` feature next to
 # `ssr` (Cargo unifies features), and the server would then run browser-only code paths.
@@ -114,6 +123,7 @@ fi
 
 # --- Summary -----------------------------------------------------------------------------------
 banner "================================ SUMMARY ================================"
+printf '  %-34s %s\n' "Formatting (cargo fmt)" "${outcome[fmt]}"
 printf '  %-34s %s\n' "Rust unit + integration tests" "${outcome[rust]}"
 printf '  %-34s %s\n' "  database backend SQLite" "${outcome[sqlite]}"
 printf '  %-34s %s\n' "  database backend PostgreSQL" "${outcome[postgres]}"

@@ -75,9 +75,7 @@ impl AppError {
     /// The message for one field, if this is a validation error that names it.
     pub fn field(&self, name: &str) -> Option<&str> {
         match self {
-            AppError::Validation(fields) => {
-                fields.iter().find(|(f, _)| f == name).map(|(_, m)| m.as_str())
-            }
+            AppError::Validation(fields) => fields.iter().find(|(f, _)| f == name).map(|(_, m)| m.as_str()),
             _ => None,
         }
     }

@@ -32,11 +32,7 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{
-    error::ErrorPage,
-    home::HomePage,
-    not_found::NotFoundPage,
-};
+use crate::pages::{error::ErrorPage, home::HomePage, not_found::NotFoundPage};
 
 /// The HTML document around every page. On the server it also sets the Content-Security-Policy
 /// with this response's nonce, so the hydration script is the only inline script allowed.
@@ -165,11 +161,7 @@ macro_rules! lazy_pages {
 // file: pages that share components share a chunk.
 lazy_pages!(
     LegalRoute,
-    [
-        ("/cgu", pages::legal::TermsPage),
-        ("/confidentialite", pages::legal::PrivacyPage),
-        ("/accessibilite", pages::legal::AccessibilityPage),
-    ],
+    [("/cgu", pages::legal::TermsPage), ("/confidentialite", pages::legal::PrivacyPage), ("/accessibilite", pages::legal::AccessibilityPage),],
     pages::legal::ContactPage
 );
 lazy_pages!(

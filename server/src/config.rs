@@ -100,10 +100,7 @@ impl Default for Settings {
                 dev_mode: true,
                 request_timeout_ms: 15_000,
             },
-            database: DatabaseSettings {
-                url: "sqlite://data/passerelle.db".into(),
-                max_connections: 10,
-            },
+            database: DatabaseSettings { url: "sqlite://data/passerelle.db".into(), max_connections: 10 },
             mail: MailSettings {
                 transport: "mailbox".into(),
                 from: "Passerelle <ne-pas-repondre@passerelle.example>".into(),
@@ -126,18 +123,9 @@ impl Default for Settings {
                 s3_access_key_id: String::new(),
                 s3_secret_access_key: String::new(),
             },
-            session: SessionSettings {
-                idle_timeout_minutes: 30,
-                absolute_timeout_hours: 12,
-            },
-            accounts: AccountSettings {
-                activation_link_hours: 48,
-                reset_link_minutes: 60,
-                registrations_per_ip_per_hour: 10,
-            },
-            security: SecuritySettings {
-                secret_key: DEV_SECRET_KEY.into(),
-            },
+            session: SessionSettings { idle_timeout_minutes: 30, absolute_timeout_hours: 12 },
+            accounts: AccountSettings { activation_link_hours: 48, reset_link_minutes: 60, registrations_per_ip_per_hour: 10 },
+            security: SecuritySettings { secret_key: DEV_SECRET_KEY.into() },
         }
     }
 }
@@ -240,29 +228,22 @@ impl Settings {
     }
 
     pub fn from_toml(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let mut table: toml::Table = toml::from_str(text)
-            .map_err(|e| error("", format!("Leptos.toml: {}", e.message())))?;
-        let defaults = toml::Table::try_from(Settings::default())
-            .map_err(|e| error("", e.to_string()))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| error("", format!("Leptos.toml: {}", e.message())))?;
+        let defaults = toml::Table::try_from(Settings::default()).map_err(|e| error("", e.to_string()))?;
         for (section, keys) in &defaults {
             let Some(keys) = keys.as_table() else { continue };
             for (key, default) in keys {
                 let full = format!("{section}.{key}");
                 let Some(raw) = env(&env_name(&full)) else { continue };
-                let value = parse_env_value(&raw, default).ok_or_else(|| {
-                    error(&full, format!("{raw:?} is not a {}", default.type_str()))
-                })?;
-                let section_table = table
-                    .entry(section.clone())
-                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let value = parse_env_value(&raw, default).ok_or_else(|| error(&full, format!("{raw:?} is not a {}", default.type_str())))?;
+                let section_table = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
                 if let Some(t) = section_table.as_table_mut() {
                     t.insert(key.clone(), value);
                 }
             }
         }
-        let settings: Settings = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| error("", format!("Leptos.toml: {}", e.message())))?;
+        let settings: Settings =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| error("", format!("Leptos.toml: {}", e.message())))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -283,10 +264,7 @@ impl Settings {
             return Err(error("database.max_connections", "must be at least 1"));
         }
         if self.mail_transport()? == MailTransportKind::Mailbox && !self.server.dev_mode {
-            return Err(error(
-                "mail.transport",
-                "\"mailbox\" keeps emails in the database and only exists in development mode; use \"smtp\"",
-            ));
+            return Err(error("mail.transport", "\"mailbox\" keeps emails in the database and only exists in development mode; use \"smtp\""));
         }
         self.smtp_tls()?;
         if lettre_mailbox(&self.mail.from).is_none() {
@@ -304,10 +282,7 @@ impl Settings {
         if self.storage_backend()? == StorageBackend::S3 {
             let endpoint = &self.storage.s3_endpoint;
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(error(
-                    "storage.s3_endpoint",
-                    "with backend \"s3\", set the store's address, starting with http:// or https://",
-                ));
+                return Err(error("storage.s3_endpoint", "with backend \"s3\", set the store's address, starting with http:// or https://"));
             }
             if self.storage.s3_bucket.trim().is_empty() {
                 return Err(error("storage.s3_bucket", "with backend \"s3\", name the bucket"));
@@ -316,11 +291,7 @@ impl Settings {
                 return Err(error("storage.s3_region", "with backend \"s3\", name the region (e.g. \"us-east-1\")"));
             }
             if self.storage.s3_access_key_id.is_empty() != self.storage.s3_secret_access_key.is_empty() {
-                let missing = if self.storage.s3_access_key_id.is_empty() {
-                    "storage.s3_access_key_id"
-                } else {
-                    "storage.s3_secret_access_key"
-                };
+                let missing = if self.storage.s3_access_key_id.is_empty() { "storage.s3_access_key_id" } else { "storage.s3_secret_access_key" };
                 return Err(error(missing, "the access key id and the secret access key go together"));
             }
         }
@@ -339,9 +310,7 @@ impl Settings {
         if self.accounts.reset_link_minutes < 1 {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
-        if !self.server.dev_mode
-            && (self.security.secret_key == DEV_SECRET_KEY || self.security.secret_key.chars().count() < 32)
-        {
+        if !self.server.dev_mode && (self.security.secret_key == DEV_SECRET_KEY || self.security.secret_key.chars().count() < 32) {
             return Err(error(
                 "security.secret_key",
                 "outside development mode, set a random secret of 32 characters or more (e.g. `openssl rand -base64 48`)",
@@ -356,10 +325,7 @@ impl Settings {
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.server
-            .listen
-            .parse()
-            .map_err(|_| error("server.listen", format!("{:?} is not an address such as 127.0.0.1:3000", self.server.listen)))
+        self.server.listen.parse().map_err(|_| error("server.listen", format!("{:?} is not an address such as 127.0.0.1:3000", self.server.listen)))
     }
 
     pub fn mail_transport(&self) -> Result<MailTransportKind, ConfigError> {
@@ -405,13 +371,11 @@ impl Settings {
 
     /// `Secure` cookies everywhere except development over plain http on this machine.
     pub fn secure_cookies(&self) -> bool {
-        let local_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-            .iter()
-            .any(|prefix| {
-                self.server.base_url == *prefix
-                    || self.server.base_url.starts_with(&format!("{prefix}:"))
-                    || self.server.base_url.starts_with(&format!("{prefix}/"))
-            });
+        let local_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"].iter().any(|prefix| {
+            self.server.base_url == *prefix
+                || self.server.base_url.starts_with(&format!("{prefix}:"))
+                || self.server.base_url.starts_with(&format!("{prefix}/"))
+        });
         !(self.server.dev_mode && local_http)
     }
 
@@ -523,11 +487,7 @@ mod tests {
         let production = "[server]\ndev_mode = false\nbase_url = \"https://passerelle.example\"\n[mail]\ntransport = \"smtp\"\n";
         let err = Settings::from_toml(production, no_env).unwrap_err();
         assert_eq!(err.key, "security.secret_key", "the development secret is refused in production");
-        let settings = Settings::from_toml(
-            &format!("{production}[security]\nsecret_key = \"{}\"\n", "x".repeat(40)),
-            no_env,
-        )
-        .unwrap();
+        let settings = Settings::from_toml(&format!("{production}[security]\nsecret_key = \"{}\"\n", "x".repeat(40)), no_env).unwrap();
         assert!(settings.secure_cookies());
     }
 
@@ -570,15 +530,17 @@ mod tests {
     #[test]
     fn the_s3_backend_is_set_from_the_environment_and_builds_a_store() {
         let env = |name: &str| {
-            Some(match name {
-                "PASSERELLE_STORAGE_BACKEND" => "s3",
-                "PASSERELLE_STORAGE_S3_ENDPOINT" => "http://127.0.0.1:9000",
-                "PASSERELLE_STORAGE_S3_BUCKET" => "passerelle",
-                "PASSERELLE_STORAGE_S3_ACCESS_KEY_ID" => "AKID",
-                "PASSERELLE_STORAGE_S3_SECRET_ACCESS_KEY" => "not-in-messages",
-                _ => return None,
-            }
-            .to_string())
+            Some(
+                match name {
+                    "PASSERELLE_STORAGE_BACKEND" => "s3",
+                    "PASSERELLE_STORAGE_S3_ENDPOINT" => "http://127.0.0.1:9000",
+                    "PASSERELLE_STORAGE_S3_BUCKET" => "passerelle",
+                    "PASSERELLE_STORAGE_S3_ACCESS_KEY_ID" => "AKID",
+                    "PASSERELLE_STORAGE_S3_SECRET_ACCESS_KEY" => "not-in-messages",
+                    _ => return None,
+                }
+                .to_string(),
+            )
         };
 
         let settings = Settings::from_toml("", env).unwrap();

@@ -65,18 +65,10 @@ async fn answer_in_time(State(timeout): State<Duration>, request: Request<Body>,
     if app::documents::files::MULTIPART_ENDPOINTS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "(no route: fallback)".to_string());
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "(no route: fallback)".to_string());
     let method = request.method().clone();
     let wants_json = request.uri().path().starts_with("/api/")
-        && !request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
+        && !request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -88,21 +80,12 @@ async fn answer_in_time(State(timeout): State<Duration>, request: Request<Body>,
 
 /// The 503 of [`answer_in_time`].
 fn too_slow(wants_json: bool) -> Response {
-    let headers = [
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        (header::RETRY_AFTER, HeaderValue::from_static("30")),
-    ];
+    let headers = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store")), (header::RETRY_AFTER, HeaderValue::from_static("30"))];
     if wants_json {
         let body = serde_json::to_string(&app::error::AppError::Unavailable).unwrap_or_default();
         return (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        headers,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        TOO_SLOW_PAGE,
-    )
-        .into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], TOO_SLOW_PAGE).into_response()
 }
 
 /// Plain HTML with the site's stylesheet: it must show even when the application cannot render.
@@ -142,12 +125,8 @@ async fn attach_session(State(state): State<AppState>, mut request: Request<Body
     let path = request.uri().path();
     let is_static = path.starts_with(&format!("/{}/", state.leptos_options.site_pkg_dir)) || path == "/healthz";
     if !is_static {
-        let token = request
-            .headers()
-            .get(header::COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(session::token_from_cookie_header)
-            .map(str::to_string);
+        let token =
+            request.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(session::token_from_cookie_header).map(str::to_string);
         if let Some(token) = token {
             // The session-expiry watcher polls this: it must not keep the session alive.
             let activity = request.uri().path() != "/api/session/time";
@@ -158,7 +137,8 @@ async fn attach_session(State(state): State<AppState>, mut request: Request<Body
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the session");
-                    return (StatusCode::SERVICE_UNAVAILABLE, "Le service est momentanément indisponible. Réessayez dans quelques minutes.").into_response();
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Le service est momentanément indisponible. Réessayez dans quelques minutes.")
+                        .into_response();
                 }
             }
         }
@@ -250,20 +230,13 @@ fn read_to_the_end(request: Request<Body>) -> Request<Body> {
 /// Headers on every response. Pages rendered by Leptos set their own CSP with a nonce; the
 /// default here (no inline script at all) covers everything else.
 fn with_security_headers(router: Router) -> Router {
-    let default_csp = HeaderValue::from_str(&content_security_policy(None, None))
-        .expect("the CSP is a valid header value");
+    let default_csp = HeaderValue::from_str(&content_security_policy(None, None)).expect("the CSP is a valid header value");
     router
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, default_csp))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // Reset and activation links carry tokens: a URL never leaves for another site. Same-origin
         // requests keep their Referer, which plain form posts (JavaScript off) use to come back.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),

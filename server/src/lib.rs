@@ -79,9 +79,7 @@ pub async fn start(
     shutdown_signal: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
 ) -> Result<Running, StartError> {
     let addr = settings.listen_addr().map_err(|e| StartError::Config(e.to_string()))?;
-    let db = Db::connect(&settings.database.url, settings.database.max_connections)
-        .await
-        .map_err(StartError::Database)?;
+    let db = Db::connect(&settings.database.url, settings.database.max_connections).await.map_err(StartError::Database)?;
     db.migrate().await.map_err(StartError::Migration)?;
     match app::dashboard::search::index_missing(&db).await {
         Ok(0) => {}
@@ -110,9 +108,7 @@ pub async fn start(
         hashing: Arc::new(Semaphore::new(hashing_slots())),
         storage,
     };
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Listen { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
 
     let (shutdown, stopped) = watch::channel(false);
@@ -130,10 +126,7 @@ pub async fn start(
         let graceful = async move {
             let _ = stopped_http.wait_for(|stop| *stop).await;
         };
-        if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(graceful)
-            .await
-        {
+        if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(graceful).await {
             tracing::error!(error = %e, "HTTP server stopped with an error");
         }
     });

@@ -45,13 +45,13 @@ impl MailWorker {
                     SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&mail.smtp_host),
                     SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&mail.smtp_host)
                         .map_err(|e| format!("invalid setting mail.smtp_host: {e}"))?,
-                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.smtp_host)
-                        .map_err(|e| format!("invalid setting mail.smtp_host: {e}"))?,
+                    SmtpTls::Tls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.smtp_host).map_err(|e| format!("invalid setting mail.smtp_host: {e}"))?
+                    }
                 };
                 let mut builder = builder.port(mail.smtp_port).timeout(Some(Duration::from_secs(15)));
                 if !mail.smtp_username.is_empty() {
-                    builder = builder
-                        .credentials(Credentials::new(mail.smtp_username.clone(), mail.smtp_password.clone()));
+                    builder = builder.credentials(Credentials::new(mail.smtp_username.clone(), mail.smtp_password.clone()));
                 }
                 Transport::Smtp(builder.build())
             }
@@ -106,8 +106,7 @@ impl MailWorker {
         let recorded = match outcome {
             Ok(()) => outbox::mark_sent(&self.db, &email.id).await,
             Err((error, retryable)) => {
-                let retry_at = (retryable && email.attempts < i64::from(self.max_attempts))
-                    .then(|| now_ms() + self.backoff_ms(email.attempts));
+                let retry_at = (retryable && email.attempts < i64::from(self.max_attempts)).then(|| now_ms() + self.backoff_ms(email.attempts));
                 tracing::warn!(email_id = %email.id, attempts = email.attempts, %error,
                     will_retry = retry_at.is_some(), "mail worker: delivery failed");
                 outbox::mark_attempt_failed(&self.db, &email.id, &error, retry_at).await

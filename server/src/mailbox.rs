@@ -12,10 +12,7 @@ use app::mail::outbox;
 use app::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/dev/mailbox", get(list))
-        .route("/dev/mailbox/{id}", get(show))
-        .route("/dev/mailbox/{id}/html", get(show_html))
+    Router::new().route("/dev/mailbox", get(list)).route("/dev/mailbox/{id}", get(show)).route("/dev/mailbox/{id}/html", get(show_html))
 }
 
 /// Escapes text and turns each http(s) address in it into a link.
@@ -78,8 +75,10 @@ async fn list(State(state): State<AppState>) -> Response {
     if emails.is_empty() {
         body.push_str("<p>Aucun courriel pour l'instant.</p>");
     } else {
-        body.push_str("<table class=\"table\"><thead><tr><th scope=\"col\">Destinataire</th>\
-            <th scope=\"col\">Objet</th><th scope=\"col\">État</th></tr></thead><tbody>");
+        body.push_str(
+            "<table class=\"table\"><thead><tr><th scope=\"col\">Destinataire</th>\
+            <th scope=\"col\">Objet</th><th scope=\"col\">État</th></tr></thead><tbody>",
+        );
         for email in &emails {
             body.push_str(&format!(
                 "<tr><td>{}</td><td><a href=\"/dev/mailbox/{}\">{}</a></td><td>{}</td></tr>",
@@ -97,14 +96,16 @@ async fn list(State(state): State<AppState>) -> Response {
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let email = match outbox::find(&state.db, &id).await {
         Ok(Some(email)) => email,
-        Ok(None) => return (StatusCode::NOT_FOUND, page("Introuvable", "<h1>Ce courriel n'existe pas</h1><p><a href=\"/dev/mailbox\">Tous les courriels</a></p>")).into_response(),
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                page("Introuvable", "<h1>Ce courriel n'existe pas</h1><p><a href=\"/dev/mailbox\">Tous les courriels</a></p>"),
+            )
+                .into_response()
+        }
         Err(e) => return unavailable(e),
     };
-    let error = email
-        .last_error
-        .as_deref()
-        .map(|e| format!("<p>Dernière erreur : {}</p>", escape(e)))
-        .unwrap_or_default();
+    let error = email.last_error.as_deref().map(|e| format!("<p>Dernière erreur : {}</p>", escape(e))).unwrap_or_default();
     let body = format!(
         "<p><a href=\"/dev/mailbox\">Tous les courriels</a></p><h1>{subject}</h1>\
          <dl><dt>À</dt><dd>{to}</dd><dt>État</dt><dd>{status} ({attempts} tentative(s))</dd></dl>{error}\

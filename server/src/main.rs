@@ -64,10 +64,7 @@ enum AdminCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
         .init();
     let settings = match Settings::load(&cli.config, |name| std::env::var(name).ok()) {
         Ok(settings) => settings,
@@ -98,9 +95,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    let running = passerelle_server::start(settings, Some(Box::pin(passerelle_server::termination_signal())))
-        .await
-        .map_err(|e| e.to_string())?;
+    let running = passerelle_server::start(settings, Some(Box::pin(passerelle_server::termination_signal()))).await.map_err(|e| e.to_string())?;
     running.wait().await;
     Ok(())
 }
@@ -113,9 +108,7 @@ async fn seed_demo(settings: Settings, beneficiaries: u32, seed: u64) -> Result<
         return Err("--beneficiaries must be between 1 and 998000".into());
     }
     let config = settings.app_config();
-    let db = Db::connect(&settings.database.url, 2)
-        .await
-        .map_err(|e| format!("cannot open the database (database.url): {e}"))?;
+    let db = Db::connect(&settings.database.url, 2).await.map_err(|e| format!("cannot open the database (database.url): {e}"))?;
     db.migrate().await.map_err(|e| format!("cannot update the database schema: {e}"))?;
     let hashing = tokio::sync::Semaphore::new(1);
     let hash = app::account::password::hash(&hashing, DEMO_PASSWORD.to_string()).await.map_err(|e| format!("cannot hash the demo password: {e}"))?;
@@ -141,9 +134,7 @@ async fn create_staff(settings: Settings, email: String, name: String, role: Str
         return Err("--name must not be empty".into());
     }
     let config = settings.app_config();
-    let db = Db::connect(&settings.database.url, 2)
-        .await
-        .map_err(|e| format!("cannot open the database (database.url): {e}"))?;
+    let db = Db::connect(&settings.database.url, 2).await.map_err(|e| format!("cannot open the database (database.url): {e}"))?;
     db.migrate().await.map_err(|e| format!("cannot update the database schema: {e}"))?;
     let mut service_ids = Vec::new();
     for slug in services.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {

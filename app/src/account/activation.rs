@@ -52,7 +52,6 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
-
     struct Pending {
         email: String,
         first_name: String,
@@ -86,15 +85,14 @@ pub mod service {
 
     async fn within_limit(state: &AppState, user_id: &str) -> Result<(), AppError> {
         // The registration email counts as the first of the hour.
-        let sent_in_hour: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM account_tokens WHERE user_id = $1 AND purpose = 'activation' AND created_at > $2",
-        )
-        .bind(user_id)
-        .bind(now_ms() - 3_600_000)
-        .fetch_one(state.db.pool())
-        .await?;
-        let allowed = sent_in_hour < RESENDS_PER_HOUR
-            && rate_limit::allow(&state.db, &format!("activation:{user_id}"), RESENDS_PER_HOUR, 3_600_000).await?;
+        let sent_in_hour: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM account_tokens WHERE user_id = $1 AND purpose = 'activation' AND created_at > $2")
+                .bind(user_id)
+                .bind(now_ms() - 3_600_000)
+                .fetch_one(state.db.pool())
+                .await?;
+        let allowed =
+            sent_in_hour < RESENDS_PER_HOUR && rate_limit::allow(&state.db, &format!("activation:{user_id}"), RESENDS_PER_HOUR, 3_600_000).await?;
         if allowed {
             Ok(())
         } else {

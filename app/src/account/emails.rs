@@ -7,7 +7,11 @@ fn lifetime(ms: i64) -> String {
     let minutes = ms / 60_000;
     if minutes % 60 == 0 {
         let hours = minutes / 60;
-        if hours == 1 { "1 heure".into() } else { format!("{hours} heures") }
+        if hours == 1 {
+            "1 heure".into()
+        } else {
+            format!("{hours} heures")
+        }
     } else {
         format!("{minutes} minutes")
     }

@@ -14,16 +14,28 @@ pub const BAD_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
 /// What a login attempt leads to, when the identifier and password were not simply wrong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LoginOutcome {
-    LoggedIn { destination: String },
+    LoggedIn {
+        destination: String,
+    },
     /// Right password, but the activation link was never used.
-    NotActivated { masked_email: String, ticket: String },
+    NotActivated {
+        masked_email: String,
+        ticket: String,
+    },
     /// Too many failures: the account waits this many minutes.
-    Locked { minutes: i64 },
+    Locked {
+        minutes: i64,
+    },
     /// Right password, but this account was merged into another one: log in with that one.
-    Merged { masked_email: String },
+    Merged {
+        masked_email: String,
+    },
     /// Right password, but a new version of the CGU or privacy policy is in force: the person
     /// accepts it (`session/accept-terms` with the ticket) to finish logging in.
-    NewTerms { texts: Vec<crate::admin::LegalVersion>, ticket: String },
+    NewTerms {
+        texts: Vec<crate::admin::LegalVersion>,
+        ticket: String,
+    },
 }
 
 /// After this many consecutive failures the account waits, 1 minute at first.
@@ -68,7 +80,6 @@ pub mod service {
     use crate::db::{new_id, now_ms};
     use crate::domain::Email;
     use crate::state::AppState;
-
 
     fn refused() -> AppError {
         AppError::invalid("email", BAD_CREDENTIALS)
@@ -137,10 +148,7 @@ pub mod service {
         if !right {
             return failed(state, &account, now).await;
         }
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(&account.id)
-            .execute(state.db.pool())
-            .await?;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(&account.id).execute(state.db.pool()).await?;
         if let Some(merged_email) = &account.merged_email {
             record(state, &account.id, "merged").await?;
             return Ok(LoginOutcome::Merged { masked_email: Email::parse(merged_email).map(|e| e.masked()).unwrap_or_default() });
@@ -161,7 +169,10 @@ pub mod service {
             let texts = crate::admin::service::to_accept(&mut conn, &account.id).await?;
             if !texts.is_empty() {
                 record(state, &account.id, "new_terms").await?;
-                return Ok(LoginOutcome::NewTerms { texts, ticket: ticket::issue_scoped(&state.config.secrets, "terms", &account.id, TERMS_TICKET_MS) });
+                return Ok(LoginOutcome::NewTerms {
+                    texts,
+                    ticket: ticket::issue_scoped(&state.config.secrets, "terms", &account.id, TERMS_TICKET_MS),
+                });
             }
         }
         open_session(state, &account.id, &account.role).await
@@ -172,11 +183,7 @@ pub mod service {
 
     /// Logs the account in: a new session (nothing from before login carried over).
     async fn open_session(state: &AppState, user_id: &str, role: &str) -> Result<LoginOutcome, AppError> {
-        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(state.db.pool())
-            .await?;
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now_ms()).bind(user_id).execute(state.db.pool()).await?;
         record(state, user_id, "success").await?;
         if let Some(previous) = session::current() {
             session::end(&state.db, &previous.token_hash).await?;
@@ -195,12 +202,11 @@ pub mod service {
         let expired = || AppError::Conflict("Cette page a expiré : connectez-vous à nouveau.".into());
         let user_id = ticket::verify_scoped(&state.config.secrets, "terms", ticket_text).ok_or_else(expired)?;
         let mut tx = state.db.begin_write().await?;
-        let role: Option<String> = sqlx::query_scalar(
-            "SELECT role FROM users WHERE id = $1 AND activated_at IS NOT NULL AND closed_at IS NULL AND deactivated_at IS NULL",
-        )
-        .bind(&user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let role: Option<String> =
+            sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND activated_at IS NOT NULL AND closed_at IS NULL AND deactivated_at IS NULL")
+                .bind(&user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let role = role.ok_or_else(expired)?;
         crate::admin::service::accept_current(&mut tx, &user_id).await?;
         tx.commit().await?;
@@ -210,13 +216,12 @@ pub mod service {
     async fn failed(state: &AppState, account: &Account, now: i64) -> Result<LoginOutcome, AppError> {
         record(state, &account.id, "bad_password").await?;
         let failures = account.failed_logins + 1;
-        let failures_today: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2",
-        )
-        .bind(&account.id)
-        .bind(now - 86_400_000)
-        .fetch_one(state.db.pool())
-        .await?;
+        let failures_today: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2")
+                .bind(&account.id)
+                .bind(now - 86_400_000)
+                .fetch_one(state.db.pool())
+                .await?;
         let mut until = (lock_ms(failures) > 0).then(|| now + lock_ms(failures));
         if failures_today >= FAILURES_PER_DAY {
             let oldest: i64 = sqlx::query_scalar(
@@ -264,8 +269,7 @@ pub async fn logout() -> Result<(), AppError> {
 
     let state = app_state();
     if let Some(current) = session::current() {
-        session::end(&state.db, &current.token_hash)
-            .await?;
+        session::end(&state.db, &current.token_hash).await?;
     }
     set_cookie(&session::removal_cookie(&state.config));
     leptos_axum::redirect("/");
@@ -291,10 +295,7 @@ pub async fn current_user() -> Result<Option<HeaderUser>, AppError> {
 
 #[cfg(feature = "ssr")]
 fn set_cookie(value: &str) {
-    if let (Some(response), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(value),
-    ) {
+    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value)) {
         response.append_header(http::header::SET_COOKIE, value);
     }
 }

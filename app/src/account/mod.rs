@@ -1,28 +1,28 @@
 //! Accounts: login and logout, sessions, password hashing.
 
 pub mod activation;
+#[cfg(feature = "ssr")]
+pub mod emails;
 pub mod link_pages;
 pub mod login;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod rate_limit;
 pub mod register_page;
 pub mod registration;
 pub mod reset;
-pub mod session_watch;
-pub mod space;
 pub mod robot;
 #[cfg(feature = "ssr")]
-pub mod rate_limit;
-#[cfg(feature = "ssr")]
 pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod session;
+pub mod session_watch;
+pub mod space;
 #[cfg(feature = "ssr")]
 pub mod ticket;
 #[cfg(feature = "ssr")]
 pub mod tokens;
-#[cfg(feature = "ssr")]
-pub mod emails;
-#[cfg(feature = "ssr")]
-pub mod password;
-#[cfg(feature = "ssr")]
-pub mod session;
 #[cfg(feature = "ssr")]
 pub mod users;
 
@@ -32,10 +32,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 pub fn client_ip() -> Option<String> {
     let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string())
 }
 
 /// The logged-in user if their role is one of `roles`: `Unauthorized` when nobody is logged

@@ -29,17 +29,9 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_now("passerelle: no such account").expect("hashing a constant works"))
 }
 
-async fn run_bounded<T: Send + 'static>(
-    hashing: &Semaphore,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    let _permit = hashing
-        .acquire()
-        .await
-        .map_err(|e| AppError::internal("password hashing pool closed", e))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::internal("password hashing task failed", e))
+async fn run_bounded<T: Send + 'static>(hashing: &Semaphore, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let _permit = hashing.acquire().await.map_err(|e| AppError::internal("password hashing pool closed", e))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::internal("password hashing task failed", e))
 }
 
 /// Hashes a new password; `hashing` bounds how many computations run at once.
@@ -51,12 +43,7 @@ pub fn normalize(password: &str) -> String {
 
 fn common_passwords() -> &'static HashSet<&'static str> {
     static LIST: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    LIST.get_or_init(|| {
-        include_str!("common-passwords.txt")
-            .lines()
-            .filter(|line| !line.starts_with('#') && !line.is_empty())
-            .collect()
-    })
+    LIST.get_or_init(|| include_str!("common-passwords.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()).collect())
 }
 
 /// Why a new password is refused, in French, or `None` when it is acceptable: length, the
@@ -79,9 +66,7 @@ pub fn problem_with_new_password(password: &str, personal: &[&str]) -> Option<&'
 }
 
 pub async fn hash(hashing: &Semaphore, password: String) -> Result<String, AppError> {
-    run_bounded(hashing, move || hash_now(&normalize(&password)))
-        .await?
-        .map_err(|e| AppError::internal("password hashing failed", e))
+    run_bounded(hashing, move || hash_now(&normalize(&password))).await?.map_err(|e| AppError::internal("password hashing failed", e))
 }
 
 /// True when `password` matches `stored`. With no stored hash (unknown account) the dummy hash
@@ -91,9 +76,7 @@ pub async fn verify(hashing: &Semaphore, stored: Option<String>, password: Strin
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
         let password = normalize(&password);
-        let matches = PasswordHash::new(&stored)
-            .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false);
+        let matches = PasswordHash::new(&stored).map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false);
         exists && matches
     })
     .await

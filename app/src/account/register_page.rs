@@ -7,9 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::account::activation::{CorrectEmail, ResendActivation};
-use crate::account::registration::{
-    pending_registration, PendingAccount, Register, RegistrationOutcome, RequestMerge, ResetExistingAccount,
-};
+use crate::account::registration::{pending_registration, PendingAccount, Register, RegistrationOutcome, RequestMerge, ResetExistingAccount};
 use crate::account::reset::RequestPasswordReset;
 use crate::account::robot::{encode_solution, robot_challenge, robot_question, solve};
 use crate::error::AppError;
@@ -374,9 +372,7 @@ fn ExistingAccountChoices(ticket: String, masked_email: String, flash: Option<Fl
     let flash_answer: Option<Result<String, AppError>> = flash.as_ref().and_then(|f| f.answer());
     let typed_contact = flash.as_ref().map(|f| f.value("contact_email")).unwrap_or_default();
     let typed_message = flash.as_ref().map(|f| f.value("message")).unwrap_or_default();
-    let done = Signal::derive(move || {
-        reset.value().get().or_else(|| merge.value().get()).or_else(|| flash_answer.clone())
-    });
+    let done = Signal::derive(move || reset.value().get().or_else(|| merge.value().get()).or_else(|| flash_answer.clone()));
     let merge_errors = Signal::derive(move || all_errors(&merge.value().get()));
     let (ticket_reset, ticket_merge) = (ticket.clone(), ticket);
     view! {

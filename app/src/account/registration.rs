@@ -101,34 +101,34 @@ pub fn validate(form: &RegistrationForm, today: (i32, u32, u32)) -> Result<Valid
     let birth_name = name(&form.birth_name, "birth_name", "nom de naissance", &mut name_errors);
     let first_name = name(&form.first_name, "first_name", "prénom", &mut name_errors);
     let usage_name = form.usage_name.trim();
-    let usage_name = if usage_name.is_empty() {
-        None
-    } else {
-        Some(name(usage_name, "usage_name", "nom d'usage", &mut name_errors))
-    };
+    let usage_name = if usage_name.is_empty() { None } else { Some(name(usage_name, "usage_name", "nom d'usage", &mut name_errors)) };
     errors.extend(name_errors);
     // Keep the order of the form, so the summary reads like the page.
     errors.sort_by_key(|(field, _)| FIELD_ORDER.iter().position(|f| f == field).unwrap_or(usize::MAX));
     match (errors.is_empty(), birth_date, email, phone, nir) {
-        (true, Ok(birth_date), Ok(email), Ok(phone), Ok(nir)) => Ok(ValidRegistration {
-            civility,
-            birth_name,
-            usage_name,
-            first_name,
-            birth_date,
-            email,
-            phone,
-            nir,
-            password: form.password.clone(),
-        }),
+        (true, Ok(birth_date), Ok(email), Ok(phone), Ok(nir)) => {
+            Ok(ValidRegistration { civility, birth_name, usage_name, first_name, birth_date, email, phone, nir, password: form.password.clone() })
+        }
         _ => Err(errors),
     }
 }
 
 /// The fields in the order of the page.
 pub const FIELD_ORDER: [&str; 14] = [
-    "civility", "birth_name", "usage_name", "first_name", "birth_date", "email", "phone", "nir",
-    "password", "password_confirm", "accept_cgu", "accept_privacy", "robot", "form",
+    "civility",
+    "birth_name",
+    "usage_name",
+    "first_name",
+    "birth_date",
+    "email",
+    "phone",
+    "nir",
+    "password",
+    "password_confirm",
+    "accept_cgu",
+    "accept_privacy",
+    "robot",
+    "form",
 ];
 
 /// What happened, when nothing was wrong with the input itself.
@@ -215,7 +215,6 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
-
     pub fn today() -> (i32, u32, u32) {
         let now = time::OffsetDateTime::now_utc();
         (now.year(), u8::from(now.month()) as u32, now.day() as u32)
@@ -239,16 +238,24 @@ pub mod service {
         }?;
         match robot {
             Ok(()) => {}
-            Err(RobotProblem::Expired) => return Err(AppError::invalid("robot", "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).")),
-            Err(_) => return Err(AppError::invalid("robot", "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.")),
+            Err(RobotProblem::Expired) => {
+                return Err(AppError::invalid(
+                    "robot",
+                    "La vérification anti-robot a expiré. Cochez à nouveau la case (ou répondez à la nouvelle question).",
+                ))
+            }
+            Err(_) => {
+                return Err(AppError::invalid(
+                    "robot",
+                    "La vérification anti-robot n'a pas abouti. Cochez la case « Je ne suis pas un robot » (ou répondez à la question) puis validez.",
+                ))
+            }
         }
 
         // Counted once the input is valid and the robot check passed: typos cost nothing.
         let bucket = format!("register-ip:{}", ip.as_deref().unwrap_or("unknown"));
         if !rate_limit::allow(db, &bucket, state.config.registrations_per_ip_per_hour, 3_600_000).await? {
-            return Err(AppError::Conflict(
-                "Trop de comptes ont été créés depuis cette connexion dans l'heure. Réessayez dans une heure.".into(),
-            ));
+            return Err(AppError::Conflict("Trop de comptes ont été créés depuis cette connexion dans l'heure. Réessayez dans une heure.".into()));
         }
         let nir_hash = secrets.nir_hash(&valid.nir);
         if let Some(outcome) = existing_account(state, &valid.email, &nir_hash).await? {
@@ -315,23 +322,16 @@ pub mod service {
 
     pub async fn pending(state: &AppState, ticket_text: &str) -> Result<PendingAccount, AppError> {
         let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
-        let row: Option<(String, Option<i64>)> = sqlx::query_as("SELECT email, activated_at FROM users WHERE id = $1")
-            .bind(&user_id)
-            .fetch_optional(state.db.pool())
-            .await?;
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT email, activated_at FROM users WHERE id = $1").bind(&user_id).fetch_optional(state.db.pool()).await?;
         let (email, activated_at) = row.ok_or(AppError::NotFound)?;
-        Ok(PendingAccount {
-            masked_email: Email::parse(&email).map(|e| e.masked()).unwrap_or_default(),
-            activated: activated_at.is_some(),
-        })
+        Ok(PendingAccount { masked_email: Email::parse(&email).map(|e| e.masked()).unwrap_or_default(), activated: activated_at.is_some() })
     }
 
     pub async fn reset_existing(state: &AppState, ticket_text: &str) -> Result<String, AppError> {
         let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
-        let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-            .bind(&user_id)
-            .fetch_optional(state.db.pool())
-            .await?;
+        let email: Option<String> =
+            sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_optional(state.db.pool()).await?;
         let email = email.ok_or(AppError::NotFound)?;
         let answer = crate::account::reset::service::request(state, &email).await?;
         let masked = Email::parse(&email).map(|e| e.masked()).unwrap_or_default();
@@ -347,9 +347,7 @@ pub mod service {
         if message.chars().count() > 2000 {
             return Err(AppError::invalid("message", "Votre message est trop long (2 000 caractères au plus)."));
         }
-        if !rate_limit::allow(&state.db, &format!("merge:{user_id}"), 3, 86_400_000)
-            .await?
-        {
+        if !rate_limit::allow(&state.db, &format!("merge:{user_id}"), 3, 86_400_000).await? {
             return Err(AppError::Conflict("Votre demande a déjà été transmise ; un conseiller vous répondra à l'adresse indiquée.".into()));
         }
         let submitted = serde_json::json!({ "contact_email": contact.as_str(), "message": message.trim() });
@@ -371,17 +369,13 @@ pub mod service {
     }
 
     async fn existing_account(state: &AppState, email: &Email, nir_hash: &str) -> Result<Option<RegistrationOutcome>, AppError> {
-        let email_taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
-            .bind(email.normalized())
-            .fetch_optional(state.db.pool())
-            .await?;
+        let email_taken: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_optional(state.db.pool()).await?;
         if email_taken.is_some() {
             return Ok(Some(RegistrationOutcome::EmailTaken { email: email.as_str().to_string() }));
         }
-        let nir_owner: Option<(String, String)> = sqlx::query_as("SELECT id, email FROM users WHERE nir_hash = $1")
-            .bind(nir_hash)
-            .fetch_optional(state.db.pool())
-            .await?;
+        let nir_owner: Option<(String, String)> =
+            sqlx::query_as("SELECT id, email FROM users WHERE nir_hash = $1").bind(nir_hash).fetch_optional(state.db.pool()).await?;
         Ok(nir_owner.map(|(id, address)| RegistrationOutcome::NirTaken {
             masked_email: Email::parse(&address).map(|e| e.masked()).unwrap_or_else(|_| "•••".into()),
             ticket: ticket::issue(&state.config.secrets, &id),

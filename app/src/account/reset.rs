@@ -43,7 +43,6 @@ pub mod service {
     use crate::mail::enqueue;
     use crate::state::AppState;
 
-
     pub async fn request(state: &AppState, email: &str) -> Result<ResetRequested, AppError> {
         let answer = ResetRequested { valid_minutes: state.config.reset_ttl_ms / 60_000 };
         let Ok(email) = Email::parse(email) else {
@@ -60,8 +59,7 @@ pub mod service {
         }
         let mut tx = state.db.begin_write().await?;
         let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl_ms).await?;
-        enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl_ms))
-            .await?;
+        enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl_ms)).await?;
         tx.commit().await?;
         Ok(answer)
     }
@@ -116,10 +114,7 @@ pub mod service {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
-        let address: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-            .bind(&user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let address: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await?;
         enqueue(&mut tx, &emails::password_changed(&state.config.base_url, &address)).await?;
         tx.commit().await?;
         tracing::info!(%user_id, "password reset; every session ended");

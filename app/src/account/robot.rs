@@ -35,15 +35,13 @@ fn sha256_hex(text: &str) -> String {
 
 /// Finds the number (in the browser). A few hundred milliseconds at most for our `maxnumber`.
 pub fn solve(challenge: &Challenge) -> Option<Solution> {
-    (0..=challenge.maxnumber)
-        .find(|n| sha256_hex(&format!("{}{n}", challenge.salt)) == challenge.challenge)
-        .map(|number| Solution {
-            algorithm: challenge.algorithm.clone(),
-            challenge: challenge.challenge.clone(),
-            number,
-            salt: challenge.salt.clone(),
-            signature: challenge.signature.clone(),
-        })
+    (0..=challenge.maxnumber).find(|n| sha256_hex(&format!("{}{n}", challenge.salt)) == challenge.challenge).map(|number| Solution {
+        algorithm: challenge.algorithm.clone(),
+        challenge: challenge.challenge.clone(),
+        number,
+        salt: challenge.salt.clone(),
+        signature: challenge.signature.clone(),
+    })
 }
 
 /// The text question shown when JavaScript is off.
@@ -102,13 +100,7 @@ mod server {
         let salt = format!("{:024x}?expires={expires}", rng.gen::<u128>() & ((1u128 << 96) - 1));
         let number = rng.gen_range(0..MAX_NUMBER);
         let challenge = sha256_hex(&format!("{salt}{number}"));
-        Challenge {
-            algorithm: "SHA-256".into(),
-            signature: secrets.sign(&challenge),
-            challenge,
-            maxnumber: MAX_NUMBER,
-            salt,
-        }
+        Challenge { algorithm: "SHA-256".into(), signature: secrets.sign(&challenge), challenge, maxnumber: MAX_NUMBER, salt }
     }
 
     fn expiry_of_salt(salt: &str) -> Option<i64> {
@@ -118,10 +110,7 @@ mod server {
     /// Marks a challenge used; false when it already was.
     async fn use_once(db: &Db, key: &str) -> Result<bool, sqlx::Error> {
         let now = now_ms();
-        sqlx::query("DELETE FROM used_challenges WHERE used_at < $1")
-            .bind(now - 2 * LIFETIME_MS)
-            .execute(db.pool())
-            .await?;
+        sqlx::query("DELETE FROM used_challenges WHERE used_at < $1").bind(now - 2 * LIFETIME_MS).execute(db.pool()).await?;
         let inserted = sqlx::query("INSERT INTO used_challenges (challenge_hash, used_at) VALUES ($1, $2)")
             .bind(sha256_hex(key))
             .bind(now)
@@ -136,11 +125,7 @@ mod server {
 
     /// Checks a proof-of-work payload (base64 JSON) and consumes its challenge.
     pub async fn verify_solution(db: &Db, secrets: &Secrets, payload: &str) -> Result<Result<(), RobotProblem>, sqlx::Error> {
-        let Some(solution) = STANDARD
-            .decode(payload.trim())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Solution>(&bytes).ok())
-        else {
+        let Some(solution) = STANDARD.decode(payload.trim()).ok().and_then(|bytes| serde_json::from_slice::<Solution>(&bytes).ok()) else {
             return Ok(Err(RobotProblem::Failed));
         };
         let genuine = solution.algorithm == "SHA-256"

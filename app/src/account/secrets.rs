@@ -50,9 +50,7 @@ impl Secrets {
         let cipher = Aes256Gcm::new_from_slice(&self.nir_cipher).expect("32-byte key");
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = cipher
-            .encrypt(Nonce::from_slice(&nonce), nir.as_str().as_bytes())
-            .expect("encrypting a short text cannot fail");
+        let sealed = cipher.encrypt(Nonce::from_slice(&nonce), nir.as_str().as_bytes()).expect("encrypting a short text cannot fail");
         let mut out = nonce.to_vec();
         out.extend(sealed);
         STANDARD.encode(out)
@@ -97,10 +95,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

@@ -73,32 +73,15 @@ pub async fn resolve(db: &Db, config: &AppConfig, token: &str, activity: bool) -
         return Ok(None);
     };
     if activity && now - last_seen_at > TOUCH_EVERY_MS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(&hash)
-            .execute(db.pool())
-            .await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&hash).execute(db.pool()).await?;
     }
-    Ok(Some(CurrentSession {
-        token_hash: hash,
-        user: SessionUser {
-            user_id: row.try_get("id")?,
-            display_name: row.try_get("display_name")?,
-            role,
-        },
-    }))
+    Ok(Some(CurrentSession { token_hash: hash, user: SessionUser { user_id: row.try_get("id")?, display_name: row.try_get("display_name")?, role } }))
 }
 
 /// Seconds left before this session ends for inactivity, and in any case.
-pub async fn time_left(
-    db: &Db,
-    config: &AppConfig,
-    token_hash: &str,
-) -> Result<Option<crate::account::session_watch::SessionTime>, sqlx::Error> {
-    let row: Option<(i64, i64)> = sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE id_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(db.pool())
-        .await?;
+pub async fn time_left(db: &Db, config: &AppConfig, token_hash: &str) -> Result<Option<crate::account::session_watch::SessionTime>, sqlx::Error> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE id_hash = $1").bind(token_hash).fetch_optional(db.pool()).await?;
     let now = now_ms();
     Ok(row.map(|(created_at, last_seen_at)| crate::account::session_watch::SessionTime {
         idle_left_secs: (last_seen_at + config.session_idle_secs * 1000 - now) / 1000,
@@ -108,30 +91,20 @@ pub async fn time_left(
 
 /// Counts as activity now ("Rester connecté").
 pub async fn touch(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-        .bind(now_ms())
-        .bind(token_hash)
-        .execute(db.pool())
-        .await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now_ms()).bind(token_hash).execute(db.pool()).await?;
     Ok(())
 }
 
 /// Ends one session (logout).
 pub async fn end(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(token_hash)
-        .execute(db.pool())
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash).execute(db.pool()).await?;
     Ok(())
 }
 
 /// The `Set-Cookie` value that carries a session token.
 pub fn cookie(config: &AppConfig, token: &str) -> String {
     let secure = if config.secure_cookies { "; Secure" } else { "" };
-    format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        config.session_absolute_secs
-    )
+    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", config.session_absolute_secs)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
@@ -142,12 +115,7 @@ pub fn removal_cookie(config: &AppConfig) -> String {
 
 /// The value of cookie `name` in a `Cookie` header, if present and not empty.
 pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
-        .filter(|v| !v.is_empty())
+    header.split(';').filter_map(|pair| pair.trim().split_once('=')).find(|(n, _)| *n == name).map(|(_, value)| value).filter(|v| !v.is_empty())
 }
 
 /// The session token in a `Cookie` header, if any.
@@ -157,8 +125,7 @@ pub fn token_from_cookie_header(header: &str) -> Option<&str> {
 
 /// The session of the request being served (server functions and server-rendered pages).
 pub fn current() -> Option<CurrentSession> {
-    leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<CurrentSession>().cloned())
+    leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CurrentSession>().cloned())
 }
 
 #[cfg(test)]

@@ -25,9 +25,7 @@ pub async fn get_session_time() -> Result<Option<SessionTime>, AppError> {
     use crate::account::session;
     let state = crate::state::app_state();
     let Some(current) = session::current() else { return Ok(None) };
-    session::time_left(&state.db, &state.config, &current.token_hash)
-        .await
-        .map_err(|e| AppError::internal("session time", e))
+    session::time_left(&state.db, &state.config, &current.token_hash).await.map_err(|e| AppError::internal("session time", e))
 }
 
 #[server(endpoint = "session/extend")]
@@ -36,9 +34,7 @@ pub async fn extend_session() -> Result<Option<SessionTime>, AppError> {
     let state = crate::state::app_state();
     let Some(current) = session::current() else { return Ok(None) };
     session::touch(&state.db, &current.token_hash).await?;
-    session::time_left(&state.db, &state.config, &current.token_hash)
-        .await
-        .map_err(|e| AppError::internal("session time", e))
+    session::time_left(&state.db, &state.config, &current.token_hash).await.map_err(|e| AppError::internal("session time", e))
 }
 
 #[component]

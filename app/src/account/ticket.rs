@@ -29,9 +29,7 @@ pub fn verify_scoped(secrets: &Secrets, scope: &str, ticket: &str) -> Option<Str
     if parts.next().is_some() || expires.parse::<i64>().ok()? <= now_ms() {
         return None;
     }
-    secrets
-        .verify(&format!("{scope}:{user_id}:{expires}"), signature)
-        .then(|| user_id.to_string())
+    secrets.verify(&format!("{scope}:{user_id}:{expires}"), signature).then(|| user_id.to_string())
 }
 
 #[cfg(test)]

@@ -43,28 +43,24 @@ pub async fn issue(conn: &mut AnyConnection, user_id: &str, purpose: Purpose, tt
     .execute(&mut *conn)
     .await?;
     let token = crate::account::session::new_token();
-    sqlx::query(
-        "INSERT INTO account_tokens (id_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(now)
-    .bind(now + ttl_ms)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("INSERT INTO account_tokens (id_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .bind(now)
+        .bind(now + ttl_ms)
+        .execute(&mut *conn)
+        .await?;
     Ok(token)
 }
 
 /// Whether `token` can be used now, without using it: the account it belongs to, or why not.
 pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<Result<String, LinkProblem>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT user_id, expires_at, used_at, superseded_at FROM account_tokens WHERE id_hash = $1 AND purpose = $2",
-    )
-    .bind(token_hash(token))
-    .bind(purpose.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let row = sqlx::query("SELECT user_id, expires_at, used_at, superseded_at FROM account_tokens WHERE id_hash = $1 AND purpose = $2")
+        .bind(token_hash(token))
+        .bind(purpose.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     let Some(row) = row else { return Ok(Err(LinkProblem::Unknown)) };
     let used: Option<i64> = row.try_get("used_at")?;
     let superseded: Option<i64> = row.try_get("superseded_at")?;

@@ -12,8 +12,6 @@ use crate::error::AppError;
 use crate::mail::outbox;
 use crate::state::{AppConfig, AppState};
 
-
-
 pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> {
     let memberships: Vec<(String, String)> =
         sqlx::query_as("SELECT ss.user_id, s.slug FROM staff_services ss JOIN services s ON s.id = ss.service_id ORDER BY s.slug")
@@ -172,7 +170,11 @@ pub async fn update_staff(state: &AppState, me: &SessionUser, id: &str, change: 
             ("role_modifie", format!("{name} : {}", role_label(role)), format!("{name} est maintenant {}.", role_label(role)))
         }
         ("active", "0") => {
-            sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL").bind(now_ms()).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             ("compte_personnel_desactive", name.clone(), format!("Le compte de {name} est désactivé et ses sessions sont fermées."))
         }
@@ -202,7 +204,10 @@ pub async fn save_service(state: &AppState, me: &SessionUser, slug: &str, name: 
     let mut errors = Vec::new();
     let slug = slug.trim().to_lowercase();
     if slug.is_empty() || slug.len() > 40 || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        errors.push(("slug".to_string(), "L'identifiant s'écrit en minuscules sans accent, chiffres et tirets (40 caractères au plus), par exemple « formation ».".to_string()));
+        errors.push((
+            "slug".to_string(),
+            "L'identifiant s'écrit en minuscules sans accent, chiffres et tirets (40 caractères au plus), par exemple « formation ».".to_string(),
+        ));
     }
     let name = crate::forms::text_into(&mut errors, "name", name, true, "Indiquez le nom du service, tel que les bénéficiaires le verront.", 80);
     let active = match active {
@@ -245,10 +250,11 @@ pub async fn save_service(state: &AppState, me: &SessionUser, slug: &str, name: 
 pub async fn current_versions(conn: &mut sqlx::AnyConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
     let mut current = Vec::new();
     for document in ["cgu", "privacy"] {
-        let version: String = sqlx::query_scalar("SELECT version FROM legal_versions WHERE document = $1 ORDER BY published_at DESC, id DESC LIMIT 1")
-            .bind(document)
-            .fetch_one(&mut *conn)
-            .await?;
+        let version: String =
+            sqlx::query_scalar("SELECT version FROM legal_versions WHERE document = $1 ORDER BY published_at DESC, id DESC LIMIT 1")
+                .bind(document)
+                .fetch_one(&mut *conn)
+                .await?;
         current.push((document.to_string(), version));
     }
     Ok(current)
@@ -298,29 +304,22 @@ pub async fn publish(state: &AppState, me: &SessionUser, document: &str, version
         errors.push(("document".to_string(), "Choisissez le texte à publier : CGU ou politique de confidentialité.".to_string()));
     }
     let version = crate::forms::text_into(&mut errors, "version", version, true, "Indiquez le numéro de la nouvelle version, par exemple 2.", 20);
-    let summary = crate::forms::text_into(
-        &mut errors,
-        "summary",
-        summary,
-        true,
-        "Résumez ce qui change : les bénéficiaires le liront avant d'accepter.",
-        1000,
-    );
+    let summary =
+        crate::forms::text_into(&mut errors, "summary", summary, true, "Résumez ce qui change : les bénéficiaires le liront avant d'accepter.", 1000);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
     let mut tx = state.db.begin_write().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO legal_versions (id, document, version, summary, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(new_id())
-    .bind(document)
-    .bind(&version)
-    .bind(&summary)
-    .bind(now_ms())
-    .bind(&me.user_id)
-    .execute(&mut *tx)
-    .await;
+    let inserted =
+        sqlx::query("INSERT INTO legal_versions (id, document, version, summary, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(new_id())
+            .bind(document)
+            .bind(&version)
+            .bind(&summary)
+            .bind(now_ms())
+            .bind(&me.user_id)
+            .execute(&mut *tx)
+            .await;
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {

@@ -6,7 +6,6 @@ use super::{AuditLine, REASON_MAX};
 use crate::db::{new_id, now_ms, Db};
 use crate::error::AppError;
 
-
 /// The reason a staff member gave, required and at most [`REASON_MAX`] characters.
 pub fn reason(text: &str) -> Result<String, AppError> {
     let mut errors = Vec::new();
@@ -18,7 +17,11 @@ pub fn reason(text: &str) -> Result<String, AppError> {
         "Indiquez la raison de cette action : elle est gardée dans le journal.",
         REASON_MAX,
     );
-    if errors.is_empty() { Ok(reason) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(reason)
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// Writes one line of the trail on the caller's connection (its transaction).
@@ -30,18 +33,16 @@ pub async fn record(
     reason: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_id, beneficiary_id, action, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(new_id())
-    .bind(now_ms())
-    .bind(actor_id)
-    .bind(beneficiary_id)
-    .bind(action)
-    .bind(reason)
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("INSERT INTO audit_log (id, at, actor_id, beneficiary_id, action, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(new_id())
+        .bind(now_ms())
+        .bind(actor_id)
+        .bind(beneficiary_id)
+        .bind(action)
+        .bind(reason)
+        .bind(detail)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -17,7 +17,6 @@ use crate::error::AppError;
 use crate::mail::{outbox, OutgoingEmail};
 use crate::state::AppState;
 
-
 const ACCOUNT_COLUMNS: &str = "id, display_name, email, birth_date, created_at, last_login_at";
 
 fn account(r: &sqlx::any::AnyRow) -> Result<DuplicateAccount, sqlx::Error> {
@@ -193,8 +192,7 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
         // and each account keeps at most one project.
         let kept_project: Option<String> =
             sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(kept).fetch_optional(&mut *tx).await?;
-        let closed_project: String =
-            sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(closed).fetch_one(&mut *tx).await?;
+        let closed_project: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(closed).fetch_one(&mut *tx).await?;
         let owner = |project: &str, owner: &str| {
             sqlx::query("UPDATE projects SET beneficiary_id = $1 WHERE id = $2").bind(owner.to_string()).bind(project.to_string())
         };
@@ -227,10 +225,7 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
         .execute(&mut *tx)
         .await?;
     if !request.is_empty() {
-        sqlx::query("UPDATE merge_requests SET status = 'merged' WHERE id = $1 AND status = 'open'")
-            .bind(request)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE merge_requests SET status = 'merged' WHERE id = $1 AND status = 'open'").bind(request).execute(&mut *tx).await?;
     }
     let detail = format!("{} ({}) fusionné dans {} ({})", closed_account.name, closed_account.email, kept_account.name, kept_account.email);
     audit::record(&mut tx, &me.user_id, Some(kept), "fusionner", &reason, &detail).await?;
@@ -258,15 +253,10 @@ fn merged_email(base_url: &str, to: &str, closed_email: &str) -> OutgoingEmail {
 pub async fn close_request(state: &AppState, me: &SessionUser, id: &str, reason: &str) -> Result<(), AppError> {
     let reason = audit::reason(reason)?;
     let mut tx = state.db.begin_write().await?;
-    let existing: Option<String> = sqlx::query_scalar("SELECT existing_user_id FROM merge_requests WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT existing_user_id FROM merge_requests WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
     let existing = existing.ok_or(AppError::NotFound)?;
-    let closed = sqlx::query("UPDATE merge_requests SET status = 'rejected' WHERE id = $1 AND status = 'open'")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let closed = sqlx::query("UPDATE merge_requests SET status = 'rejected' WHERE id = $1 AND status = 'open'").bind(id).execute(&mut *tx).await?;
     if closed.rows_affected() != 1 {
         return Err(AppError::Conflict("Cette demande a déjà été traitée, peut-être par un autre conseiller.".into()));
     }

@@ -3,11 +3,11 @@
 //! merge, and the audit trail page. Every server function here is for advisors and
 //! administrators only.
 
-pub mod page;
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod merge;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
@@ -329,11 +329,7 @@ pub async fn merge_accounts(
     #[server(default)] request: String,
 ) -> Result<String, AppError> {
     let state = crate::state::app_state();
-    let back = format!(
-        "/conseiller/doublons/fusion?garder={}&fermer={}",
-        crate::forms::path_segment(&kept),
-        crate::forms::path_segment(&closed)
-    );
+    let back = format!("/conseiller/doublons/fusion?garder={}&fermer={}", crate::forms::path_segment(&kept), crate::forms::path_segment(&closed));
     let result = async {
         let me = staff()?;
         merge::merge(&state, &me, &kept, &closed, &reason, &request).await

@@ -10,9 +10,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
 use crate::account::space::Refused;
+use crate::documents::page::DocumentTable;
 use crate::domain::date::{paris_date, paris_date_time};
 use crate::forms::{flash_resource, Problems};
-use crate::documents::page::DocumentTable;
 use crate::messages::page::ThreadList;
 use crate::project::ProjectState;
 

@@ -13,7 +13,6 @@ use crate::error::AppError;
 use crate::project::ProjectState;
 use crate::state::AppState;
 
-
 /// The names a person is found by, folded.
 pub struct Names<'a> {
     pub first_name: &'a str,
@@ -30,7 +29,11 @@ impl Names<'_> {
     pub fn search_name(&self) -> String {
         let last = self.usage_name.filter(|u| !u.trim().is_empty()).unwrap_or(self.birth_name);
         let key = fold(&format!("{last} {}", self.first_name));
-        if key.is_empty() { fold(self.display_name) } else { key }
+        if key.is_empty() {
+            fold(self.display_name)
+        } else {
+            key
+        }
     }
 
     /// Same folded first name, birth name and birth date: probably the same person.
@@ -41,10 +44,8 @@ impl Names<'_> {
     }
 
     pub fn terms(&self) -> Vec<String> {
-        let mut terms: Vec<String> = [self.first_name, self.birth_name, self.usage_name.unwrap_or(""), self.display_name, self.email]
-            .iter()
-            .flat_map(|n| words(n))
-            .collect();
+        let mut terms: Vec<String> =
+            [self.first_name, self.birth_name, self.usage_name.unwrap_or(""), self.display_name, self.email].iter().flat_map(|n| words(n)).collect();
         terms.sort();
         terms.dedup();
         terms
@@ -100,8 +101,7 @@ pub async fn reindex(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<()
 /// Indexes the beneficiaries that are not yet (registered before the search existed): run at
 /// start.
 pub async fn index_missing(db: &Db) -> Result<u64, sqlx::Error> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE role = 'beneficiary' AND search_name IS NULL").fetch_all(db.pool()).await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE role = 'beneficiary' AND search_name IS NULL").fetch_all(db.pool()).await?;
     for chunk in ids.chunks(500) {
         let mut tx = db.begin_write().await?;
         for id in chunk {

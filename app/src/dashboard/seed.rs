@@ -11,19 +11,89 @@ use crate::db::{new_id, now_ms, Db};
 use crate::domain::Nir;
 
 const FIRST_NAMES: [(&str, u8); 40] = [
-    ("Hélène", 2), ("Chloé", 2), ("Léa", 2), ("Zoé", 2), ("Anaïs", 2), ("Françoise", 2), ("Agnès", 2), ("Noémie", 2),
-    ("Camille", 2), ("Manon", 2), ("Inès", 2), ("Élodie", 2), ("Céline", 2), ("Maëlle", 2), ("Sophie", 2), ("Nathalie", 2),
-    ("Isabelle", 2), ("Aurélie", 2), ("Mélanie", 2), ("Solène", 2), ("Jérôme", 1), ("François", 1), ("Stéphane", 1),
-    ("Frédéric", 1), ("Noël", 1), ("Loïc", 1), ("Gaël", 1), ("Jean-Luc", 1), ("Benoît", 1), ("Cédric", 1), ("Thierry", 1),
-    ("Nicolas", 1), ("Julien", 1), ("Mathieu", 1), ("Hervé", 1), ("Rémi", 1), ("Aurélien", 1), ("Grégoire", 1),
-    ("Sébastien", 1), ("Théo", 1),
+    ("Hélène", 2),
+    ("Chloé", 2),
+    ("Léa", 2),
+    ("Zoé", 2),
+    ("Anaïs", 2),
+    ("Françoise", 2),
+    ("Agnès", 2),
+    ("Noémie", 2),
+    ("Camille", 2),
+    ("Manon", 2),
+    ("Inès", 2),
+    ("Élodie", 2),
+    ("Céline", 2),
+    ("Maëlle", 2),
+    ("Sophie", 2),
+    ("Nathalie", 2),
+    ("Isabelle", 2),
+    ("Aurélie", 2),
+    ("Mélanie", 2),
+    ("Solène", 2),
+    ("Jérôme", 1),
+    ("François", 1),
+    ("Stéphane", 1),
+    ("Frédéric", 1),
+    ("Noël", 1),
+    ("Loïc", 1),
+    ("Gaël", 1),
+    ("Jean-Luc", 1),
+    ("Benoît", 1),
+    ("Cédric", 1),
+    ("Thierry", 1),
+    ("Nicolas", 1),
+    ("Julien", 1),
+    ("Mathieu", 1),
+    ("Hervé", 1),
+    ("Rémi", 1),
+    ("Aurélien", 1),
+    ("Grégoire", 1),
+    ("Sébastien", 1),
+    ("Théo", 1),
 ];
 
 const LAST_NAMES: [&str; 40] = [
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent",
-    "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "André",
-    "Lefebvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Le Goff", "Gauthier", "Chevalier",
-    "Brunet", "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Hénault",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Lefebvre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Le Goff",
+    "Gauthier",
+    "Chevalier",
+    "Brunet",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Hénault",
 ];
 
 const STATES: [&str; 6] = ["brouillon", "soumis", "en_instruction", "rouvert", "accepte", "refuse"];
@@ -42,7 +112,8 @@ fn nir(sex: u8, year: i32, month: u32, department: u32, serial: u32) -> Nir {
 /// existing advisors as referents. Answers how many were created.
 pub async fn seed(db: &Db, secrets: &Secrets, count: u32, password_hash: &str, rng_seed: u64) -> Result<u32, sqlx::Error> {
     let mut rng = StdRng::seed_from_u64(rng_seed);
-    let advisors: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE role IN ('advisor', 'admin') ORDER BY id").fetch_all(db.pool()).await?;
+    let advisors: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE role IN ('advisor', 'admin') ORDER BY id").fetch_all(db.pool()).await?;
     let start: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await?;
     let now = now_ms();
     const BATCH: u32 = 200;
@@ -68,7 +139,8 @@ pub async fn seed(db: &Db, secrets: &Secrets, count: u32, password_hash: &str, r
             let folded = |s: &str| crate::domain::text::words(s).join("-");
             let email = format!("{}.{}.{}@exemple.fr", folded(first), folded(last), start as u32 + created + i);
             let birth_date = format!("{year:04}-{month:02}-{day:02}");
-            let names = Names { first_name: first, birth_name: last, usage_name: None, display_name: &display, birth_date: Some(&birth_date), email: &email };
+            let names =
+                Names { first_name: first, birth_name: last, usage_name: None, display_name: &display, birth_date: Some(&birth_date), email: &email };
             for term in names.terms() {
                 terms.push((term, id.clone(), names.search_name()));
             }
@@ -111,7 +183,21 @@ pub async fn seed(db: &Db, secrets: &Secrets, count: u32, password_hash: &str, r
             sql += &format!(
                 "(${}, ${}, ${}, ${hash}, 'beneficiary', ${}, {now}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, NULLIF(${}, ''), NULLIF(${}, ''), \
                  CAST(NULLIF(${}, '') AS BIGINT), ${})",
-                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 13, b + 14, b + 15
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11,
+                b + 12,
+                b + 13,
+                b + 14,
+                b + 15
             );
         }
         let mut query = sqlx::query(&sql);
@@ -136,7 +222,8 @@ pub async fn seed(db: &Db, secrets: &Secrets, count: u32, password_hash: &str, r
             query.execute(&mut *tx).await?;
         }
         if !projects.is_empty() {
-            let mut sql = String::from("INSERT INTO projects (id, beneficiary_id, state, version, draft, created_at, updated_at, submitted_at) VALUES ");
+            let mut sql =
+                String::from("INSERT INTO projects (id, beneficiary_id, state, version, draft, created_at, updated_at, submitted_at) VALUES ");
             for row in 0..projects.len() {
                 if row > 0 {
                     sql.push(',');

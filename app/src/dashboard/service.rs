@@ -14,7 +14,6 @@ use crate::mail::outbox;
 use crate::project::Transition;
 use crate::state::AppState;
 
-
 fn staff_item(r: &sqlx::any::AnyRow) -> Result<StaffItem, sqlx::Error> {
     Ok(StaffItem {
         id: r.try_get("id")?,
@@ -25,17 +24,17 @@ fn staff_item(r: &sqlx::any::AnyRow) -> Result<StaffItem, sqlx::Error> {
 
 /// Active advisors and administrators, by name.
 pub async fn advisors(db: &Db) -> Result<Vec<StaffItem>, AppError> {
-    let rows = sqlx::query("SELECT id, display_name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id")
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, display_name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id",
+    )
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows.iter().map(staff_item).collect::<Result<Vec<_>, _>>()?)
 }
 
 pub async fn dashboard(db: &Db, me: &SessionUser) -> Result<DashboardView, AppError> {
     let inbox = crate::messages::service::staff_inbox(db, me).await?;
-    let open_duplicates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merge_requests WHERE status = 'open'")
-        .fetch_one(db.pool())
-        .await?;
+    let open_duplicates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merge_requests WHERE status = 'open'").fetch_one(db.pool()).await?;
     Ok(DashboardView {
         me: StaffItem { id: me.user_id.clone(), name: me.display_name.clone(), role: me.role },
         inbox: inbox.into_iter().take(30).collect(),
@@ -59,14 +58,8 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     .ok_or(AppError::NotFound)?;
     let get_text = |name: &str| row.try_get::<Option<String>, _>(name);
     let get_time = |name: &str| row.try_get::<Option<i64>, _>(name);
-    let nir_masked = get_text("nir_encrypted")?
-        .and_then(|stored| state.config.secrets.decrypt_nir(&stored))
-        .map(|nir: Nir| nir.masked());
-    let address = [get_text("address_line")?, get_text("postal_code")?, get_text("city")?]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let nir_masked = get_text("nir_encrypted")?.and_then(|stored| state.config.secrets.decrypt_nir(&stored)).map(|nir: Nir| nir.masked());
+    let address = [get_text("address_line")?, get_text("postal_code")?, get_text("city")?].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let referent = match (get_text("referent_id")?, get_text("referent_name")?, get_text("referent_role")?) {
         (Some(id), Some(name), role) => Some(StaffItem { id, name, role: role.as_deref().and_then(Role::parse).unwrap_or(Role::Advisor) }),
         _ => None,
@@ -75,10 +68,7 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
         (Some(id), Some(name)) => Some((id, name)),
         _ => None,
     };
-    let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-        .bind(id)
-        .fetch_one(db.pool())
-        .await?;
+    let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1").bind(id).fetch_one(db.pool()).await?;
     let attempts = sqlx::query("SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20")
         .bind(id)
         .fetch_all(db.pool())
@@ -109,10 +99,8 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
             .bind(id)
             .fetch_optional(db.pool())
             .await?;
-    let project_id: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let project_id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(id).fetch_optional(db.pool()).await?;
     let project = match project_id {
         Some(project_id) => Some(crate::project::service::view(db, &project_id).await?),
         None => None,
@@ -184,7 +172,6 @@ fn conflict(message: &str) -> AppError {
     AppError::Conflict(message.into())
 }
 
-
 /// Runs one support action and answers what was done, in French.
 pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str, reason: &str, value: &str) -> Result<String, AppError> {
     if !super::ACTIONS.iter().any(|(code, _)| *code == action) || action == "fusionner" || value.chars().count() > 320 {
@@ -241,7 +228,8 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             match updated {
                 Ok(_) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(AppError::invalid("value", 
+                    return Err(AppError::invalid(
+                        "value",
                         "Cette adresse est déjà celle d'un autre compte : cherchez-le, il s'agit peut-être d'un doublon à fusionner.",
                     ))
                 }
@@ -263,10 +251,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             }
         }
         "debloquer" => {
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
             (String::new(), "Le compte est débloqué : la personne peut se connecter dès maintenant.".to_string())
         }
         "fermer_sessions" => {
@@ -274,12 +259,11 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             (format!("{ended} session(s)"), format!("{ended} session(s) fermée(s) : la personne devra se reconnecter partout."))
         }
         "attribuer_referent" => {
-            let advisor: Option<String> = sqlx::query_scalar(
-                "SELECT display_name FROM users WHERE id = $1 AND role IN ('advisor', 'admin') AND deactivated_at IS NULL",
-            )
-            .bind(value)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let advisor: Option<String> =
+                sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1 AND role IN ('advisor', 'admin') AND deactivated_at IS NULL")
+                    .bind(value)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let advisor = advisor.ok_or_else(|| AppError::invalid("value", "Choisissez un conseiller dans la liste."))?;
             sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await?;
             (advisor.clone(), format!("{advisor} est maintenant le conseiller référent."))

@@ -57,15 +57,9 @@ impl FileKind {
 /// of what the file really is (`cv.pdf.exe` holding a PDF becomes `cv.pdf.exe.pdf`).
 pub fn safe_file_name(sent: &str, kind: FileKind) -> String {
     let last = sent.rsplit(['/', '\\']).next().unwrap_or_default();
-    let mut name: String = last
-        .chars()
-        .map(|c| if c.is_control() || "<>:\"|?*;%".contains(c) { '_' } else { c })
-        .collect();
+    let mut name: String = last.chars().map(|c| if c.is_control() || "<>:\"|?*;%".contains(c) { '_' } else { c }).collect();
     name = name.trim_matches(|c: char| c == '.' || c.is_whitespace()).to_string();
-    let extension_ok = name
-        .rsplit_once('.')
-        .map(|(_, ext)| kind.extensions().iter().any(|e| e.eq_ignore_ascii_case(ext)))
-        .unwrap_or(false);
+    let extension_ok = name.rsplit_once('.').map(|(_, ext)| kind.extensions().iter().any(|e| e.eq_ignore_ascii_case(ext))).unwrap_or(false);
     if !extension_ok {
         if name.is_empty() {
             name = "document".into();

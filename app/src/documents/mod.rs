@@ -2,12 +2,12 @@
 //! JPEG, PNG, 10 Mo at most) and stored whole or not at all; downloads are for the owner and
 //! staff only, always as attachments. Staff can ask for a document ("pièce demandée").
 
-pub mod files;
-pub mod page;
 #[cfg(feature = "ssr")]
 pub mod download;
 #[cfg(feature = "ssr")]
 pub mod emails;
+pub mod files;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
@@ -32,14 +32,8 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [
-        Category::Identity,
-        Category::TrainingQuote,
-        Category::Payslips,
-        Category::LeaveAuthorisation,
-        Category::Cv,
-        Category::Other,
-    ];
+    pub const ALL: [Category; 6] =
+        [Category::Identity, Category::TrainingQuote, Category::Payslips, Category::LeaveAuthorisation, Category::Cv, Category::Other];
 
     pub fn as_str(self) -> &'static str {
         match self {

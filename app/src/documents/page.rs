@@ -184,16 +184,14 @@ fn UploadForm(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         answer.set(None);
         notice.set(None);
-        submit_with_progress(ev, progress, move |result, form| {
-            match result {
-                Ok(_) => {
-                    notice.try_set(Some(RECEIVED));
-                    form.reset();
-                    on_done();
-                }
-                Err(error) => {
-                    answer.try_set(Some(Err(error)));
-                }
+        submit_with_progress(ev, progress, move |result, form| match result {
+            Ok(_) => {
+                notice.try_set(Some(RECEIVED));
+                form.reset();
+                on_done();
+            }
+            Err(error) => {
+                answer.try_set(Some(Err(error)));
             }
         });
     };
@@ -328,15 +326,13 @@ fn RequestForm(
     let typed = move |name: &str| flash.as_ref().map(|f| f.value(name)).unwrap_or_default();
     let (category, note, due) = (typed("category"), typed("note"), typed("due_date"));
     let answer = Signal::derive(move || action.value().get().or_else(|| flashed.clone()));
-    Effect::new(move |_| {
-        match action.value().get() {
-            Some(Ok(_)) => {
-                notice.set(Some(REQUESTED));
-                set_timeout(on_done, std::time::Duration::ZERO);
-            }
-            Some(Err(_)) => notice.set(None),
-            None => {}
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => {
+            notice.set(Some(REQUESTED));
+            set_timeout(on_done, std::time::Duration::ZERO);
         }
+        Some(Err(_)) => notice.set(None),
+        None => {}
     });
     view! {
         <section aria-labelledby="demander">

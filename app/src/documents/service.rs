@@ -16,7 +16,6 @@ use crate::state::AppState;
 /// Longest note of a document request.
 pub const NOTE_MAX: usize = 1000;
 
-
 /// A beneficiary as staff actions need them: refused (not found) for any other kind of account.
 pub struct Beneficiary {
     pub id: String,
@@ -30,11 +29,7 @@ pub async fn beneficiary(db: &Db, id: &str) -> Result<Beneficiary, AppError> {
         .fetch_optional(db.pool())
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Beneficiary {
-        id: row.try_get("id")?,
-        name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-    })
+    Ok(Beneficiary { id: row.try_get("id")?, name: row.try_get("display_name")?, email: row.try_get("email")? })
 }
 
 pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppError> {
@@ -179,13 +174,8 @@ pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str,
                 return Err(AppError::Conflict("Cette demande de document n'existe pas ou a déjà reçu sa réponse : rechargez la page.".into()));
             }
         }
-        let doc = NewDocument {
-            beneficiary_id: &owner.id,
-            uploaded_by: &actor.user_id,
-            category,
-            message_id: None,
-            request_id: request_id.as_deref(),
-        };
+        let doc =
+            NewDocument { beneficiary_id: &owner.id, uploaded_by: &actor.user_id, category, message_id: None, request_id: request_id.as_deref() };
         let id = insert(&mut tx, &doc, upload, &keys[0], now).await?;
         if actor.role != Role::Beneficiary {
             let email = super::emails::posted(&state.config.base_url, &owner.email);
@@ -202,7 +192,14 @@ pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str,
 }
 
 /// Staff ask a beneficiary for a document; the beneficiary is told by email.
-pub async fn request(state: &AppState, staff: &SessionUser, beneficiary_id: &str, category: &str, note: &str, due_date: &str) -> Result<String, AppError> {
+pub async fn request(
+    state: &AppState,
+    staff: &SessionUser,
+    beneficiary_id: &str,
+    category: &str,
+    note: &str,
+    due_date: &str,
+) -> Result<String, AppError> {
     let owner = beneficiary(&state.db, beneficiary_id).await?;
     let mut errors = Vec::new();
     let category = Category::parse(category);

@@ -70,10 +70,7 @@ pub struct S3Store {
 
 impl std::fmt::Debug for S3Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Store")
-            .field("endpoint", &self.endpoint)
-            .field("bucket", &self.bucket)
-            .finish_non_exhaustive()
+        f.debug_struct("S3Store").field("endpoint", &self.endpoint).field("bucket", &self.bucket).finish_non_exhaustive()
     }
 }
 
@@ -85,10 +82,7 @@ impl S3Store {
 }
 
 fn redact(message: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|secret| !secret.is_empty())
-        .fold(message.to_string(), |message, secret| message.replace(secret.as_str(), "[redacted]"))
+    secrets.iter().filter(|secret| !secret.is_empty()).fold(message.to_string(), |message, secret| message.replace(secret.as_str(), "[redacted]"))
 }
 
 impl Storage {
@@ -118,13 +112,9 @@ impl Storage {
             .with_allow_http(endpoint.starts_with("http://"))
             .with_virtual_hosted_style_request(false);
         if !config.access_key_id.is_empty() {
-            builder = builder
-                .with_access_key_id(&config.access_key_id)
-                .with_secret_access_key(&config.secret_access_key);
+            builder = builder.with_access_key_id(&config.access_key_id).with_secret_access_key(&config.secret_access_key);
         }
-        let store = builder
-            .build()
-            .map_err(|e| StorageError::Remote(redact(&e.to_string(), &secrets)))?;
+        let store = builder.build().map_err(|e| StorageError::Remote(redact(&e.to_string(), &secrets)))?;
         Ok(Storage::S3(S3Store { store: Arc::new(store), endpoint, bucket: config.bucket, secrets }))
     }
 
@@ -151,10 +141,7 @@ impl Storage {
                 Ok(())
             }
             Storage::S3(s3) => {
-                s3.store
-                    .put(&object_path(key), PutPayload::from(bytes))
-                    .await
-                    .map_err(|e| s3.error(e))?;
+                s3.store.put(&object_path(key), PutPayload::from(bytes)).await.map_err(|e| s3.error(e))?;
                 Ok(())
             }
         }
@@ -222,10 +209,8 @@ fn object_path(key: &str) -> ObjectPath {
 
 /// Keys are `segment/segment`, made of letters, digits, `-` and `_`: nothing can climb out.
 fn check_key(key: &str) -> Result<(), StorageError> {
-    let ok = !key.is_empty()
-        && key.split('/').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        });
+    let ok =
+        !key.is_empty() && key.split('/').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     if ok {
         Ok(())
     } else {

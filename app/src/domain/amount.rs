@@ -11,19 +11,19 @@ impl Euros {
     /// Accepts `12 500`, `12 500,50 €`, `12500.5`.
     pub fn parse(input: &str) -> Result<Euros, &'static str> {
         let invalid = "Indiquez un montant en euros, par exemple 12 500 ou 12 500,50.";
-        let cleaned: String = input
-            .trim()
-            .trim_end_matches('€')
-            .trim_end_matches("EUR")
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
-            .collect();
+        let cleaned: String =
+            input.trim().trim_end_matches('€').trim_end_matches("EUR").chars().filter(|c| !c.is_whitespace() && *c != '\u{202f}').collect();
         if cleaned.is_empty() {
             return Err(invalid);
         }
         let normalized = cleaned.replace(',', ".");
         let (whole, fraction) = normalized.split_once('.').unwrap_or((&normalized, ""));
-        if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || fraction.len() > 2 || !fraction.chars().all(|c| c.is_ascii_digit()) || whole.len() > 9 {
+        if whole.is_empty()
+            || !whole.chars().all(|c| c.is_ascii_digit())
+            || fraction.len() > 2
+            || !fraction.chars().all(|c| c.is_ascii_digit())
+            || whole.len() > 9
+        {
             return Err(invalid);
         }
         let euros: i64 = whole.parse().map_err(|_| invalid)?;
@@ -47,7 +47,11 @@ impl Euros {
             }
             grouped.push(c);
         }
-        if cents == 0 { format!("{grouped} €") } else { format!("{grouped},{cents:02} €") }
+        if cents == 0 {
+            format!("{grouped} €")
+        } else {
+            format!("{grouped},{cents:02} €")
+        }
     }
 }
 

@@ -16,8 +16,13 @@ impl BirthDate {
     /// Accepts `AAAA-MM-JJ` (what `<input type="date">` sends) or `JJ/MM/AAAA` (typed by hand).
     /// `today` is (year, month, day).
     pub fn parse(input: &str, today: (i32, u32, u32)) -> Result<BirthDate, &'static str> {
-        let CalendarDate { year, month, day } = CalendarDate::parse(input, "Indiquez votre date de naissance.")
-            .map_err(|e| if e == INVALID_DATE { "Cette date n'existe pas : indiquez-la sous la forme JJ/MM/AAAA, par exemple 14/07/1985." } else { e })?;
+        let CalendarDate { year, month, day } = CalendarDate::parse(input, "Indiquez votre date de naissance.").map_err(|e| {
+            if e == INVALID_DATE {
+                "Cette date n'existe pas : indiquez-la sous la forme JJ/MM/AAAA, par exemple 14/07/1985."
+            } else {
+                e
+            }
+        })?;
         let date = BirthDate { year, month, day };
         let (ty, tm, td) = today;
         let age = ty - year - i32::from((tm, td) < (month, day));

@@ -18,7 +18,9 @@ impl RomeCode {
         let mut chars = code.chars();
         let letter_ok = chars.next().is_some_and(|c| ('A'..='N').contains(&c));
         if code.len() != 5 || !letter_ok || !chars.all(|c| c.is_ascii_digit()) {
-            return Err("Un code ROME est une lettre suivie de 4 chiffres, par exemple M1805 : vous le trouverez sur la fiche métier de France Travail.");
+            return Err(
+                "Un code ROME est une lettre suivie de 4 chiffres, par exemple M1805 : vous le trouverez sur la fiche métier de France Travail.",
+            );
         }
         Ok(RomeCode(code))
     }

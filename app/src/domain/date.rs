@@ -145,7 +145,7 @@ mod tests {
         // Summer time starts on Sunday 2026-03-29 at 01:00 UTC.
         assert_eq!(paris_time(1_774_745_940_000), "01:59"); // 00:59 UTC
         assert_eq!(paris_time(1_774_746_000_000), "03:00"); // 01:00 UTC
-        // And ends on Sunday 2026-10-25 at 01:00 UTC.
+                                                            // And ends on Sunday 2026-10-25 at 01:00 UTC.
         assert_eq!(paris_time(1_792_889_940_000), "02:59"); // 00:59 UTC
         assert_eq!(paris_time(1_792_890_000_000), "02:00"); // 01:00 UTC
         assert_eq!(paris_date(0), "01/01/1970");

@@ -45,14 +45,22 @@ parsed_from_string!(Email, Nir, Phone, Siret, RomeCode, CertificationCode, Activ
 impl TryFrom<i64> for Euros {
     type Error = &'static str;
     fn try_from(cents: i64) -> Result<Self, Self::Error> {
-        if (0..=100_000_000).contains(&cents) { Ok(Euros(cents)) } else { Err("Ce montant n'est pas entre 0 et 1 000 000 €.") }
+        if (0..=100_000_000).contains(&cents) {
+            Ok(Euros(cents))
+        } else {
+            Err("Ce montant n'est pas entre 0 et 1 000 000 €.")
+        }
     }
 }
 
 impl TryFrom<u32> for Hours {
     type Error = &'static str;
     fn try_from(hours: u32) -> Result<Self, Self::Error> {
-        if hours <= 10_000 { Ok(Hours(hours)) } else { Err("Ce nombre d'heures dépasse 10 000 : vérifiez-le.") }
+        if hours <= 10_000 {
+            Ok(Hours(hours))
+        } else {
+            Err("Ce nombre d'heures dépasse 10 000 : vérifiez-le.")
+        }
     }
 }
 
@@ -67,8 +75,13 @@ pub struct DateFields {
 
 impl DateFields {
     fn checked(self) -> Result<(i32, u32, u32), &'static str> {
-        let real = (1000..=9999).contains(&self.year) && (1..=12).contains(&self.month) && (1..=days_in_month(self.year, self.month)).contains(&self.day);
-        if real { Ok((self.year, self.month, self.day)) } else { Err(INVALID_DATE) }
+        let real =
+            (1000..=9999).contains(&self.year) && (1..=12).contains(&self.month) && (1..=days_in_month(self.year, self.month)).contains(&self.day);
+        if real {
+            Ok((self.year, self.month, self.day))
+        } else {
+            Err(INVALID_DATE)
+        }
     }
 }
 

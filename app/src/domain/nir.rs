@@ -20,11 +20,7 @@ impl Nir {
     /// commune, order (001–999) and a key equal to 97 − (the 13 first digits mod 97), where
     /// 2A counts as 19 and 2B as 18.
     pub fn parse(input: &str) -> Result<Nir, &'static str> {
-        let value: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}'))
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let value: String = input.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}')).map(|c| c.to_ascii_uppercase()).collect();
         if value.is_empty() {
             return Err("Indiquez votre numéro de sécurité sociale (15 caractères).");
         }
@@ -32,9 +28,7 @@ impl Nir {
             return Err("Le numéro de sécurité sociale compte 15 caractères (13 chiffres et la clé de 2 chiffres) : vérifiez votre carte Vitale.");
         }
         let department = &value[5..7];
-        let digits_ok = value
-            .char_indices()
-            .all(|(i, c)| c.is_ascii_digit() || ((i == 6) && (c == 'A' || c == 'B') && &value[5..6] == "2"));
+        let digits_ok = value.char_indices().all(|(i, c)| c.is_ascii_digit() || ((i == 6) && (c == 'A' || c == 'B') && &value[5..6] == "2"));
         if !digits_ok {
             return Err("Le numéro de sécurité sociale ne contient que des chiffres (et 2A ou 2B pour la Corse).");
         }

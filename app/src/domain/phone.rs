@@ -10,10 +10,7 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(input: &str) -> Result<Phone, &'static str> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')' | '\u{a0}'))
-            .collect();
+        let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')' | '\u{a0}')).collect();
         if compact.is_empty() {
             return Err("Indiquez votre numéro de téléphone.");
         }
@@ -24,9 +21,7 @@ impl Phone {
         } else {
             return Err("Indiquez un numéro français, par exemple 06 12 34 56 78 ou +33 6 12 34 56 78.");
         };
-        let valid = national.len() == 9
-            && national.chars().all(|c| c.is_ascii_digit())
-            && !national.starts_with('0');
+        let valid = national.len() == 9 && national.chars().all(|c| c.is_ascii_digit()) && !national.starts_with('0');
         if !valid {
             return Err("Ce numéro de téléphone n'est pas valide : il compte 10 chiffres, par exemple 06 12 34 56 78.");
         }
@@ -40,12 +35,7 @@ impl Phone {
     /// `06 12 34 56 78`.
     pub fn national(&self) -> String {
         let digits = format!("0{}", &self.0[3..]);
-        digits
-            .as_bytes()
-            .chunks(2)
-            .map(|pair| std::str::from_utf8(pair).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join(" ")
+        digits.as_bytes().chunks(2).map(|pair| std::str::from_utf8(pair).unwrap_or("")).collect::<Vec<_>>().join(" ")
     }
 }
 

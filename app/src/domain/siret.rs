@@ -14,7 +14,18 @@ fn luhn_ok(digits: &[u32]) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
         .sum();
     sum % 10 == 0
 }
@@ -30,11 +41,7 @@ impl Siret {
             return Err("Le SIRET compte 14 chiffres : il figure sur vos bulletins de salaire.");
         }
         let digits: Vec<u32> = compact.chars().filter_map(|c| c.to_digit(10)).collect();
-        let valid = if compact.starts_with(LA_POSTE_SIREN) {
-            digits.iter().sum::<u32>() % 5 == 0
-        } else {
-            luhn_ok(&digits)
-        };
+        let valid = if compact.starts_with(LA_POSTE_SIREN) { digits.iter().sum::<u32>() % 5 == 0 } else { luhn_ok(&digits) };
         if !valid {
             return Err("Ce numéro SIRET n'existe pas : un chiffre est sans doute mal recopié. Vérifiez-le sur un bulletin de salaire.");
         }

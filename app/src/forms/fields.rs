@@ -14,7 +14,11 @@ pub fn field_id(name: &str) -> String {
 
 /// The `name` attribute: `form[birth_name]` for a server function taking a `form` struct.
 fn input_name(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_string() } else { format!("{prefix}[{name}]") }
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}[{name}]")
+    }
 }
 
 /// The message for `field` in a server answer, if it is a validation error naming it.
@@ -39,7 +43,8 @@ pub fn all_errors<T>(answer: &Option<Result<T, AppError>>) -> Vec<FieldError> {
 pub fn Field(
     name: &'static str,
     /// The input's id when `field_id(name)` would not be unique on the page.
-    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)]
+    id: Option<&'static str>,
     #[prop(into)] label: String,
     #[prop(optional)] required: bool,
     #[prop(optional, into)] hint: Option<String>,
@@ -50,9 +55,11 @@ pub fn Field(
     #[prop(into)] value: Signal<String>,
     #[prop(into)] error: Signal<Option<String>>,
     /// Shows the typed text, for password fields.
-    #[prop(optional, into)] reveal: Option<Signal<bool>>,
+    #[prop(optional, into)]
+    reveal: Option<Signal<bool>>,
     /// Empties the field each time this changes (passwords, after a refused submission).
-    #[prop(optional, into)] clear_on: Option<Signal<usize>>,
+    #[prop(optional, into)]
+    clear_on: Option<Signal<usize>>,
 ) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
     if let Some(clear_on) = clear_on {
@@ -131,11 +138,8 @@ pub fn ErrorSummary(#[prop(into)] errors: Signal<Vec<FieldError>>, labels: fn(&s
     move || {
         let list = errors.get();
         (!list.is_empty()).then(|| {
-            let title = if list.len() == 1 {
-                "Une information est à corriger".to_string()
-            } else {
-                format!("{} informations sont à corriger", list.len())
-            };
+            let title =
+                if list.len() == 1 { "Une information est à corriger".to_string() } else { format!("{} informations sont à corriger", list.len()) };
             view! {
                 <div class="error-summary" role="alert" tabindex="-1" autofocus=true node_ref=summary aria-labelledby="resume-erreurs">
                     <h2 id="resume-erreurs">{title}</h2>

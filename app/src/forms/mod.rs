@@ -66,7 +66,11 @@ pub fn text_of(field: &str, text: &str, required: bool, missing: &str, max_chars
 pub fn require_filled(fields: &[(&str, &str, &str)]) -> Result<(), AppError> {
     let missing: Vec<crate::error::FieldError> =
         fields.iter().filter(|(_, value, _)| value.trim().is_empty()).map(|(name, _, message)| (name.to_string(), message.to_string())).collect();
-    if missing.is_empty() { Ok(()) } else { Err(AppError::Validation(missing)) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(missing))
+    }
 }
 
 /// Like [`text_of`], for a form checked as a whole: a problem is added to `errors` and the text
@@ -154,11 +158,8 @@ mod server {
             Ok(value) => serde_json::to_string(&Ok::<&T, AppError>(value)),
             Err(error) => serde_json::to_string(&Err::<(), &AppError>(error)),
         };
-        let flash = Flash {
-            form: form.into(),
-            values: values.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            answer: answer.unwrap_or_default(),
-        };
+        let flash =
+            Flash { form: form.into(), values: values.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), answer: answer.unwrap_or_default() };
         let state = app_state();
         let token = new_token();
         let now = now_ms();
@@ -202,15 +203,14 @@ mod server {
             .map(str::to_string);
         let Some(token) = token else { return Ok(None) };
         let state = app_state();
-        let payload: Option<String> = sqlx::query_scalar(
-            "DELETE FROM form_flashes WHERE id_hash = $1 AND form = $2 AND created_at > $3 RETURNING payload",
-        )
-        .bind(token_hash(&token))
-        .bind(form)
-        .bind(now_ms() - LIFETIME_MS)
-        .fetch_optional(state.db.pool())
-        .await
-        .map_err(|e| AppError::internal("reading a form flash", e))?;
+        let payload: Option<String> =
+            sqlx::query_scalar("DELETE FROM form_flashes WHERE id_hash = $1 AND form = $2 AND created_at > $3 RETURNING payload")
+                .bind(token_hash(&token))
+                .bind(form)
+                .bind(now_ms() - LIFETIME_MS)
+                .fetch_optional(state.db.pool())
+                .await
+                .map_err(|e| AppError::internal("reading a form flash", e))?;
         Ok(payload.and_then(|p| serde_json::from_str(&p).ok()))
     }
 }

@@ -28,8 +28,7 @@ pub struct QueuedEmail {
     pub sent_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, to_address, subject, body_text, body_html, status, attempts, last_error, created_at, sent_at";
+const COLUMNS: &str = "id, to_address, subject, body_text, body_html, status, attempts, last_error, created_at, sent_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<QueuedEmail, sqlx::Error> {
     Ok(QueuedEmail {
@@ -87,12 +86,7 @@ pub async fn claim_due(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<QueuedE
            ORDER BY next_attempt_at LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );
-    let rows = sqlx::query(&sql)
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(db.pool()).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -110,12 +104,7 @@ pub async fn mark_sent(db: &Db, id: &str) -> Result<(), sqlx::Error> {
 
 /// Records a failed attempt: the email is retried at `retry_at`, or given up (`failed`) when
 /// `retry_at` is `None`.
-pub async fn mark_attempt_failed(
-    db: &Db,
-    id: &str,
-    error: &str,
-    retry_at: Option<i64>,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_attempt_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) -> Result<(), sqlx::Error> {
     let (status, next) = match retry_at {
         Some(at) => ("pending", at),
         None => ("failed", now_ms()),

@@ -23,9 +23,16 @@ pub fn waiting(to: &str, link: &str, audience: Audience) -> OutgoingEmail {
             "Une personne a écrit à votre service sur Passerelle.",
             "Vous recevez ce courriel parce que vous êtes membre de ce service sur Passerelle.",
         ),
-        Audience::Beneficiary => {
-            ("Vous avez reçu un nouveau message dans votre espace Passerelle.", "Vous recevez ce courriel parce que vous avez un espace personnel sur Passerelle.")
-        }
+        Audience::Beneficiary => (
+            "Vous avez reçu un nouveau message dans votre espace Passerelle.",
+            "Vous recevez ce courriel parce que vous avez un espace personnel sur Passerelle.",
+        ),
     };
-    build(to, "Un nouveau message vous attend", &[what.to_string(), "Pour le lire, connectez-vous à votre espace.".to_string()], Some(("Lire le message", link)), footer)
+    build(
+        to,
+        "Un nouveau message vous attend",
+        &[what.to_string(), "Pour le lire, connectez-vous à votre espace.".to_string()],
+        Some(("Lire le message", link)),
+        footer,
+    )
 }

@@ -2,9 +2,9 @@
 //! Instruction des dossiers, Paiement), with attachments (same rules as documents), unread
 //! counts, and an email telling the other side a message is waiting (never its content).
 
-pub mod page;
 #[cfg(feature = "ssr")]
 pub mod emails;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use super::emails::Audience;
 use super::{Inbox, MessageItem, ServiceItem, ThreadSummary, ThreadView, BODY_MAX, REFERENT_LABEL, SUBJECT_MAX};
 use crate::account::{Role, SessionUser};
 use crate::db::{new_id, now_ms, Db};
@@ -13,8 +14,6 @@ use crate::error::AppError;
 use crate::forms::text_into;
 use crate::mail::outbox;
 use crate::state::AppState;
-use super::emails::Audience;
-
 
 /// Unread messages of a thread for `$1` (the reader): written by someone else after their last read.
 const UNREAD: &str = "(SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_id <> $1 \
@@ -40,10 +39,7 @@ fn threads_query(filter: &str, order: &str) -> String {
 }
 
 pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
-    let rows = sqlx::query(&threads_query("t.beneficiary_id = $1", "t.last_message_at DESC, t.id"))
-        .bind(&user.user_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&threads_query("t.beneficiary_id = $1", "t.last_message_at DESC, t.id")).bind(&user.user_id).fetch_all(db.pool()).await?;
     let threads = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
     let services = sqlx::query("SELECT slug, name FROM services WHERE active = 1 ORDER BY name")
         .fetch_all(db.pool())
@@ -60,8 +56,10 @@ pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
 fn assigned(staff: &SessionUser) -> &'static str {
     match staff.role {
         Role::Admin => "1 = 1",
-        _ => "((t.service_id IS NULL AND (u.referent_id = $1 OR u.referent_id IS NULL)) \
-              OR t.service_id IN (SELECT ss.service_id FROM staff_services ss WHERE ss.user_id = $1))",
+        _ => {
+            "((t.service_id IS NULL AND (u.referent_id = $1 OR u.referent_id IS NULL)) \
+              OR t.service_id IN (SELECT ss.service_id FROM staff_services ss WHERE ss.user_id = $1))"
+        }
     }
 }
 
@@ -198,7 +196,11 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
         let service_id: Option<String> = if to == "referent" {
             None
         } else {
-            match sqlx::query_scalar::<_, String>("SELECT id FROM services WHERE slug = $1 AND active = 1").bind(&to).fetch_optional(db.pool()).await? {
+            match sqlx::query_scalar::<_, String>("SELECT id FROM services WHERE slug = $1 AND active = 1")
+                .bind(&to)
+                .fetch_optional(db.pool())
+                .await?
+            {
                 Some(id) => Some(id),
                 None => {
                     errors.push(("to".into(), "Choisissez à qui écrire.".into()));
@@ -229,14 +231,16 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
             }
             (None, Some((service_id, subject))) => {
                 let id = new_id();
-                sqlx::query("INSERT INTO threads (id, beneficiary_id, service_id, subject, created_at, last_message_at) VALUES ($1, $2, $3, $4, $5, $5)")
-                    .bind(&id)
-                    .bind(&user.user_id)
-                    .bind(&service_id)
-                    .bind(&subject)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO threads (id, beneficiary_id, service_id, subject, created_at, last_message_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(&id)
+                .bind(&user.user_id)
+                .bind(&service_id)
+                .bind(&subject)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 let notify = staff_side(&mut tx, &user.user_id, service_id.as_deref()).await?;
                 (id, user.user_id.clone(), notify)
             }

@@ -105,7 +105,8 @@ pub async fn personal_data(state: &AppState, id: &str) -> Result<(Value, Vec<(St
 
 pub async fn export(State(state): State<AppState>, session: Option<Extension<CurrentSession>>) -> Response {
     let Some(Extension(session)) = session else {
-        return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Connectez-vous pour télécharger vos données.").into_response();
+        return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Connectez-vous pour télécharger vos données.")
+            .into_response();
     };
     match build(&state, &session.user.user_id).await {
         Ok(bytes) => {
@@ -118,7 +119,11 @@ pub async fn export(State(state): State<AppState>, session: Option<Extension<Cur
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot build a personal-data export");
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "L'export n'a pas pu être préparé. Réessayez dans quelques minutes.")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "L'export n'a pas pu être préparé. Réessayez dans quelques minutes.",
+            )
                 .into_response()
         }
     }

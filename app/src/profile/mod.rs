@@ -2,9 +2,9 @@
 //! change of email address (password, then a link to the new address; the old one is told),
 //! the personal-data export and the account-deletion request.
 
-pub mod page;
 #[cfg(feature = "ssr")]
 pub mod export;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -14,7 +14,6 @@ use crate::state::AppState;
 /// An email-change link works this long.
 pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-
 pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
     let row = sqlx::query(
         "SELECT display_name, email, address_line, postal_code, city, phone, current_job, employer, contract_type, \
@@ -48,13 +47,7 @@ pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
             .bind(user_id)
             .fetch_optional(db.pool())
             .await?;
-    Ok(ProfileView {
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        values,
-        pending_email,
-        deletion_requested_at,
-    })
+    Ok(ProfileView { display_name: row.try_get("display_name")?, email: row.try_get("email")?, values, pending_email, deletion_requested_at })
 }
 
 /// Checks every field (all optional) and saves them; answers the completion percentage.
@@ -124,16 +117,15 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
     if !password::verify(&state.hashing, stored, password_text).await? {
         return Err(AppError::invalid("password", "Ce mot de passe n'est pas le bon."));
     }
-    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
-        .bind(email.normalized())
-        .fetch_optional(state.db.pool())
-        .await?;
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_optional(state.db.pool()).await?;
     match taken {
-        Some(id) if id == user_id => {
-            return Err(AppError::invalid("new_email", "C'est déjà l'adresse de votre compte."))
-        }
+        Some(id) if id == user_id => return Err(AppError::invalid("new_email", "C'est déjà l'adresse de votre compte.")),
         Some(_) => {
-            return Err(AppError::invalid("new_email", "Cette adresse est déjà celle d'un autre compte. Si c'est aussi le vôtre, écrivez à votre conseiller pour réunir les deux comptes."))
+            return Err(AppError::invalid(
+                "new_email",
+                "Cette adresse est déjà celle d'un autre compte. Si c'est aussi le vôtre, écrivez à votre conseiller pour réunir les deux comptes.",
+            ))
         }
         None => {}
     }

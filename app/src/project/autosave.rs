@@ -36,7 +36,9 @@ pub enum Status {
     /// The browser says it has no network.
     Offline,
     /// The last save failed; the next try is at this time (browser clock, ms).
-    Retry { at_ms: i64 },
+    Retry {
+        at_ms: i64,
+    },
     SessionExpired,
     /// The server refused the text itself (too long): the message says why.
     Refused(String),
@@ -56,9 +58,7 @@ impl Status {
                 let secs = ((at_ms - now_ms).max(0) + 999) / 1000;
                 format!("Non enregistré — nouvel essai dans {secs} s")
             }
-            Status::SessionExpired => {
-                "Session expirée — vos saisies sont conservées sur cet appareil : reconnectez-vous pour les enregistrer".into()
-            }
+            Status::SessionExpired => "Session expirée — vos saisies sont conservées sur cet appareil : reconnectez-vous pour les enregistrer".into(),
             Status::Refused(message) => format!("Non enregistré : {message}"),
             Status::Conflict => "Deux versions différentes — choisissez ci-dessous celle à garder".into(),
         }
@@ -116,9 +116,7 @@ pub struct Autosave {
 impl Autosave {
     /// `shown` is the text the page starts with (the server's, or what a plain form post kept).
     pub fn new(project: &ProjectView, shown: &Draft, conflict: Option<Conflict>) -> Autosave {
-        let fields = fields::all_fields()
-            .map(|f| (f.key, RwSignal::new(shown.get(f.key).cloned().unwrap_or_default())))
-            .collect();
+        let fields = fields::all_fields().map(|f| (f.key, RwSignal::new(shown.get(f.key).cloned().unwrap_or_default()))).collect();
         Autosave {
             fields: StoredValue::new(fields),
             version: RwSignal::new(project.version),

@@ -55,19 +55,10 @@ const fn field(key: &'static str, label: &'static str, hint: Option<&'static str
     FieldDef { key, label, hint, kind, required }
 }
 
-pub const CONTRACTS: &[(&str, &str)] = &[
-    ("cdi", "CDI"),
-    ("cdd", "CDD"),
-    ("interim", "Intérim"),
-    ("fonction_publique", "Agent de la fonction publique"),
-    ("autre", "Autre"),
-];
+pub const CONTRACTS: &[(&str, &str)] =
+    &[("cdi", "CDI"), ("cdd", "CDD"), ("interim", "Intérim"), ("fonction_publique", "Agent de la fonction publique"), ("autre", "Autre")];
 
-pub const MODALITIES: &[(&str, &str)] = &[
-    ("presentiel", "En présentiel"),
-    ("distance", "À distance"),
-    ("mixte", "Mixte (présentiel et à distance)"),
-];
+pub const MODALITIES: &[(&str, &str)] = &[("presentiel", "En présentiel"), ("distance", "À distance"), ("mixte", "Mixte (présentiel et à distance)")];
 
 pub const SECTIONS: &[SectionDef] = &[
     SectionDef {
@@ -89,10 +80,22 @@ pub const SECTIONS: &[SectionDef] = &[
         fields: &[
             field("metier_intitule", "Intitulé du métier", None, Kind::Text, true),
             field("code_rome", "Code ROME", Some("Une lettre et 4 chiffres, par exemple M1805 (fiche métier de France Travail)."), Kind::Rome, false),
-            field("metier_description", "Description du métier", Some("Les activités, les conditions de travail, les débouchés dans votre région."), Kind::LongText, true),
+            field(
+                "metier_description",
+                "Description du métier",
+                Some("Les activités, les conditions de travail, les débouchés dans votre région."),
+                Kind::LongText,
+                true,
+            ),
             field("enquete_metier", "Enquête métier", Some("Ce que vous avez lu ou recherché sur le métier."), Kind::LongText, false),
             field("rencontres", "Rencontres de professionnels", Some("Qui avez-vous rencontré, et ce que vous en retenez."), Kind::LongText, false),
-            field("immersions", "Immersions", Some("Stages d'observation ou périodes de mise en situation, avec leurs dates."), Kind::LongText, false),
+            field(
+                "immersions",
+                "Immersions",
+                Some("Stages d'observation ou périodes de mise en situation, avec leurs dates."),
+                Kind::LongText,
+                false,
+            ),
         ],
     },
     SectionDef {
@@ -101,7 +104,13 @@ pub const SECTIONS: &[SectionDef] = &[
         intro: "La formation qui vous mène à ce métier : ces informations figurent sur le devis de l'organisme.",
         fields: &[
             field("organisme", "Organisme de formation", None, Kind::Text, true),
-            field("numero_declaration", "Numéro de déclaration d'activité", Some("11 chiffres, sur le devis de l'organisme."), Kind::ActivityNumber, true),
+            field(
+                "numero_declaration",
+                "Numéro de déclaration d'activité",
+                Some("11 chiffres, sur le devis de l'organisme."),
+                Kind::ActivityNumber,
+                true,
+            ),
             field("certification", "Certification préparée", None, Kind::Text, true),
             field("code_certification", "Code RNCP ou RS", Some("Par exemple RNCP34567 (France compétences)."), Kind::Certification, true),
             field("date_debut", "Date de début", Some("Format JJ/MM/AAAA."), Kind::Date, true),
@@ -117,14 +126,26 @@ pub const SECTIONS: &[SectionDef] = &[
         intro: "Le coût de la formation et ce qui est déjà financé par ailleurs.",
         fields: &[
             field("cout_pedagogique", "Coût pédagogique", Some("En euros, tel qu'il figure sur le devis."), Kind::Euros, true),
-            field("cofinancements", "Cofinancements", Some("Les autres financeurs (employeur, région…) et leurs montants, s'il y en a."), Kind::LongText, false),
+            field(
+                "cofinancements",
+                "Cofinancements",
+                Some("Les autres financeurs (employeur, région…) et leurs montants, s'il y en a."),
+                Kind::LongText,
+                false,
+            ),
         ],
     },
     SectionDef {
         id: "motivation",
         title: "Motivation",
         intro: "Pourquoi ce projet, pourquoi maintenant : écrivez avec vos mots.",
-        fields: &[field("motivation", "Votre motivation", Some("Plusieurs paragraphes si vous le souhaitez. Votre texte est conservé à chaque frappe."), Kind::LongText, true)],
+        fields: &[field(
+            "motivation",
+            "Votre motivation",
+            Some("Plusieurs paragraphes si vous le souhaitez. Votre texte est conservé à chaque frappe."),
+            Kind::LongText,
+            true,
+        )],
     },
 ];
 
@@ -146,7 +167,11 @@ pub fn find(key: &str) -> Option<&'static FieldDef> {
 }
 
 pub fn max_len(kind: Kind) -> usize {
-    if kind == Kind::LongText { LONG_MAX } else { SHORT_MAX }
+    if kind == Kind::LongText {
+        LONG_MAX
+    } else {
+        SHORT_MAX
+    }
 }
 
 /// The label of a choice value, or the value itself.
@@ -173,7 +198,11 @@ pub fn check(field: &FieldDef, value: &str) -> Result<(), String> {
         Kind::ActivityNumber => ActivityNumber::parse(value).map(|_| ()),
         Kind::Certification => CertificationCode::parse(value).map(|_| ()),
         Kind::Choice(options) => {
-            if options.iter().any(|(v, _)| *v == value) { Ok(()) } else { Err("Choisissez une des réponses proposées.") }
+            if options.iter().any(|(v, _)| *v == value) {
+                Ok(())
+            } else {
+                Err("Choisissez une des réponses proposées.")
+            }
         }
     };
     result.map_err(str::to_string)?;

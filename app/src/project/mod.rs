@@ -6,11 +6,11 @@
 
 pub mod advisor_pages;
 pub mod autosave;
+#[cfg(feature = "ssr")]
+pub mod emails;
 pub mod fields;
 pub mod page;
 pub mod recap;
-#[cfg(feature = "ssr")]
-pub mod emails;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -97,8 +97,7 @@ impl ProjectState {
 }
 
 impl Transition {
-    pub const ALL: [Transition; 5] =
-        [Transition::Submit, Transition::StartReview, Transition::Reopen, Transition::Accept, Transition::Refuse];
+    pub const ALL: [Transition; 5] = [Transition::Submit, Transition::StartReview, Transition::Reopen, Transition::Accept, Transition::Refuse];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -38,13 +38,7 @@ pub fn ProjectPage() -> impl IntoView {
 
 /// The text a plain form post left (`draft[key]` values), when that post was refused.
 fn flash_draft(flash: &Flash) -> Draft {
-    fields::normalized(
-        flash
-            .values
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("draft[")?.strip_suffix(']')?.to_string(), v.clone())))
-            .collect(),
-    )
+    fields::normalized(flash.values.iter().filter_map(|(k, v)| Some((k.strip_prefix("draft[")?.strip_suffix(']')?.to_string(), v.clone()))).collect())
 }
 
 #[component]

@@ -15,16 +15,13 @@ use crate::state::AppState;
 /// Longest reason or request text accepted.
 pub const REASON_MAX: usize = 2000;
 
-
 fn parse_draft(json: &str) -> Draft {
     serde_json::from_str(json).unwrap_or_default()
 }
 
 fn locked_message(state: ProjectState) -> String {
     match state {
-        ProjectState::Accepted | ProjectState::Refused => {
-            "Une décision a été prise sur ce projet : il ne peut plus être modifié.".into()
-        }
+        ProjectState::Accepted | ProjectState::Refused => "Une décision a été prise sur ce projet : il ne peut plus être modifié.".into(),
         _ => "Ce projet a été soumis : il est verrouillé pendant son examen. Demandez sa réouverture à votre conseiller pour le modifier.".into(),
     }
 }
@@ -46,10 +43,7 @@ async fn ensure(db: &Db, owner_id: &str) -> Result<(), AppError> {
 
 pub async fn mine(db: &Db, user: &SessionUser) -> Result<ProjectView, AppError> {
     ensure(db, &user.user_id).await?;
-    let id: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1")
-        .bind(&user.user_id)
-        .fetch_one(db.pool())
-        .await?;
+    let id: String = sqlx::query_scalar("SELECT id FROM projects WHERE beneficiary_id = $1").bind(&user.user_id).fetch_one(db.pool()).await?;
     view(db, &id).await
 }
 
@@ -102,14 +96,17 @@ fn checked(draft: Draft) -> Result<Draft, AppError> {
     for (key, value) in &draft {
         match fields::find(key) {
             None => return Err(AppError::BadRequest),
-            Some(field) if value.chars().count() > fields::max_len(field.kind) => errors.push((
-                key.clone(),
-                format!("Ce texte dépasse {} caractères : raccourcissez-le.", fields::max_len(field.kind)),
-            )),
+            Some(field) if value.chars().count() > fields::max_len(field.kind) => {
+                errors.push((key.clone(), format!("Ce texte dépasse {} caractères : raccourcissez-le.", fields::max_len(field.kind))))
+            }
             Some(_) => {}
         }
     }
-    if errors.is_empty() { Ok(fields::normalized(draft)) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(fields::normalized(draft))
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// Saves the text if the project is editable and still at `base_version`. Saving the text the
@@ -149,10 +146,7 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
         }
         let stored = parse_draft(&row.try_get::<String, _>("draft")?);
         if stored == draft {
-            return Ok(Saved {
-                version: row.try_get("version")?,
-                saved_at: row.try_get("updated_at")?,
-            });
+            return Ok(Saved { version: row.try_get("version")?, saved_at: row.try_get("updated_at")? });
         }
         return Err(AppError::Stale);
     }
@@ -290,11 +284,7 @@ pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &s
         }
     }
     let now = now_ms();
-    sqlx::query("UPDATE projects SET reopen_requested_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&project.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("UPDATE projects SET reopen_requested_at = $1 WHERE id = $2").bind(now).bind(&project.id).execute(&mut *tx).await?;
     record_event(&mut tx, &project, &user.user_id, "reouverture_demandee", project.state, message.as_deref(), now).await?;
     if let Some(referent) = &project.referent_email {
         let email = super::emails::to_referent(&state.config.base_url, referent, &project.owner_name, "reouverture_demandee", &project.id);
@@ -304,13 +294,7 @@ pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &s
     Ok(())
 }
 
-pub async fn staff_transition(
-    state: &AppState,
-    staff: &SessionUser,
-    id: &str,
-    transition: Transition,
-    reason: &str,
-) -> Result<(), AppError> {
+pub async fn staff_transition(state: &AppState, staff: &SessionUser, id: &str, transition: Transition, reason: &str) -> Result<(), AppError> {
     let missing = match transition {
         Transition::Reopen => "Indiquez la raison de la réouverture : elle sera montrée à la personne.",
         _ => "Indiquez la raison de la décision : elle sera montrée à la personne.",
@@ -319,10 +303,7 @@ pub async fn staff_transition(
     let mut tx = state.db.begin_write().await?;
     let project = load(&mut tx, "p.id", id).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(transition) else {
-        return Err(AppError::Conflict(format!(
-            "Cette action n'est pas possible : le projet est « {} ».",
-            project.state.label()
-        )));
+        return Err(AppError::Conflict(format!("Cette action n'est pas possible : le projet est « {} ».", project.state.label())));
     };
     let now = now_ms();
     if !move_state(&mut tx, &project, to, now).await? {

@@ -37,10 +37,7 @@ async fn the_nir_is_stored_encrypted_with_a_keyed_hash_never_in_clear(backend: B
 
     app.register("helene@exemple.fr", &nir()).await;
 
-    let (encrypted, hash): (String, String) = sqlx::query_as("SELECT nir_encrypted, nir_hash FROM users")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let (encrypted, hash): (String, String) = sqlx::query_as("SELECT nir_encrypted, nir_hash FROM users").fetch_one(app.db.pool()).await.unwrap();
     assert!(!encrypted.contains(&nir()[..13]) && !hash.contains(&nir()[..13]));
     let dump: Vec<(String,)> = sqlx::query_as("SELECT email || ' ' || COALESCE(phone, '') || ' ' || COALESCE(birth_date, '') FROM users")
         .fetch_all(app.db.pool())
@@ -206,12 +203,9 @@ async fn correcting_the_address_needs_the_password_and_sends_the_link_to_the_new
     let outcome = app.register("helene@exemple.fr", &nir()).await;
     let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
 
-    let (wrong, _) = app
-        .call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", "pas le bon mot de passe")])
-        .await;
-    let (right, body) = app
-        .call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", GOOD_PASSWORD)])
-        .await;
+    let (wrong, _) =
+        app.call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", "pas le bon mot de passe")]).await;
+    let (right, body) = app.call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", GOOD_PASSWORD)]).await;
 
     assert_eq!(wrong, 422);
     assert_eq!(right, 200, "{body}");
@@ -308,9 +302,7 @@ async fn reset_link_is_refused_after_a_newer_one_is_sent(backend: Backend) {
     app.smtp.wait_for(3, Duration::from_secs(10)).await;
 
     let new_password = "un tout nouveau mot de passe";
-    let (status, body) = app
-        .call("account/reset-password", &[("token", &old), ("password", new_password), ("password_confirm", new_password)])
-        .await;
+    let (status, body) = app.call("account/reset-password", &[("token", &old), ("password", new_password), ("password_confirm", new_password)]).await;
 
     assert_eq!(status, 409);
     assert!(body["Conflict"].as_str().unwrap().contains("remplacé"));
@@ -333,12 +325,9 @@ async fn a_reset_ends_every_session_lifts_the_lock_notifies_and_works_once(backe
     let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     let new_password = "un tout nouveau mot de passe";
 
-    let (status, _) = app
-        .call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)])
-        .await;
-    let (again, body) = app
-        .call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)])
-        .await;
+    let (status, _) = app.call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)]).await;
+    let (again, body) =
+        app.call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)]).await;
 
     assert!(status < 400, "{status}");
     assert_eq!(again, 409);
@@ -359,8 +348,11 @@ async fn a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link(backen
     app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
     let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
 
-    let (weak, body) = app.call("account/reset-password", &[("token", &token), ("password", "azertyuiop123"), ("password_confirm", "azertyuiop123")]).await;
-    let (mismatch, _) = app.call("account/reset-password", &[("token", &token), ("password", "une phrase assez longue"), ("password_confirm", "une autre phrase")]).await;
+    let (weak, body) =
+        app.call("account/reset-password", &[("token", &token), ("password", "azertyuiop123"), ("password_confirm", "azertyuiop123")]).await;
+    let (mismatch, _) = app
+        .call("account/reset-password", &[("token", &token), ("password", "une phrase assez longue"), ("password_confirm", "une autre phrase")])
+        .await;
 
     assert_eq!((weak, mismatch), (422, 422));
     assert_eq!(body["Validation"][0][0], "password");

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use app::account::Role;
 
-use crate::helpers::{
-    both_backends, client, login, nir_with_key, pdf, person, registration_form, spawn_app, Backend, TestApp, GOOD_PASSWORD,
-};
+use crate::helpers::{both_backends, client, login, nir_with_key, pdf, person, registration_form, spawn_app, Backend, TestApp, GOOD_PASSWORD};
 
 async fn every_staff_and_administration_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -172,9 +170,8 @@ async fn the_phone_platform_corrects_a_mistyped_address_and_the_activation_link_
 
     let before = app.call_as(&advisor, "staff/beneficiary", &[("id", &id)]).await.1;
     let no_reason = app.call_as(&advisor, "staff/support", &[("id", &id), ("action", "corriger_adresse"), ("value", "helene@exemple.fr")]).await;
-    let bad_address = app
-        .call_as(&advisor, "staff/support", &[("id", &id), ("action", "corriger_adresse"), ("value", "helene@"), ("reason", "Appel")])
-        .await;
+    let bad_address =
+        app.call_as(&advisor, "staff/support", &[("id", &id), ("action", "corriger_adresse"), ("value", "helene@"), ("reason", "Appel")]).await;
     let corrected = app
         .call_as(
             &advisor,
@@ -267,7 +264,11 @@ async fn the_inbox_holds_the_advisors_people_and_services_and_people_without_ref
     let (alex_id, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (bea_id, bea) = app.logged_in("bea@exemple.fr", "Béa Paiement", Role::Advisor).await;
     sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
-    sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, 'service-paiement')").bind(&bea_id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, 'service-paiement')")
+        .bind(&bea_id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     let send = |c: reqwest::Client, to: &'static str, subject: &'static str| {
         let app = &app;
         async move {
@@ -305,9 +306,25 @@ both_backends!(the_inbox_holds_the_advisors_people_and_services_and_people_witho
 async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
     let mut counts = Vec::new();
     for table in [
-        "users", "projects", "project_events", "threads", "messages", "thread_reads", "documents", "document_requests", "outbox",
-        "consents", "login_attempts", "account_tokens", "deletion_requests", "merge_requests", "search_terms", "staff_services",
-        "services", "audit_log", "sessions",
+        "users",
+        "projects",
+        "project_events",
+        "threads",
+        "messages",
+        "thread_reads",
+        "documents",
+        "document_requests",
+        "outbox",
+        "consents",
+        "login_attempts",
+        "account_tokens",
+        "deletion_requests",
+        "merge_requests",
+        "search_terms",
+        "staff_services",
+        "services",
+        "audit_log",
+        "sessions",
     ] {
         counts.push((table.to_string(), app.count(&format!("SELECT COUNT(*) FROM {table}")).await));
     }
@@ -323,20 +340,19 @@ async fn merging_moves_everything_to_the_kept_account_deletes_nothing_and_the_cl
     let project = app.call_as(&kept_client, "project/get", &[]).await.1;
     let version = project["version"].as_i64().unwrap().to_string();
     assert_eq!(app.call_as(&kept_client, "project/save", &[("version", &version), ("draft[poste]", "Comptable")]).await.0, 200);
-    let (sent, _) = app.upload_as(&closed_client, "messages/send", &[("to", "referent"), ("subject", "Mon ancien compte"), ("body", "Bonjour")], &[]).await;
+    let (sent, _) =
+        app.upload_as(&closed_client, "messages/send", &[("to", "referent"), ("subject", "Mon ancien compte"), ("body", "Bonjour")], &[]).await;
     let (uploaded, _) = app.upload_as(&closed_client, "documents/upload", &[("category", "piece_identite")], &[("file", "cni.pdf", pdf(2000))]).await;
     assert_eq!((sent, uploaded), (200, 200));
     let queue = app.call_as(&advisor, "staff/duplicates", &[]).await.1;
     let preview = app.call_as(&advisor, "staff/merge/preview", &[("kept", &kept), ("closed", &closed)]).await.1;
     let before = row_counts(&app).await;
 
-    let merged = app.call_as(&advisor, "staff/merge", &[("kept", &kept), ("closed", &closed), ("reason", "Même personne, vérifié par téléphone")]).await;
+    let merged =
+        app.call_as(&advisor, "staff/merge", &[("kept", &kept), ("closed", &closed), ("reason", "Même personne, vérifié par téléphone")]).await;
 
     let after = row_counts(&app).await;
-    let closed_login = app
-        .call_as(&client(), "session/login", &[("email", "h.lefevre@exemple.fr"), ("password", GOOD_PASSWORD)])
-        .await
-        .1;
+    let closed_login = app.call_as(&client(), "session/login", &[("email", "h.lefevre@exemple.fr"), ("password", GOOD_PASSWORD)]).await.1;
     let kept_threads = app.call_as(&kept_client, "messages/threads", &[]).await.1;
     let kept_documents = app.call_as(&kept_client, "documents/list", &[]).await;
     let closed_session = app.call_as(&closed_client, "space/me", &[]).await.0;
@@ -412,7 +428,8 @@ async fn administrators_create_and_deactivate_staff_and_manage_services_with_eve
     let new_service = app.call_as(&admin, "admin/services/save", &[("slug", "formation"), ("name", "Formation")]).await.0;
     let closed_service = app.call_as(&admin, "admin/services/save", &[("slug", "paiement"), ("name", "Paiement"), ("active", "0")]).await.0;
     let overview = app.call_as(&admin, "admin/overview", &[]).await.1;
-    let self_demotion = app.call_as(&admin, "admin/staff/update", &[("id", overview["me"].as_str().unwrap()), ("change", "role"), ("value", "advisor")]).await.0;
+    let self_demotion =
+        app.call_as(&admin, "admin/staff/update", &[("id", overview["me"].as_str().unwrap()), ("change", "role"), ("value", "advisor")]).await.0;
     let trail = app.call_as(&admin, "staff/audit", &[]).await.1;
 
     assert_eq!(bad.0, 422);
@@ -444,9 +461,11 @@ async fn a_new_version_of_the_cgu_is_accepted_at_the_next_login_before_the_sessi
     let app = spawn_app(backend).await;
     let (id, _) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
     let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
-    let registration_ticket = app.register("autre@exemple.fr", &nir_with_key("1850775056042")).await["Registered"]["ticket"].as_str().unwrap().to_string();
+    let registration_ticket =
+        app.register("autre@exemple.fr", &nir_with_key("1850775056042")).await["Registered"]["ticket"].as_str().unwrap().to_string();
 
-    let published = app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Un article sur les cookies")]).await.0;
+    let published =
+        app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Un article sur les cookies")]).await.0;
     let again = app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Doublon")]).await.0;
     let c = client();
     let login = app.call_as(&c, "session/login", &[("email", "camille@exemple.fr"), ("password", GOOD_PASSWORD)]).await.1;

@@ -22,9 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use app::account::Role;
 
-use crate::helpers::{
-    both_backends, client, complete_project, nir_with_key, pdf, person, spawn_app, Backend, TestApp, GOOD_PASSWORD,
-};
+use crate::helpers::{both_backends, client, complete_project, nir_with_key, pdf, person, spawn_app, Backend, TestApp, GOOD_PASSWORD};
 
 // ---- Reading forms out of HTML -----------------------------------------------------------------
 
@@ -207,7 +205,11 @@ fn forms_of(html: &str, source: &Source, page: &str) -> Vec<Form> {
                         "submit" | "button" | "reset" | "image" => {}
                         // A trap for robots, out of the way of people: they leave it empty.
                         _ if t.attr("tabindex") == Some("-1") => form.fixed.push((name, String::new())),
-                        "checkbox" => form.fields.push(Field { name, kind: Kind::Checkbox { value: if value.is_empty() { "on".into() } else { value } }, required }),
+                        "checkbox" => form.fields.push(Field {
+                            name,
+                            kind: Kind::Checkbox { value: if value.is_empty() { "on".into() } else { value } },
+                            required,
+                        }),
                         "radio" => match form.fields.iter_mut().find(|f| f.name == name) {
                             Some(Field { kind: Kind::Radio { values }, required: r, .. }) => {
                                 values.push(value);
@@ -354,7 +356,11 @@ impl Sweep {
     /// Where a redirect sends the browser.
     fn absolute(&self, response: &reqwest::Response) -> String {
         let location = response.headers()["location"].to_str().unwrap();
-        if location.starts_with("http") { location.to_string() } else { self.app.url(location) }
+        if location.starts_with("http") {
+            location.to_string()
+        } else {
+            self.app.url(location)
+        }
     }
 
     /// A valid value for a field of `form`: what only the scene knows (an account's address to
@@ -419,7 +425,8 @@ impl Sweep {
             for (name, value) in all.iter().chain(values) {
                 let is_file = form.fields.iter().any(|f| &f.name == name && f.kind == Kind::File);
                 multipart = if is_file {
-                    multipart.part(name.clone(), reqwest::multipart::Part::bytes(pdf(3000)).file_name(value.clone()).mime_str("application/pdf").unwrap())
+                    multipart
+                        .part(name.clone(), reqwest::multipart::Part::bytes(pdf(3000)).file_name(value.clone()).mime_str("application/pdf").unwrap())
                 } else {
                     multipart.text(name.clone(), value.clone())
                 };
@@ -513,7 +520,8 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
     let saved = bea_client.post(app.url("/api/project/save")).form(&project).send().await.unwrap().status();
     let (submitted, _) = app.call_as(&bea_client, "project/submit", &[("version", "1")]).await;
     assert_eq!((saved.as_u16(), submitted), (200, 200), "Béa's project is submitted");
-    let (published, _) = app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Un article sur les cookies")]).await;
+    let (published, _) =
+        app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Un article sur les cookies")]).await;
     assert_eq!((sent, uploaded, asked, merge_asked, published), (200, 200, 200, 200, 200), "the scene is set");
 
     let sweep = Sweep { app, backend, clients: vec![client(), helene_client, advisor, admin, bea_client], fresh: std::cell::Cell::new(0) };
@@ -539,10 +547,27 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
     .await;
     let endpoints: BTreeSet<&str> = forms.iter().map(|f| f.endpoint.as_str()).collect();
     for expected in [
-        "account/register", "session/login", "account/forgot-password", "account/reset-password", "account/resend-activation",
-        "account/correct-email", "account/merge-request", "session/accept-terms", "profile/save", "profile/change-email",
-        "messages/send", "documents/upload", "staff/documents/request", "project/save", "project/request-reopening",
-        "staff/support", "staff/project/transition", "staff/merge", "staff/merge-request/close", "admin/staff/create", "admin/services/save",
+        "account/register",
+        "session/login",
+        "account/forgot-password",
+        "account/reset-password",
+        "account/resend-activation",
+        "account/correct-email",
+        "account/merge-request",
+        "session/accept-terms",
+        "profile/save",
+        "profile/change-email",
+        "messages/send",
+        "documents/upload",
+        "staff/documents/request",
+        "project/save",
+        "project/request-reopening",
+        "staff/support",
+        "staff/project/transition",
+        "staff/merge",
+        "staff/merge-request/close",
+        "admin/staff/create",
+        "admin/services/save",
         "admin/legal/publish",
     ] {
         assert!(endpoints.contains(expected), "the crawl found no form posting to {expected}; found {endpoints:?}");
@@ -607,12 +632,8 @@ both_backends!(every_form_filled_in_and_sent_by_the_script_is_answered_with_succ
 
 async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
     let what = format!("{} without {}", form.key(), left_out.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "));
-    let values: Vec<(String, String)> = form
-        .fields
-        .iter()
-        .filter(|f| !left_out.iter().any(|l| l.name == f.name))
-        .map(|f| (f.name.clone(), sweep.sample(f)))
-        .collect();
+    let values: Vec<(String, String)> =
+        form.fields.iter().filter(|f| !left_out.iter().any(|l| l.name == f.name)).map(|f| (f.name.clone(), sweep.sample(f))).collect();
     let draft = form.endpoint == "project/save";
 
     let fixed = sweep.current_fixed(form).await;
@@ -646,8 +667,12 @@ async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
         let typed = matches!(&field.kind, Kind::Textarea) || matches!(&field.kind, Kind::Text { input_type } if input_type != "password");
         if typed {
             let escaped = value.replace('&', "&amp;").replace('\'', "&#x27;").replace('"', "&quot;");
-            let form_html = page.split(&format!("action=\"/api/{}\"", form.endpoint)).nth(1).unwrap_or(&page).split("</form>").next().unwrap_or_default();
-            assert!(page.contains(value.as_str()) || page.contains(&escaped), "{what}: {name} = {value:?} comes back without JavaScript; the form: {form_html}");
+            let form_html =
+                page.split(&format!("action=\"/api/{}\"", form.endpoint)).nth(1).unwrap_or(&page).split("</form>").next().unwrap_or_default();
+            assert!(
+                page.contains(value.as_str()) || page.contains(&escaped),
+                "{what}: {name} = {value:?} comes back without JavaScript; the form: {form_html}"
+            );
         }
     }
     assert!(!page.contains(GOOD_PASSWORD), "{what}: a password is never sent back");
@@ -660,10 +685,17 @@ async fn check_all_optional(sweep: &Sweep, form: &Form) {
     let draft = form.endpoint == "project/save";
     let fixed = sweep.current_fixed(form).await;
     // Unknown ids: the server must read the form, then find nothing to act on.
-    let unknown: Vec<(String, String)> = fixed
-        .iter()
-        .map(|(k, v)| if draft || v.is_empty() || k == "action" || k == "change" { (k.clone(), v.clone()) } else { (k.clone(), "balayage-inconnu".into()) })
-        .collect();
+    let unknown: Vec<(String, String)> =
+        fixed
+            .iter()
+            .map(|(k, v)| {
+                if draft || v.is_empty() || k == "action" || k == "change" {
+                    (k.clone(), v.clone())
+                } else {
+                    (k.clone(), "balayage-inconnu".into())
+                }
+            })
+            .collect();
     let before = snapshot(&sweep.app, sweep.backend).await;
     let (status, body) = sweep.post(form, &unknown, &[], false).await;
     let (_, page) = sweep.post(form, &unknown, &[], true).await;

@@ -33,11 +33,7 @@ async fn migrations_run_at_start_and_again_without_harm(backend: Backend) {
     let app = spawn_app(backend).await;
 
     app.db.migrate().await.expect("a second migration run is a no-op");
-    let tables = app
-        .db
-        .pool()
-        .execute("SELECT id, status, attempts FROM outbox WHERE 1 = 0")
-        .await;
+    let tables = app.db.pool().execute("SELECT id, status, attempts FROM outbox WHERE 1 = 0").await;
 
     assert!(tables.is_ok(), "the outbox table exists: {tables:?}");
     app.stop().await;

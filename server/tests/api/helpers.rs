@@ -61,9 +61,7 @@ pub fn postgres_server_url() -> String {
 
 async fn postgres_admin(server: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
-    sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .expect("the test PostgreSQL server answers")
+    sqlx::PgConnection::connect(&format!("{server}/postgres")).await.expect("the test PostgreSQL server answers")
 }
 
 impl TestDatabase {
@@ -79,10 +77,7 @@ impl TestDatabase {
                 let server = postgres_server_url();
                 let name = format!("passerelle_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = postgres_admin(&server).await;
-                admin
-                    .execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("can create a test database");
+                admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("can create a test database");
                 TestDatabase { url: format!("{server}/{name}"), pg_name: Some(name), _dir: None }
             }
         }
@@ -94,10 +89,7 @@ impl TestDatabase {
         use sqlx::Executor;
         if let Some(name) = &self.pg_name {
             let mut admin = postgres_admin(&postgres_server_url()).await;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await
-                .expect("can drop the test database");
+            admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.expect("can drop the test database");
         }
     }
 }
@@ -115,10 +107,7 @@ pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
     settings.mail.poll_interval_ms = 20;
     settings.mail.retry_base_ms = 50;
     settings.mail.retry_max_ms = 200;
-    settings.storage.files_dir = std::env::temp_dir()
-        .join(format!("passerelle-files-{}", uuid::Uuid::new_v4().simple()))
-        .display()
-        .to_string();
+    settings.storage.files_dir = std::env::temp_dir().join(format!("passerelle-files-{}", uuid::Uuid::new_v4().simple())).display().to_string();
     settings
 }
 
@@ -145,15 +134,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     adjust(&mut settings);
     let files_dir = std::path::PathBuf::from(&settings.storage.files_dir);
     let running = passerelle_server::start(settings, None).await.expect("the server starts");
-    TestApp {
-        base: format!("http://{}", running.addr),
-        client: client(),
-        smtp,
-        db: running.db.clone(),
-        database,
-        files_dir,
-        running: Some(running),
-    }
+    TestApp { base: format!("http://{}", running.addr), client: client(), smtp, db: running.db.clone(), database, files_dir, running: Some(running) }
 }
 
 /// An HTTP client that keeps cookies and does not follow redirects (tests look at them).
@@ -206,9 +187,7 @@ pub async fn create_account(db: &Db, email: &str, name: &str, role: Role, passwo
     let hashing = tokio::sync::Semaphore::new(1);
     let hash = password::hash(&hashing, password_text.into()).await.expect("hashing works");
     let mut conn = db.pool().acquire().await.unwrap();
-    let id = users::create(&mut conn, &Email::parse(email).unwrap(), name, role, &hash, true)
-        .await
-        .expect("the account is created");
+    let id = users::create(&mut conn, &Email::parse(email).unwrap(), name, role, &hash, true).await.expect("the account is created");
     if role == Role::Beneficiary {
         app::admin::service::accept_current(&mut conn, &id).await.expect("the terms are accepted");
     }
@@ -216,12 +195,7 @@ pub async fn create_account(db: &Db, email: &str, name: &str, role: Role, passwo
 }
 
 pub async fn login(client: &reqwest::Client, base: &str, email: &str, password_text: &str) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/session/login"))
-        .form(&[("email", email), ("password", password_text)])
-        .send()
-        .await
-        .expect("login answered")
+    client.post(format!("{base}/api/session/login")).form(&[("email", email), ("password", password_text)]).send().await.expect("login answered")
 }
 
 /// The user the server recognises from this client's cookie, as JSON (`null` when anonymous).
@@ -266,17 +240,11 @@ pub struct CapturedEmail {
 
 impl CapturedEmail {
     pub fn subject(&self) -> String {
-        mail_parser::MessageParser::default()
-            .parse(self.raw.as_bytes())
-            .and_then(|m| m.subject().map(str::to_string))
-            .unwrap_or_default()
+        mail_parser::MessageParser::default().parse(self.raw.as_bytes()).and_then(|m| m.subject().map(str::to_string)).unwrap_or_default()
     }
 
     pub fn text(&self) -> String {
-        mail_parser::MessageParser::default()
-            .parse(self.raw.as_bytes())
-            .and_then(|m| m.body_text(0).map(|t| t.to_string()))
-            .unwrap_or_default()
+        mail_parser::MessageParser::default().parse(self.raw.as_bytes()).and_then(|m| m.body_text(0).map(|t| t.to_string())).unwrap_or_default()
     }
 }
 
@@ -315,10 +283,8 @@ impl SmtpCapture {
     }
 
     pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<CapturedEmail> {
-        wait_until(timeout, &format!("the SMTP listener received {count} message(s)"), || async {
-            self.messages.lock().unwrap().len() >= count
-        })
-        .await;
+        wait_until(timeout, &format!("the SMTP listener received {count} message(s)"), || async { self.messages.lock().unwrap().len() >= count })
+            .await;
         self.received()
     }
 }
@@ -504,15 +470,11 @@ impl TestApp {
         let mut found = None;
         wait_until(Duration::from_secs(10), &format!("an email with a {path_prefix} link reaches {to}"), || {
             let emails = self.smtp.received();
-            found = emails
-                .iter()
-                .rev()
-                .filter(|e| e.to.iter().any(|t| t == to))
-                .find_map(|e| {
-                    let text = e.text();
-                    let start = text.find(&marker)? + marker.len();
-                    Some(text[start..].split_whitespace().next()?.to_string())
-                });
+            found = emails.iter().rev().filter(|e| e.to.iter().any(|t| t == to)).find_map(|e| {
+                let text = e.text();
+                let start = text.find(&marker)? + marker.len();
+                Some(text[start..].split_whitespace().next()?.to_string())
+            });
             let done = found.is_some();
             async move { done }
         })

@@ -11,11 +11,26 @@ async fn the_profile_checks_each_field_and_reports_its_completion(backend: Backe
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
 
     let refused = app
-        .call_as(&camille, "profile/save", &[("postal_code", "6900"), ("phone", "12"), ("seniority_years", "-3"), ("contract_type", "esclave"), ("city", "Lyon")])
+        .call_as(
+            &camille,
+            "profile/save",
+            &[("postal_code", "6900"), ("phone", "12"), ("seniority_years", "-3"), ("contract_type", "esclave"), ("city", "Lyon")],
+        )
         .await;
     let unchanged = app.call_as(&camille, "profile/get", &[]).await.1;
     let saved = app
-        .call_as(&camille, "profile/save", &[("address_line", "3 rue Paul Bert"), ("postal_code", "69003"), ("city", "Lyon"), ("phone", "06 12 34 56 78"), ("contract_type", "cdi"), ("seniority_years", "7")])
+        .call_as(
+            &camille,
+            "profile/save",
+            &[
+                ("address_line", "3 rue Paul Bert"),
+                ("postal_code", "69003"),
+                ("city", "Lyon"),
+                ("phone", "06 12 34 56 78"),
+                ("contract_type", "cdi"),
+                ("seniority_years", "7"),
+            ],
+        )
         .await;
     let profile = app.call_as(&camille, "profile/get", &[]).await.1;
     let advisor = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await.1;
@@ -82,7 +97,13 @@ async fn the_export_zip_holds_everything_held_about_the_person_and_their_documen
     app.call_as(&camille, "project/save", &[("version", "0"), ("draft[motivation]", "Devenir infirmière")]).await;
     let cv = pdf(4000);
     app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", cv.clone())]).await;
-    app.upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Question"), ("body", "Mon message à moi")], &[("file", "joint.pdf", pdf(300))]).await;
+    app.upload_as(
+        &camille,
+        "messages/send",
+        &[("to", "referent"), ("subject", "Question"), ("body", "Mon message à moi")],
+        &[("file", "joint.pdf", pdf(300))],
+    )
+    .await;
     app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv"), ("note", "")]).await;
     app.upload_as(&dominique, "messages/send", &[("to", "referent"), ("subject", "Autre"), ("body", "Message de Dominique")], &[]).await;
     app.smtp.wait_for(1, Duration::from_secs(10)).await;

@@ -66,8 +66,7 @@ async fn a_hand_made_save_with_unknown_fields_or_too_long_text_is_refused_and_ch
     get(&app, &camille).await;
 
     let (unknown, _) = post(&app, &camille, "project/save", &with_version(0, &[("draft[state]".into(), "accepte".into())])).await;
-    let (too_long, answer) =
-        post(&app, &camille, "project/save", &with_version(0, &[("draft[poste]".into(), "x".repeat(301))])).await;
+    let (too_long, answer) = post(&app, &camille, "project/save", &with_version(0, &[("draft[poste]".into(), "x".repeat(301))])).await;
     let (no_version, _) = post(&app, &camille, "project/save", &[("draft[poste]".into(), "Vendeuse".into())]).await;
     let (bad_version, _) = post(&app, &camille, "project/save", &[("version".into(), "un".into())]).await;
 
@@ -110,7 +109,9 @@ async fn nobody_but_the_beneficiary_reads_or_writes_the_project_and_advisors_nev
     assert_eq!(app.call_as(&advisor, "staff/project", &[("id", "inconnu")]).await.0, 404);
 
     // Nobody anonymous.
-    for endpoint in ["project/get", "project/save", "project/submit", "project/request-reopening", "staff/projects", "staff/project", "staff/project/transition"] {
+    for endpoint in
+        ["project/get", "project/save", "project/submit", "project/request-reopening", "staff/projects", "staff/project", "staff/project/transition"]
+    {
         let (status, _) = app.call_as(&anonymous, endpoint, &[("version", "1"), ("id", &id), ("action", "rouvrir"), ("reason", "x")]).await;
         assert_eq!(status, 401, "{endpoint}");
     }
@@ -170,7 +171,8 @@ async fn the_project_moves_through_its_states_and_refuses_every_other_transition
     assert!(emails.iter().all(|e| !e.text().contains("heures de stage")), "reasons stay in the app");
 
     // Reopened: editable again, submitted again, then decided; a decision is final.
-    let (status, _) = post(&app, &camille, "project/save", &with_version(2, &[complete(), vec![("draft[heures_entreprise]".into(), "140".into())]].concat())).await;
+    let (status, _) =
+        post(&app, &camille, "project/save", &with_version(2, &[complete(), vec![("draft[heures_entreprise]".into(), "140".into())]].concat())).await;
     assert_eq!(status, 200);
     assert_eq!(app.call_as(&camille, "project/submit", &[("version", "3")]).await.0, 200);
     assert_eq!(transition(&app, &advisor, &id, "instruire", "").await.0, 200);
@@ -227,9 +229,8 @@ async fn without_javascript_the_form_saves_and_a_stale_post_shows_both_texts(bac
     assert!(empty_page.contains("action=\"/api/project/save\""), "a real form");
     assert!(empty_page.contains("Situation actuelle") && empty_page.contains("Motivation"));
 
-    let saved_page = app
-        .post_without_javascript("/projet", "project/save", &with_version(0, &[("draft[motivation]".into(), "Première version".into())]))
-        .await;
+    let saved_page =
+        app.post_without_javascript("/projet", "project/save", &with_version(0, &[("draft[motivation]".into(), "Première version".into())])).await;
     assert!(saved_page.contains("Première version"));
     assert!(saved_page.contains("Enregistré le"));
 
@@ -238,7 +239,10 @@ async fn without_javascript_the_form_saves_and_a_stale_post_shows_both_texts(bac
         .await
         .replace("<!>", "");
     assert!(stale_page.contains("Votre projet a été modifié ailleurs"));
-    assert!(stale_page.contains("Première version") && stale_page.contains("Version de l&#x27;autre onglet") || stale_page.contains("Version de l'autre onglet"));
+    assert!(
+        stale_page.contains("Première version") && stale_page.contains("Version de l&#x27;autre onglet")
+            || stale_page.contains("Version de l'autre onglet")
+    );
     assert!(stale_page.contains("name=\"version\" value=\"1\""), "saving again is a deliberate choice over version 1");
     app.stop().await;
 }

@@ -42,7 +42,6 @@ async fn staff_land_on_the_advisor_page_and_beneficiaries_on_their_space(backend
 }
 both_backends!(staff_land_on_the_advisor_page_and_beneficiaries_on_their_space);
 
-
 async fn without_javascript_a_refused_registration_comes_back_with_errors_and_values_but_no_password(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut form = registration_form("helene@exemple.fr", "285077505604299");
@@ -78,12 +77,13 @@ async fn without_javascript_registration_then_activation_then_login_work(backend
     let link = app.last_link_to("helene@exemple.fr", "/activation").await;
     let activated = app.post_without_javascript(&format!("/activation/{link}"), "account/activate", &[("token".into(), link.clone())]).await;
     assert!(activated.contains("Votre compte est activé"));
-    let space = app.post_without_javascript(
-        "/connexion",
-        "session/login",
-        &[("email".into(), "helene@exemple.fr".into()), ("password".into(), GOOD_PASSWORD.into())],
-    )
-    .await;
+    let space = app
+        .post_without_javascript(
+            "/connexion",
+            "session/login",
+            &[("email".into(), "helene@exemple.fr".into()), ("password".into(), GOOD_PASSWORD.into())],
+        )
+        .await;
     assert!(space.contains("Bonjour Hélène Lefèvre"));
     app.stop().await;
 }

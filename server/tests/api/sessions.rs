@@ -28,10 +28,7 @@ async fn sessions_live_in_the_database_and_only_as_a_hash(backend: Backend) {
 
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     let token = cookie.split(';').next().unwrap().trim_start_matches("passerelle_session=");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(stored, vec![app::account::session::token_hash(token)]);
     app.stop().await;
 }
@@ -43,12 +40,7 @@ async fn logout_deletes_the_server_side_session(backend: Backend) {
     let response = app.login("camille@exemple.fr", PASSWORD).await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
 
-    app.client
-        .post(app.url("/api/session/logout"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
+    app.client.post(app.url("/api/session/logout")).header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
 
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(count, 0);
@@ -90,11 +82,7 @@ async fn an_idle_session_ends_after_the_idle_timeout(backend: Backend) {
     assert!(!whoami(&app.client, &app.base).await.is_null());
 
     let thirty_one_minutes_ago = now_ms() - 31 * 60 * 1000;
-    sqlx::query("UPDATE sessions SET last_seen_at = $1")
-        .bind(thirty_one_minutes_ago)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(thirty_one_minutes_ago).execute(app.db.pool()).await.unwrap();
 
     assert!(whoami(&app.client, &app.base).await.is_null());
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap();

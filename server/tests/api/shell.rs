@@ -35,10 +35,7 @@ async fn legal_and_contact_pages_answer_with_their_text() {
         // Leptos marks text boundaries with empty comments (`<!>`); a reader never sees them.
         let html = response.text().await.unwrap().replace("<!>", "");
         let heading_plain = heading.replace("&#x27;", "'");
-        assert!(
-            html.contains(&format!("<h1>{heading}</h1>")) || html.contains(&format!("<h1>{heading_plain}</h1>")),
-            "{path} has its heading"
-        );
+        assert!(html.contains(&format!("<h1>{heading}</h1>")) || html.contains(&format!("<h1>{heading_plain}</h1>")), "{path} has its heading");
     }
     app.stop().await;
 }

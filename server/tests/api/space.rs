@@ -137,13 +137,8 @@ async fn hand_made_calls_to_the_upload_endpoints_get_a_clear_400(backend: Backen
 
     let form = app.call_as(&camille, "documents/upload", &[("category", "cv")]).await;
     let message = app.call_as(&camille, "messages/send", &[("body", "Bonjour")]).await;
-    let no_boundary = camille
-        .post(app.url("/api/documents/upload"))
-        .header("content-type", "multipart/form-data")
-        .body("garbage")
-        .send()
-        .await
-        .unwrap();
+    let no_boundary =
+        camille.post(app.url("/api/documents/upload")).header("content-type", "multipart/form-data").body("garbage").send().await.unwrap();
     let anonymous = app.upload_as(&client(), "documents/upload", &[("category", "cv")], &[("file", "a.pdf", pdf(10))]).await;
 
     assert_eq!(form.0, 400);
@@ -204,14 +199,25 @@ async fn a_refused_message_stores_nothing_of_its_attachments(backend: Backend) {
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
 
     let bad_file = app
-        .upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "Texte")], &[("file", "ok.pdf", pdf(100)), ("file", "virus.pdf", b"MZ".to_vec())])
+        .upload_as(
+            &camille,
+            "messages/send",
+            &[("to", "referent"), ("subject", "Test"), ("body", "Texte")],
+            &[("file", "ok.pdf", pdf(100)), ("file", "virus.pdf", b"MZ".to_vec())],
+        )
         .await;
-    let no_body = app.upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "  ")], &[("file", "ok.pdf", pdf(100))]).await;
+    let no_body =
+        app.upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "  ")], &[("file", "ok.pdf", pdf(100))]).await;
     let bad_service = app.upload_as(&camille, "messages/send", &[("to", "inconnu"), ("subject", "Test"), ("body", "Texte")], &[]).await;
 
     assert_eq!((bad_file.0, no_body.0, bad_service.0), (422, 422, 422));
     assert!(no_body.1.to_string().contains("Écrivez votre message"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM threads").await + app.count("SELECT COUNT(*) FROM messages").await + app.count("SELECT COUNT(*) FROM documents").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM threads").await
+            + app.count("SELECT COUNT(*) FROM messages").await
+            + app.count("SELECT COUNT(*) FROM documents").await,
+        0
+    );
     assert!(app.stored_files().await.is_empty());
     app.stop().await;
 }
@@ -222,10 +228,13 @@ async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_re
     let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let (_, dominique) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
     let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
-    let (_, thread) = app.upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Privé"), ("body", "Texte privé")], &[("file", "piece.pdf", pdf(100))]).await;
+    let (_, thread) = app
+        .upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Privé"), ("body", "Texte privé")], &[("file", "piece.pdf", pdf(100))])
+        .await;
     let thread = thread.as_str().unwrap().to_string();
     let (_, document) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
-    let (_, request) = app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv"), ("note", ""), ("due_date", "")]).await;
+    let (_, request) =
+        app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv"), ("note", ""), ("due_date", "")]).await;
     let attachment: String = sqlx::query_scalar("SELECT id FROM documents WHERE message_id IS NOT NULL").fetch_one(app.db.pool()).await.unwrap();
     let before = (app.count("SELECT COUNT(*) FROM messages").await, app.count("SELECT COUNT(*) FROM documents").await);
 
@@ -236,10 +245,13 @@ async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_re
     let staff_threads = app.call_as(&dominique, "staff/messages/threads", &[]).await;
     let request_as_beneficiary = app.call_as(&dominique, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv")]).await;
     let write = app.upload_as(&dominique, "messages/send", &[("thread_id", &thread), ("body", "Intrus")], &[]).await;
-    let answer = app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("request_id", request.as_str().unwrap())], &[("file", "x.pdf", pdf(100))]).await;
+    let answer = app
+        .upload_as(&dominique, "documents/upload", &[("category", "cv"), ("request_id", request.as_str().unwrap())], &[("file", "x.pdf", pdf(100))])
+        .await;
     let download_doc = dominique.get(app.url(&format!("/fichiers/{}", document.as_str().unwrap()))).send().await.unwrap().status();
     let download_attachment = dominique.get(app.url(&format!("/fichiers/{attachment}"))).send().await.unwrap().status();
-    let post_to_other = app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("beneficiary_id", &camille_id)], &[("file", "x.pdf", pdf(100))]).await;
+    let post_to_other =
+        app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("beneficiary_id", &camille_id)], &[("file", "x.pdf", pdf(100))]).await;
     let page = |path: String| {
         let dominique = &dominique;
         let url = app.url(&path);
@@ -264,7 +276,10 @@ async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_re
     assert_eq!(answer.0, 409, "someone else's request cannot be answered");
     assert_eq!((download_doc.as_u16(), download_attachment.as_u16()), (404, 404));
     assert_eq!(post_to_other.0, 200, "a beneficiary's upload always goes to their own file");
-    let owner: String = sqlx::query_scalar("SELECT u.email FROM documents d JOIN users u ON u.id = d.beneficiary_id WHERE d.file_name = 'x.pdf'").fetch_one(app.db.pool()).await.unwrap();
+    let owner: String = sqlx::query_scalar("SELECT u.email FROM documents d JOIN users u ON u.id = d.beneficiary_id WHERE d.file_name = 'x.pdf'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(owner, "dominique@exemple.fr");
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, before.0);
     assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, before.1 + 1);
@@ -281,18 +296,34 @@ async fn staff_ask_for_a_document_and_the_beneficiary_answers_it_once(backend: B
 
     let bad = app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "x"), ("due_date", "31/02/2027")]).await;
     let (status, request) = app
-        .call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "autorisation_absence"), ("note", "Signée par l'employeur"), ("due_date", "15/01/2027")])
+        .call_as(
+            &alex,
+            "staff/documents/request",
+            &[("beneficiary_id", &camille_id), ("category", "autorisation_absence"), ("note", "Signée par l'employeur"), ("due_date", "15/01/2027")],
+        )
         .await;
     let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
     let listed = app.call_as(&camille, "documents/list", &[]).await.1;
     let answered = app
-        .upload_as(&camille, "documents/upload", &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())], &[("file", "autorisation.pdf", pdf(500))])
+        .upload_as(
+            &camille,
+            "documents/upload",
+            &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())],
+            &[("file", "autorisation.pdf", pdf(500))],
+        )
         .await;
     let again = app
-        .upload_as(&camille, "documents/upload", &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())], &[("file", "encore.pdf", pdf(500))])
+        .upload_as(
+            &camille,
+            "documents/upload",
+            &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())],
+            &[("file", "encore.pdf", pdf(500))],
+        )
         .await;
     let staff_view = app.call_as(&alex, "staff/documents", &[("beneficiary_id", &camille_id)]).await.1;
-    let posted = app.upload_as(&alex, "documents/upload", &[("category", "autre"), ("beneficiary_id", &camille_id)], &[("file", "notice.pdf", pdf(500))]).await;
+    let posted = app
+        .upload_as(&alex, "documents/upload", &[("category", "autre"), ("beneficiary_id", &camille_id)], &[("file", "notice.pdf", pdf(500))])
+        .await;
 
     assert_eq!(bad.0, 422);
     assert!(bad.1.to_string().contains("category") && bad.1.to_string().contains("due_date"), "{}", bad.1);
@@ -372,10 +403,16 @@ async fn a_message_to_a_service_tells_its_members_and_nobody_else(backend: Backe
     let (accueil_id, accueil) = app.logged_in("accueil@exemple.fr", "Agent Accueil", Role::Advisor).await;
     let (paiement_id, _) = app.logged_in("paiement@exemple.fr", "Agent Paiement", Role::Advisor).await;
     for (user, service) in [(&accueil_id, "service-accueil"), (&paiement_id, "service-paiement")] {
-        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(user).bind(service).execute(app.db.pool()).await.unwrap();
+        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)")
+            .bind(user)
+            .bind(service)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
     }
 
-    let (status, thread) = app.upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Texte confidentiel")], &[]).await;
+    let (status, thread) =
+        app.upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Texte confidentiel")], &[]).await;
     let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
     let (reply, _) = app.upload_as(&accueil, "messages/send", &[("thread_id", thread.as_str().unwrap()), ("body", "Bien noté")], &[]).await;
 

@@ -17,12 +17,7 @@ async fn beneficiary_cookie(app: &TestApp) -> String {
 fn client_with(cookie: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(60)).build().unwrap()
 }
 
 /// Another connection takes the projects table, as a long migration or a stuck transaction

@@ -92,10 +92,8 @@ async fn two_servers_on_one_postgres_share_sessions_and_deliver_100_emails_exact
     // Log in through the first server, be recognised by the second.
     let response = login(&client(), &first.base, "alex@exemple.fr", PASSWORD).await;
     let cookie = session_cookie(&response);
-    let other = reqwest::Client::builder()
-        .default_headers([(reqwest::header::COOKIE, cookie.parse().unwrap())].into_iter().collect())
-        .build()
-        .unwrap();
+    let other =
+        reqwest::Client::builder().default_headers([(reqwest::header::COOKIE, cookie.parse().unwrap())].into_iter().collect()).build().unwrap();
     assert_eq!(whoami(&other, &second.base).await["display_name"], "Alex Conseil");
 
     // 100 emails queued at once; both workers deliver, none twice.
@@ -114,10 +112,7 @@ async fn two_servers_on_one_postgres_share_sessions_and_deliver_100_emails_exact
 
     smtp.wait_for(102, Duration::from_secs(60)).await;
     wait_until(Duration::from_secs(10), "every outbox row is marked sent", || async {
-        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent'").fetch_one(db.pool()).await.unwrap();
         sent == 102
     })
     .await;
@@ -165,12 +160,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_the_process_exits() {
 
 #[tokio::test]
 async fn a_bad_setting_stops_start_up_with_one_line_naming_the_key() {
-    let output = passerelle("sqlite::memory:", 25)
-        .env("PASSERELLE_MAIL_TRANSPORT", "pigeon")
-        .arg("serve")
-        .output()
-        .await
-        .unwrap();
+    let output = passerelle("sqlite::memory:", 25).env("PASSERELLE_MAIL_TRANSPORT", "pigeon").arg("serve").output().await.unwrap();
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
