@@ -34,7 +34,35 @@ pub struct AccountSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettings {
-    pub secret_key: String,
+    pub secret_key: Secret,
+}
+
+/// A secret setting (a password, a key). Its `Debug` prints `[redacted]`, so settings that are
+/// logged, or shown by a panic, never reveal it; `expose` is the one way to read it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 /// The development secret: fine on a laptop, refused outside development mode.
@@ -65,7 +93,7 @@ pub struct MailSettings {
     pub smtp_port: u16,
     pub smtp_tls: String,
     pub smtp_username: String,
-    pub smtp_password: String,
+    pub smtp_password: Secret,
     pub poll_interval_ms: u64,
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
@@ -81,7 +109,7 @@ pub struct StorageSettings {
     pub s3_bucket: String,
     pub s3_region: String,
     pub s3_access_key_id: String,
-    pub s3_secret_access_key: String,
+    pub s3_secret_access_key: Secret,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -108,7 +136,7 @@ impl Default for Settings {
                 smtp_port: 587,
                 smtp_tls: "starttls".into(),
                 smtp_username: String::new(),
-                smtp_password: String::new(),
+                smtp_password: Secret::default(),
                 poll_interval_ms: 1000,
                 retry_base_ms: 5000,
                 retry_max_ms: 3_600_000,
@@ -121,11 +149,11 @@ impl Default for Settings {
                 s3_bucket: String::new(),
                 s3_region: "us-east-1".into(),
                 s3_access_key_id: String::new(),
-                s3_secret_access_key: String::new(),
+                s3_secret_access_key: Secret::default(),
             },
             session: SessionSettings { idle_timeout_minutes: 30, absolute_timeout_hours: 12 },
             accounts: AccountSettings { activation_link_hours: 48, reset_link_minutes: 60, registrations_per_ip_per_hour: 10 },
-            security: SecuritySettings { secret_key: DEV_SECRET_KEY.into() },
+            security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
         }
     }
 }
@@ -310,7 +338,7 @@ impl Settings {
         if self.accounts.reset_link_minutes < 1 {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
-        if !self.server.dev_mode && (self.security.secret_key == DEV_SECRET_KEY || self.security.secret_key.chars().count() < 32) {
+        if !self.server.dev_mode && (self.security.secret_key.expose() == DEV_SECRET_KEY || self.security.secret_key.expose().chars().count() < 32) {
             return Err(error(
                 "security.secret_key",
                 "outside development mode, set a random secret of 32 characters or more (e.g. `openssl rand -base64 48`)",
@@ -354,7 +382,7 @@ impl Settings {
                 bucket: self.storage.s3_bucket.clone(),
                 region: self.storage.s3_region.clone(),
                 access_key_id: self.storage.s3_access_key_id.clone(),
-                secret_access_key: self.storage.s3_secret_access_key.clone(),
+                secret_access_key: self.storage.s3_secret_access_key.expose().to_string(),
             })
             .map_err(|e| format!("cannot use the object store (storage.s3_endpoint): {e}")),
         }
@@ -387,7 +415,7 @@ impl Settings {
             session_idle_secs: self.session.idle_timeout_minutes * 60,
             session_absolute_secs: self.session.absolute_timeout_hours * 3600,
             live_reload_origin: None,
-            secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.as_bytes())),
+            secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.expose().as_bytes())),
             activation_ttl_ms: self.accounts.activation_link_hours * 3600 * 1000,
             reset_ttl_ms: self.accounts.reset_link_minutes * 60 * 1000,
             registrations_per_ip_per_hour: self.accounts.registrations_per_ip_per_hour,
@@ -418,6 +446,28 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn secrets_never_show_in_the_settings_debug_output() {
+        // Arrange
+        let env = |name: &str| match name {
+            "PASSERELLE_MAIL_SMTP_PASSWORD" => Some("mot-de-passe-smtp".to_string()),
+            "PASSERELLE_SECURITY_SECRET_KEY" => Some("une-cle-maitresse-de-plus-de-32-caracteres".to_string()),
+            "PASSERELLE_STORAGE_S3_SECRET_ACCESS_KEY" => Some("cle-secrete-s3".to_string()),
+            _ => None,
+        };
+
+        // Act
+        let settings = Settings::from_toml("", env).unwrap();
+        let shown = format!("{settings:?}");
+
+        // Assert
+        assert_eq!(settings.mail.smtp_password.expose(), "mot-de-passe-smtp", "the value itself is kept");
+        for secret in ["mot-de-passe-smtp", "une-cle-maitresse-de-plus-de-32-caracteres", "cle-secrete-s3"] {
+            assert!(!shown.contains(secret), "{secret} is not in {shown}");
+        }
+        assert!(shown.contains("[redacted]"));
     }
 
     #[test]

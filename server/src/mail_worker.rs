@@ -51,7 +51,7 @@ impl MailWorker {
                 };
                 let mut builder = builder.port(mail.smtp_port).timeout(Some(Duration::from_secs(15)));
                 if !mail.smtp_username.is_empty() {
-                    builder = builder.credentials(Credentials::new(mail.smtp_username.clone(), mail.smtp_password.clone()));
+                    builder = builder.credentials(Credentials::new(mail.smtp_username.clone(), mail.smtp_password.expose().to_string()));
                 }
                 Transport::Smtp(builder.build())
             }

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::account::SessionUser;
+use crate::components::feedback::Refused;
 use crate::error::AppError;
 
 /// The logged-in beneficiary (staff are refused).
@@ -18,18 +18,6 @@ pub async fn my_space() -> Result<SessionUser, AppError> {
 #[server(endpoint = "staff/me")]
 pub async fn staff_home() -> Result<SessionUser, AppError> {
     crate::error::with_status(crate::account::require_role(&[crate::account::Role::Advisor, crate::account::Role::Admin]))
-}
-
-#[component]
-pub fn Refused(error: AppError) -> impl IntoView {
-    match error {
-        AppError::Unauthorized => view! {
-            <p class="alert alert-error" role="alert">"Connectez-vous pour accéder à cette page."</p>
-            <p><A href="/connexion">"Se connecter"</A></p>
-        }
-        .into_any(),
-        other => view! { <p class="alert alert-error" role="alert">{other.to_string()}</p> }.into_any(),
-    }
 }
 
 #[component]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::*;
-use crate::account::space::Refused;
+use crate::components::feedback::Refused;
 use crate::dashboard::page::StaffNav;
 use crate::domain::date::paris_date_time;
 use crate::forms::fields::{error_for, Field};

@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
-use crate::account::space::Refused;
+use crate::components::feedback::Refused;
 use crate::documents::page::DocumentTable;
 use crate::domain::date::{paris_date, paris_date_time};
 use crate::forms::{flash_resource, Problems};

@@ -12,7 +12,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::files::{human_size, MAX_FILE_BYTES};
 use super::{my_documents, staff_documents, Category, DocumentItem, DocumentsView, RequestDocument, RequestItem};
-use crate::account::space::Refused;
+use crate::components::feedback::{Notice, Refused};
 use crate::domain::date::{paris_date, CalendarDate};
 use crate::error::AppError;
 use crate::forms::{flash_resource, Flash, Problems};
@@ -67,13 +67,6 @@ pub fn StaffDocumentsPage() -> impl IntoView {
             }}
         </Suspense>
     }
-}
-
-/// The last success of a form on the page. It belongs to the page, not to the form: the list
-/// reloads after a success and rebuilds its forms, and the confirmation must stay on screen.
-#[component]
-fn Notice(notice: RwSignal<Option<&'static str>>) -> impl IntoView {
-    move || notice.get().map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })
 }
 
 #[component]

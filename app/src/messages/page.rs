@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::{my_threads, staff_threads, thread, Inbox, ServiceItem, ThreadSummary, ThreadView};
-use crate::account::space::Refused;
+use crate::components::feedback::Refused;
 use crate::documents::page::{submit_with_progress, DocumentTable, UploadProgress, ACCEPT, LIMITS};
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;

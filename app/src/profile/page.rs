@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{confirm_email, my_profile, ChangeEmail, ProfileView, RequestDeletion, SaveProfile, CONTRACTS, DIPLOMAS, FIELDS};
-use crate::account::space::Refused;
+use crate::components::feedback::Refused;
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;
 use crate::forms::{flash_resource, Flash, Problems};

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::recap::{History, Recap};
 use super::{staff_project, staff_projects, ProjectView, StaffTransition, Transition};
-use crate::account::space::Refused;
+use crate::components::feedback::{Notice, Refused};
 use crate::domain::date::{paris_date, paris_date_time};
 use crate::error::AppError;
 use crate::forms::{flash_resource, Flash};
@@ -54,12 +54,13 @@ pub fn StaffProjectPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let project = Resource::new(id, staff_project);
     let flash = flash_resource("project-staff");
+    let notice = RwSignal::new(None::<&'static str>);
     view! {
         <Title text="Projet"/>
         <p><A href="/conseiller/projets">"Tous les projets"</A></p>
         <Suspense fallback=|| ()>
             {move || match (project.get(), flash.get()) {
-                (Some(Ok(p)), Some(flash)) => Some(view! { <StaffProject project=p flash on_done=move || project.refetch()/> }.into_any()),
+                (Some(Ok(p)), Some(flash)) => Some(view! { <StaffProject project=p flash notice on_done=move || project.refetch()/> }.into_any()),
                 (Some(Err(e)), _) => Some(view! { <h1>"Projet"</h1><Refused error=e/> }.into_any()),
                 _ => None,
             }}
@@ -67,17 +68,32 @@ pub fn StaffProjectPage() -> impl IntoView {
     }
 }
 
+/// What a successful decision says, on the page and without JavaScript.
+const DONE: &str = "C'est fait : la personne est prévenue par courriel.";
+
 #[component]
-fn StaffProject(project: ProjectView, flash: Option<Flash>, on_done: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn StaffProject(
+    project: ProjectView,
+    flash: Option<Flash>,
+    notice: RwSignal<Option<&'static str>>,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let action = ServerAction::<StaffTransition>::new();
     let from_flash: Option<Result<(), AppError>> = flash.as_ref().and_then(|f| f.answer());
     let typed = flash.as_ref().map(|f| f.value("reason")).unwrap_or_default();
+    // The confirmation belongs to the page: reloading the project replaces this component.
+    if let Some(Ok(())) = &from_flash {
+        notice.set(Some(DONE));
+    }
     let answer = Signal::derive(move || action.value().get().or_else(|| from_flash.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            // After the action has finished: reloading the project replaces this component.
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
+            notice.set(Some(DONE));
+            // After the action has finished.
             set_timeout(on_done, std::time::Duration::ZERO);
         }
+        Some(Err(_)) => notice.set(None),
+        None => {}
     });
     let id = project.id.clone();
     let state = project.state;
@@ -114,12 +130,10 @@ fn StaffProject(project: ProjectView, flash: Option<Flash>, on_done: impl Fn() +
                 {message.map(|m| view! { <blockquote class="reason">{m}</blockquote> })}
             </div>
         })}
-        {move || answer.get().map(|a| match a {
-            Ok(()) => view! { <p class="alert alert-success" role="status">"C'est fait : la personne est prévenue par courriel."</p> }.into_any(),
-            Err(e) => {
-                let message = e.field("reason").map(str::to_string).unwrap_or_else(|| e.to_string());
-                view! { <p class="alert alert-error" role="alert">{message}</p> }.into_any()
-            }
+        <Notice notice/>
+        {move || answer.get().and_then(Result::err).map(|e| {
+            let message = e.field("reason").map(str::to_string).unwrap_or_else(|| e.to_string());
+            view! { <p class="alert alert-error" role="alert">{message}</p> }
         })}
         <section class="staff-actions" aria-labelledby="actions">
             <h2 id="actions">"Actions"</h2>

@@ -10,7 +10,7 @@ use super::autosave::{Autosave, Conflict, Status};
 use super::fields::{self, Draft, FieldDef, Kind, EXPECTED_ATTACHMENTS, SECTIONS};
 use super::recap::{state_sentence, History, Recap};
 use super::{my_project, ProjectState, ProjectView, RequestReopening, Saved};
-use crate::account::space::Refused;
+use crate::components::feedback::Refused;
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;
 use crate::forms::{fields::field_id, flash_resource, Flash};

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use super::autosave::{storage_key, Autosave};
 use super::fields::{self, Draft, EXPECTED_ATTACHMENTS, SECTIONS};
 use super::{my_project, ProjectEvent, ProjectState, ProjectView, SubmitProject};
-use crate::account::space::Refused;
+use crate::components::feedback::Refused;
 use crate::domain::date::{paris_date, paris_date_time};
 use crate::error::AppError;
 use crate::forms::{fields::field_id, flash_resource, Flash};

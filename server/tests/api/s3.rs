@@ -127,7 +127,7 @@ async fn with_the_s3_backend_uploads_land_in_the_bucket_download_whole_and_refus
         settings.storage.s3_endpoint = config.endpoint.clone();
         settings.storage.s3_bucket = config.bucket.clone();
         settings.storage.s3_access_key_id = config.access_key_id.clone();
-        settings.storage.s3_secret_access_key = config.secret_access_key.clone();
+        settings.storage.s3_secret_access_key = config.secret_access_key.as_str().into();
     })
     .await;
     let bucket = Storage::s3(s3.config()).unwrap();

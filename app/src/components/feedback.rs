@@ -1,0 +1,26 @@
+//! What a page says about an answer: a refusal, or the last success of a form on the page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::error::AppError;
+
+/// A refused page or action: a link to log in when the session is missing, else the reason.
+#[component]
+pub fn Refused(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthorized => view! {
+            <p class="alert alert-error" role="alert">"Connectez-vous pour accéder à cette page."</p>
+            <p><A href="/connexion">"Se connecter"</A></p>
+        }
+        .into_any(),
+        other => view! { <p class="alert alert-error" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// The last success of a form on the page. It belongs to the page, not to the form: the list
+/// reloads after a success and rebuilds its forms, and the confirmation must stay on screen.
+#[component]
+pub fn Notice(notice: RwSignal<Option<&'static str>>) -> impl IntoView {
+    move || notice.get().map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })
+}
