@@ -137,6 +137,20 @@ impl Db {
     }
 }
 
+/// The placeholders of a statement built piece by piece, and their values, numbered as they
+/// are added (`$1`, `$2`…). Not `QueryBuilder<Any>`: it writes `?` placeholders, which
+/// PostgreSQL refuses, whereas `$n` serves both databases through the `Any` driver.
+#[derive(Default)]
+pub struct Binds(pub Vec<String>);
+
+impl Binds {
+    /// Adds a value; returns its placeholder.
+    pub fn add(&mut self, value: impl Into<String>) -> String {
+        self.0.push(value.into());
+        format!("${}", self.0.len())
+    }
+}
+
 /// Current time in milliseconds since the Unix epoch: the one timestamp format of the schema.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)

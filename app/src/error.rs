@@ -113,18 +113,21 @@ impl FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
-}
 
-/// Gives a server function's error its HTTP status (401, 403, 404, 409, 422 or 500) instead of
-/// the default 500, so scripts and browsers without WebAssembly get a meaningful answer.
-#[cfg(feature = "ssr")]
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(error.status());
+    /// Encodes the error; on the server it also gives the answer the error's HTTP status
+    /// ([`AppError::status`]), including the errors server_fn makes before our code runs (a
+    /// call whose arguments cannot be read is a 400, not server_fn's 500). A plain form post
+    /// keeps its redirect back to the page (`forms::respond`, or the Referer).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if !crate::forms::plain_form_post() {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(self.status());
+            }
         }
+        use leptos::server_fn::Encodes;
+        JsonEncoding::encode(self).unwrap_or_else(|_| JsonEncoding::encode(&AppError::Internal).unwrap_or_default())
     }
-    result
 }
 
 #[cfg(all(test, feature = "ssr"))]

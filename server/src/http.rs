@@ -34,7 +34,6 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .leptos_routes_with_context(&state, routes, provide_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_nonce, shell))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
-        .layer(middleware::from_fn(bad_requests_are_400))
         .layer(middleware::from_fn(uploads_are_multipart))
         .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
         .with_state(state);
@@ -144,24 +143,6 @@ async fn attach_session(State(state): State<AppState>, mut request: Request<Body
         }
     }
     next.run(request).await
-}
-
-/// Server functions answer a malformed call (missing or wrong arguments) with an error that
-/// server_fn always sends as 500; it is the caller's mistake, so it becomes a 400.
-async fn bad_requests_are_400(request: Request<Body>, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
-    };
-    if serde_json::from_slice::<app::error::AppError>(&bytes).ok() == Some(app::error::AppError::BadRequest) {
-        parts.status = StatusCode::BAD_REQUEST;
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// An upload endpoint called without a multipart body (a hand-made call) is refused with 400

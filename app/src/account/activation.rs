@@ -17,29 +17,32 @@ pub const RESENDS_PER_HOUR: i64 = 3;
 
 #[server(endpoint = "account/resend-activation")]
 pub async fn resend_activation(ticket: String) -> Result<LinkSent, AppError> {
-    let result = service::resend(&crate::state::app_state(), &ticket).await;
-    crate::forms::respond("resend", vec![], None, result).await
+    crate::server::serve_form_anyone("resend", vec![], None, |state| async move { service::resend(&state, &ticket).await }).await
 }
 
 #[server(endpoint = "account/correct-email")]
 pub async fn correct_email(ticket: String, #[server(default)] email: String, #[server(default)] password: String) -> Result<LinkSent, AppError> {
-    let result = service::correct_email(&crate::state::app_state(), &ticket, &email, password).await;
-    crate::forms::respond("correct", vec![("email", email)], None, result).await
+    let kept = vec![("email", email.clone())];
+    crate::server::serve_form_anyone("correct", kept, None, |state| async move { service::correct_email(&state, &ticket, &email, password).await })
+        .await
 }
 
 /// Whether an activation link can be used (the page shows why not, before any click).
 #[server(endpoint = "account/activation-link")]
 pub async fn activation_link_status(token: String) -> Result<Option<LinkProblem>, AppError> {
-    crate::error::with_status(service::link_status(&crate::state::app_state(), &token).await)
+    crate::server::serve_anyone(|state| async move { service::link_status(&state, &token).await }).await
 }
 
 #[server(endpoint = "account/activate")]
 pub async fn activate(token: String) -> Result<(), AppError> {
-    let result = service::activate(&crate::state::app_state(), &token).await;
-    if result.is_ok() {
-        leptos_axum::redirect("/connexion?active=1");
-    }
-    crate::forms::respond("activate", vec![], None, result).await
+    crate::server::serve_form_anyone("activate", vec![], None, |state| async move {
+        let result = service::activate(&state, &token).await;
+        if result.is_ok() {
+            leptos_axum::redirect("/connexion?active=1");
+        }
+        result
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]

@@ -45,32 +45,36 @@ pub const FAILURES_PER_DAY: i64 = 25;
 
 #[server(endpoint = "session/login")]
 pub async fn login(#[server(default)] email: String, #[server(default)] password: String) -> Result<LoginOutcome, AppError> {
-    let result = match crate::forms::require_filled(&[
-        ("email", &email, "Indiquez votre adresse électronique."),
-        ("password", &password, "Indiquez votre mot de passe."),
-    ]) {
-        Ok(()) => service::login(&crate::state::app_state(), &email, password).await,
-        Err(missing) => Err(missing),
-    };
-    if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
-        leptos_axum::redirect(destination);
-    }
-    crate::forms::respond("login", vec![("email", email)], None, result).await
+    let kept = vec![("email", email.clone())];
+    crate::server::serve_form_anyone("login", kept, None, |state| async move {
+        crate::forms::require_filled(&[
+            ("email", &email, "Indiquez votre adresse électronique."),
+            ("password", &password, "Indiquez votre mot de passe."),
+        ])?;
+        let result = service::login(&state, &email, password).await;
+        if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
+            leptos_axum::redirect(destination);
+        }
+        result
+    })
+    .await
 }
 
 /// Accepts the CGU and privacy policy in force and finishes logging in (after
 /// [`LoginOutcome::NewTerms`]).
 #[server(endpoint = "session/accept-terms")]
 pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> Result<LoginOutcome, AppError> {
-    let result = if accept != "on" {
-        Err(AppError::invalid("accept", "Cochez la case pour accepter les nouvelles conditions."))
-    } else {
-        service::accept_terms(&crate::state::app_state(), &ticket).await
-    };
-    if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
-        leptos_axum::redirect(destination);
-    }
-    crate::forms::respond("login", Vec::new(), None, result).await
+    crate::server::serve_form_anyone("login", Vec::new(), None, |state| async move {
+        if accept != "on" {
+            return Err(AppError::invalid("accept", "Cochez la case pour accepter les nouvelles conditions."));
+        }
+        let result = service::accept_terms(&state, &ticket).await;
+        if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
+            leptos_axum::redirect(destination);
+        }
+        result
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]
@@ -265,15 +269,16 @@ pub mod service {
 #[server(endpoint = "session/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::account::session;
-    use crate::state::app_state;
-
-    let state = app_state();
-    if let Some(current) = session::current() {
-        session::end(&state.db, &current.token_hash).await?;
-    }
-    set_cookie(&session::removal_cookie(&state.config));
-    leptos_axum::redirect("/");
-    Ok(())
+    // Anyone: logging out without a session still clears the cookie.
+    crate::server::serve_anyone(|state| async move {
+        if let Some(current) = session::current() {
+            session::end(&state.db, &current.token_hash).await?;
+        }
+        set_cookie(&session::removal_cookie(&state.config));
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
 }
 
 /// Who is logged in, as the header shows them: name, role, and messages waiting to be read.
@@ -286,11 +291,14 @@ pub struct HeaderUser {
 /// Who is logged in on this request, if anyone.
 #[server(endpoint = "session/current")]
 pub async fn current_user() -> Result<Option<HeaderUser>, AppError> {
-    let Some(current) = crate::account::session::current() else { return Ok(None) };
-    let state = crate::state::app_state();
-    // The header must not fail because of a count: it shows none when the count cannot be read.
-    let unread_messages = crate::messages::service::unread_count(&state.db, &current.user).await.unwrap_or(0);
-    Ok(Some(HeaderUser { user: current.user, unread_messages }))
+    // Anyone: the header asks on every page, logged in or not.
+    crate::server::serve_anyone(|state| async move {
+        let Some(current) = crate::account::session::current() else { return Ok(None) };
+        // The header must not fail because of a count: it shows none when the count cannot be read.
+        let unread_messages = crate::messages::service::unread_count(&state.db, &current.user).await.unwrap_or(0);
+        Ok(Some(HeaderUser { user: current.user, unread_messages }))
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]

@@ -144,18 +144,21 @@ pub enum RegistrationOutcome {
 
 #[server(endpoint = "account/register")]
 pub async fn register(form: RegistrationForm) -> Result<RegistrationOutcome, AppError> {
-    let kept = form.kept_values();
-    let result = service::register(&crate::state::app_state(), form, crate::account::client_ip()).await;
-    // The next step has its own page, with JavaScript or without.
-    let next = match &result {
-        Ok(RegistrationOutcome::Registered { ticket, .. }) => Some(format!("/inscription/envoye?t={ticket}")),
-        Ok(RegistrationOutcome::NirTaken { ticket, .. }) => Some(format!("/inscription/compte-existant?t={ticket}")),
-        _ => None,
-    };
-    if let Some(next) = &next {
-        leptos_axum::redirect(next);
-    }
-    crate::forms::respond("register", kept, next.as_deref(), result).await
+    crate::server::serve_anyone(|state| async move {
+        let kept = form.kept_values();
+        let result = service::register(&state, form, crate::account::client_ip()).await;
+        // The next step has its own page, with JavaScript or without.
+        let next = match &result {
+            Ok(RegistrationOutcome::Registered { ticket, .. }) => Some(format!("/inscription/envoye?t={ticket}")),
+            Ok(RegistrationOutcome::NirTaken { ticket, .. }) => Some(format!("/inscription/compte-existant?t={ticket}")),
+            _ => None,
+        };
+        if let Some(next) = &next {
+            leptos_axum::redirect(next);
+        }
+        crate::forms::respond("register", kept, next.as_deref(), result).await
+    })
+    .await
 }
 
 impl RegistrationForm {
@@ -187,22 +190,23 @@ pub struct PendingAccount {
 /// The account a registration ticket names: its masked address and whether it is activated.
 #[server(endpoint = "account/pending")]
 pub async fn pending_registration(ticket: String) -> Result<PendingAccount, AppError> {
-    crate::error::with_status(service::pending(&crate::state::app_state(), &ticket).await)
+    crate::server::serve_anyone(|state| async move { service::pending(&state, &ticket).await }).await
 }
 
 /// "Same NIR": send a reset link to the existing account's address.
 #[server(endpoint = "account/existing-reset")]
 pub async fn reset_existing_account(ticket: String) -> Result<String, AppError> {
-    let result = service::reset_existing(&crate::state::app_state(), &ticket).await;
-    crate::forms::respond("existing", vec![], None, result).await
+    crate::server::serve_form_anyone("existing", vec![], None, |state| async move { service::reset_existing(&state, &ticket).await }).await
 }
 
 /// "Same NIR": ask the advisors to attach this new address to the existing account.
 #[server(endpoint = "account/merge-request")]
 pub async fn request_merge(ticket: String, #[server(default)] contact_email: String, #[server(default)] message: String) -> Result<String, AppError> {
     let kept = vec![("contact_email", contact_email.clone()), ("message", message.clone())];
-    let result = service::request_merge(&crate::state::app_state(), &ticket, &contact_email, &message).await;
-    crate::forms::respond("existing", kept, None, result).await
+    crate::server::serve_form_anyone("existing", kept, None, |state| async move {
+        service::request_merge(&state, &ticket, &contact_email, &message).await
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]

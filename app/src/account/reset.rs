@@ -15,22 +15,26 @@ pub struct ResetRequested {
 
 #[server(endpoint = "account/forgot-password")]
 pub async fn request_password_reset(#[server(default)] email: String) -> Result<ResetRequested, AppError> {
-    let result = service::request(&crate::state::app_state(), &email).await;
-    crate::forms::respond("forgot", vec![("email", email)], Some("/mot-de-passe-oublie"), result).await
+    let kept = vec![("email", email.clone())];
+    crate::server::serve_form_anyone("forgot", kept, Some("/mot-de-passe-oublie"), |state| async move { service::request(&state, &email).await })
+        .await
 }
 
 #[server(endpoint = "account/reset-link")]
 pub async fn reset_link_status(token: String) -> Result<Option<LinkProblem>, AppError> {
-    crate::error::with_status(service::link_status(&crate::state::app_state(), &token).await)
+    crate::server::serve_anyone(|state| async move { service::link_status(&state, &token).await }).await
 }
 
 #[server(endpoint = "account/reset-password")]
 pub async fn reset_password(token: String, #[server(default)] password: String, #[server(default)] password_confirm: String) -> Result<(), AppError> {
-    let result = service::reset(&crate::state::app_state(), &token, password, &password_confirm).await;
-    if result.is_ok() {
-        leptos_axum::redirect("/connexion?mot-de-passe=1");
-    }
-    crate::forms::respond("new-password", vec![], None, result).await
+    crate::server::serve_form_anyone("new-password", vec![], None, |state| async move {
+        let result = service::reset(&state, &token, password, &password_confirm).await;
+        if result.is_ok() {
+            leptos_axum::redirect("/connexion?mot-de-passe=1");
+        }
+        result
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]

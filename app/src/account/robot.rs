@@ -55,13 +55,13 @@ pub struct Question {
 /// A fresh proof-of-work challenge (asked when the box is ticked).
 #[leptos::server(endpoint = "robot/challenge")]
 pub async fn robot_challenge() -> Result<Challenge, crate::error::AppError> {
-    Ok(new_challenge(&crate::state::app_state().config.secrets))
+    crate::server::serve_anyone(|state| async move { Ok(new_challenge(&state.config.secrets)) }).await
 }
 
 /// A fresh text question (shown when JavaScript is off).
 #[leptos::server(endpoint = "robot/question")]
 pub async fn robot_question() -> Result<Question, crate::error::AppError> {
-    Ok(new_question(&crate::state::app_state().config.secrets))
+    crate::server::serve_anyone(|state| async move { Ok(new_question(&state.config.secrets)) }).await
 }
 
 /// The payload sent with the form, as ALTCHA encodes it: base64 of the JSON solution.

@@ -23,18 +23,23 @@ pub const WARN_BEFORE_SECS: i64 = 120;
 #[server(endpoint = "session/time")]
 pub async fn get_session_time() -> Result<Option<SessionTime>, AppError> {
     use crate::account::session;
-    let state = crate::state::app_state();
-    let Some(current) = session::current() else { return Ok(None) };
-    session::time_left(&state.db, &state.config, &current.token_hash).await.map_err(|e| AppError::internal("session time", e))
+    // Anyone: without a session there is no time left to tell.
+    crate::server::serve_anyone(|state| async move {
+        let Some(current) = session::current() else { return Ok(None) };
+        session::time_left(&state.db, &state.config, &current.token_hash).await.map_err(|e| AppError::internal("session time", e))
+    })
+    .await
 }
 
 #[server(endpoint = "session/extend")]
 pub async fn extend_session() -> Result<Option<SessionTime>, AppError> {
     use crate::account::session;
-    let state = crate::state::app_state();
-    let Some(current) = session::current() else { return Ok(None) };
-    session::touch(&state.db, &current.token_hash).await?;
-    session::time_left(&state.db, &state.config, &current.token_hash).await.map_err(|e| AppError::internal("session time", e))
+    crate::server::serve_anyone(|state| async move {
+        let Some(current) = session::current() else { return Ok(None) };
+        session::touch(&state.db, &current.token_hash).await?;
+        session::time_left(&state.db, &state.config, &current.token_hash).await.map_err(|e| AppError::internal("session time", e))
+    })
+    .await
 }
 
 #[component]

@@ -11,13 +11,13 @@ use crate::error::AppError;
 /// The logged-in beneficiary (staff are refused).
 #[server(endpoint = "space/me")]
 pub async fn my_space() -> Result<SessionUser, AppError> {
-    crate::error::with_status(crate::account::require_role(&[crate::account::Role::Beneficiary]))
+    crate::server::serve(crate::server::BENEFICIARY, |_, me| async move { Ok(me) }).await
 }
 
 /// The logged-in advisor or administrator (beneficiaries are refused).
 #[server(endpoint = "staff/me")]
 pub async fn staff_home() -> Result<SessionUser, AppError> {
-    crate::error::with_status(crate::account::require_role(&[crate::account::Role::Advisor, crate::account::Role::Admin]))
+    crate::server::serve(crate::server::STAFF, |_, me| async move { Ok(me) }).await
 }
 
 #[component]

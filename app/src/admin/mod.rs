@@ -66,22 +66,10 @@ pub struct AdminView {
     pub legal: Vec<LegalVersion>,
 }
 
-#[cfg(feature = "ssr")]
-fn admin() -> Result<crate::account::SessionUser, AppError> {
-    crate::account::require_role(&[Role::Admin])
-}
-
-/// Answers a plain form post with the page back (`/admin`), and a script with its status.
-#[cfg(feature = "ssr")]
-async fn answer<T: Serialize>(form: &str, values: Vec<(&str, String)>, result: Result<T, AppError>) -> Result<T, AppError> {
-    crate::forms::respond(form, values, Some("/admin"), result).await
-}
-
 #[server(endpoint = "admin/overview")]
 pub async fn overview() -> Result<AdminView, AppError> {
-    let state = crate::state::app_state();
-    let result = async { service::overview(&state.db, &admin()?).await }.await;
-    crate::error::with_status(result)
+    use crate::server::{serve, ADMIN};
+    serve(ADMIN, |state, me| async move { service::overview(&state.db, &me).await }).await
 }
 
 /// Creates a staff account (`role`: `advisor` or `admin`; `service`: a slug or empty) and emails
@@ -93,26 +81,21 @@ pub async fn create_staff(
     #[server(default)] role: String,
     #[server(default)] service: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let me = admin()?;
+    use crate::server::{serve_form, ADMIN};
+    let kept = vec![("email", email.clone()), ("name", name.clone()), ("role", role.clone()), ("service", service.clone())];
+    serve_form(ADMIN, "admin-staff", kept, Some("/admin"), |state, me| async move {
         service::create_staff_member(&state, &me, &email, &name, &role, &service).await
-    }
-    .await;
-    answer("admin-staff", vec![("email", email.clone()), ("name", name.clone()), ("role", role.clone()), ("service", service.clone())], result).await
+    })
+    .await
 }
 
 /// Changes a staff member: `change` is `role` (value `advisor` or `admin`), `active` (value `1`
 /// or `0`), `join` or `leave` (value: a service's slug).
 #[server(endpoint = "admin/staff/update")]
 pub async fn update_staff(id: String, change: String, #[server(default)] value: String) -> Result<String, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let me = admin()?;
-        service::update_staff(&state, &me, &id, &change, &value).await
-    }
-    .await;
-    answer("admin", Vec::new(), result).await
+    use crate::server::{serve_form, ADMIN};
+    serve_form(ADMIN, "admin", Vec::new(), Some("/admin"), |state, me| async move { service::update_staff(&state, &me, &id, &change, &value).await })
+        .await
 }
 
 /// Creates a service, or renames, closes or reopens one (`active`: `1` or `0`).
@@ -122,13 +105,16 @@ pub async fn save_service(
     #[server(default)] name: String,
     #[server(default)] active: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let me = admin()?;
-        service::save_service(&state, &me, &slug, &name, &active).await
-    }
-    .await;
-    answer("admin-service", vec![("slug", slug.clone()), ("name", name.clone())], result).await
+    use crate::server::{serve_form, ADMIN};
+    let kept = vec![("slug", slug.clone()), ("name", name.clone())];
+    serve_form(
+        ADMIN,
+        "admin-service",
+        kept,
+        Some("/admin"),
+        |state, me| async move { service::save_service(&state, &me, &slug, &name, &active).await },
+    )
+    .await
 }
 
 /// Publishes a new version of the CGU (`cgu`) or the privacy policy (`privacy`): every
@@ -139,11 +125,14 @@ pub async fn publish_legal(
     #[server(default)] version: String,
     #[server(default)] summary: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let me = admin()?;
-        service::publish(&state, &me, &document, &version, &summary).await
-    }
-    .await;
-    answer("admin-legal", vec![("document", document.clone()), ("version", version.clone()), ("summary", summary.clone())], result).await
+    use crate::server::{serve_form, ADMIN};
+    let kept = vec![("document", document.clone()), ("version", version.clone()), ("summary", summary.clone())];
+    serve_form(
+        ADMIN,
+        "admin-legal",
+        kept,
+        Some("/admin"),
+        |state, me| async move { service::publish(&state, &me, &document, &version, &summary).await },
+    )
+    .await
 }

@@ -234,17 +234,9 @@ pub struct MergePlan {
     pub warnings: Vec<String>,
 }
 
-/// The calling advisor or administrator: every server function here starts with it.
-#[cfg(feature = "ssr")]
-fn staff() -> Result<crate::account::SessionUser, AppError> {
-    crate::account::require_role(&[Role::Advisor, Role::Admin])
-}
-
 #[server(endpoint = "staff/dashboard")]
 pub async fn dashboard() -> Result<DashboardView, AppError> {
-    let state = crate::state::app_state();
-    let result = async { service::dashboard(&state.db, &staff()?).await }.await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, me| async move { service::dashboard(&state.db, &me).await }).await
 }
 
 /// Beneficiaries whose name (accents and case ignored), email or NIR matches `q`, filtered by
@@ -257,24 +249,12 @@ pub async fn search_beneficiaries(
     #[server(default)] referent: String,
     #[server(default)] after: String,
 ) -> Result<SearchPage, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        staff()?;
-        search::search(&state, &q, &etat, &referent, &after).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { search::search(&state, &q, &etat, &referent, &after).await }).await
 }
 
 #[server(endpoint = "staff/beneficiary")]
 pub async fn beneficiary(id: String) -> Result<Beneficiary360, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let me = staff()?;
-        service::view(&state, &me, &id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, me| async move { service::view(&state, &me, &id).await }).await
 }
 
 /// Runs a support action (`action`: a code of [`ACTIONS`]) on a beneficiary, with its reason,
@@ -287,36 +267,25 @@ pub async fn support_action(
     #[server(default)] reason: String,
     #[server(default)] value: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::app_state();
     let back = format!("/conseiller/beneficiaires/{}", crate::forms::path_segment(&id));
-    let result = async {
-        let me = staff()?;
-        service::support(&state, &me, &id, &action, &reason, &value).await
-    }
-    .await;
-    crate::forms::respond("support", vec![("reason", reason.clone()), ("value", value.clone())], Some(&back), result).await
+    crate::server::serve_form(
+        crate::server::STAFF,
+        "support",
+        vec![("reason", reason.clone()), ("value", value.clone())],
+        Some(&back),
+        |state, me| async move { service::support(&state, &me, &id, &action, &reason, &value).await },
+    )
+    .await
 }
 
 #[server(endpoint = "staff/duplicates")]
 pub async fn duplicates() -> Result<DuplicatesQueue, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        staff()?;
-        merge::queue(&state).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { merge::queue(&state).await }).await
 }
 
 #[server(endpoint = "staff/merge/preview")]
 pub async fn merge_preview(kept: String, closed: String) -> Result<MergePlan, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        staff()?;
-        merge::preview(&state.db, &kept, &closed).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { merge::preview(&state.db, &kept, &closed).await }).await
 }
 
 /// Merges `closed` into `kept` in one transaction (`request`: the merge request this answers,
@@ -328,27 +297,25 @@ pub async fn merge_accounts(
     #[server(default)] reason: String,
     #[server(default)] request: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::app_state();
     let back = format!("/conseiller/doublons/fusion?garder={}&fermer={}", crate::forms::path_segment(&kept), crate::forms::path_segment(&closed));
-    let result = async {
-        let me = staff()?;
+    crate::server::serve_form(crate::server::STAFF, "merge", vec![("reason", reason.clone())], Some(&back), |state, me| async move {
         merge::merge(&state, &me, &kept, &closed, &reason, &request).await
-    }
-    .await;
-    crate::forms::respond("merge", vec![("reason", reason.clone())], Some(&back), result).await
+    })
+    .await
 }
 
 /// Closes a merge request without merging (the person's existing account was enough), with
 /// the reason.
 #[server(endpoint = "staff/merge-request/close")]
 pub async fn close_merge_request(id: String, #[server(default)] reason: String) -> Result<(), AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let me = staff()?;
-        merge::close_request(&state, &me, &id, &reason).await
-    }
-    .await;
-    crate::forms::respond("merge-request", vec![("reason", reason.clone())], Some("/conseiller/doublons"), result).await
+    crate::server::serve_form(
+        crate::server::STAFF,
+        "merge-request",
+        vec![("reason", reason.clone())],
+        Some("/conseiller/doublons"),
+        |state, me| async move { merge::close_request(&state, &me, &id, &reason).await },
+    )
+    .await
 }
 
 /// The audit trail, newest first, filtered by actor (id), beneficiary (id) and action (code),
@@ -360,11 +327,5 @@ pub async fn audit_trail(
     #[server(default)] action: String,
     #[server(default)] before: String,
 ) -> Result<(Vec<AuditLine>, Option<String>), AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        staff()?;
-        audit::list(&state.db, &actor, &beneficiary, &action, &before).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { audit::list(&state.db, &actor, &beneficiary, &action, &before).await }).await
 }

@@ -6,7 +6,7 @@
 use sqlx::Row;
 
 use super::{BeneficiaryRow, SearchPage, PAGE_SIZE};
-use crate::db::Db;
+use crate::db::{Binds, Db};
 use crate::domain::text::{fold, prefix_end, words};
 use crate::domain::Nir;
 use crate::error::AppError;
@@ -138,17 +138,6 @@ fn understand(state: &AppState, q: &str) -> Query {
         return Query::Email(q.to_lowercase());
     }
     Query::Words(words(q).into_iter().take(4).collect())
-}
-
-/// The placeholders of a statement and their values, numbered as they are added.
-#[derive(Default)]
-struct Binds(Vec<String>);
-
-impl Binds {
-    fn add(&mut self, value: impl Into<String>) -> String {
-        self.0.push(value.into());
-        format!("${}", self.0.len())
-    }
 }
 
 /// `column` in the range of words starting with `word`.

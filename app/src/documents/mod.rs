@@ -113,45 +113,32 @@ pub struct DocumentsView {
 /// The logged-in beneficiary's documents and the documents asked of them.
 #[server(endpoint = "documents/list")]
 pub async fn my_documents() -> Result<DocumentsView, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::view(&state.db, &user.user_id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::view(&state.db, &user.user_id).await }).await
 }
 
 /// A beneficiary's documents, for staff.
 #[server(endpoint = "staff/documents")]
 pub async fn staff_documents(beneficiary_id: String) -> Result<DocumentsView, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
-        service::view(&state.db, &beneficiary_id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { service::view(&state.db, &beneficiary_id).await }).await
 }
 
 /// Uploads one document (multipart: `category`, `file`, and `request_id` when it answers a
 /// request). A beneficiary files it in their own file; staff post it to `beneficiary_id`.
 #[server(endpoint = "documents/upload", input = leptos::server_fn::codec::MultipartFormData)]
 pub async fn upload_document(data: leptos::server_fn::codec::MultipartData) -> Result<String, AppError> {
-    let state = crate::state::app_state();
     let mut back = "/documents".to_string();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary, Role::Advisor, Role::Admin])?;
+    let back_to = &mut back;
+    let result = crate::server::admitted(crate::server::SIGNED_IN, |state, user| async move {
         let received = files::receive(data, 1).await?;
         let beneficiary_id = if user.role == Role::Beneficiary {
             user.user_id.clone()
         } else {
             let id = received.field("beneficiary_id");
-            back = format!("/conseiller/documents/{}", crate::forms::path_segment(&id));
+            *back_to = format!("/conseiller/documents/{}", crate::forms::path_segment(&id));
             id
         };
         service::upload(&state, &user, &beneficiary_id, received).await
-    }
+    })
     .await;
     crate::forms::respond("documents-upload", vec![], Some(&back), result).await
 }
@@ -164,13 +151,10 @@ pub async fn request_document(
     #[server(default)] note: String,
     #[server(default)] due_date: String,
 ) -> Result<String, AppError> {
-    let state = crate::state::app_state();
     let back = format!("/conseiller/documents/{}", crate::forms::path_segment(&beneficiary_id));
     let values = vec![("category", category.clone()), ("note", note.clone()), ("due_date", due_date.clone())];
-    let result = async {
-        let staff = crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+    crate::server::serve_form(crate::server::STAFF, "documents-request", values, Some(&back), |state, staff| async move {
         service::request(&state, &staff, &beneficiary_id, &category, &note, &due_date).await
-    }
-    .await;
-    crate::forms::respond("documents-request", values, Some(&back), result).await
+    })
+    .await
 }

@@ -41,7 +41,8 @@ pub fn flash_resource(form: &'static str) -> Resource<Option<Flash>> {
 /// Reads (and deletes) the flash this browser's last plain form post left for `form`.
 #[server(endpoint = "forms/flash")]
 pub async fn take_flash(form: String) -> Result<Option<Flash>, AppError> {
-    server::take(&form).await
+    // Anyone: a flash belongs to the browser that posted the form (its cookie), logged in or not.
+    crate::server::serve_anyone(|_| async move { server::take(&form).await }).await
 }
 
 #[cfg(feature = "ssr")]
@@ -132,16 +133,15 @@ mod server {
             .unwrap_or(false)
     }
 
-    /// Gives a server function's answer its HTTP status, and for a plain form post keeps
-    /// `values` and the answer for the page the browser is sent back to (`back_to`, or the page
-    /// it came from).
+    /// For a plain form post, keeps `values` and the answer for the page the browser is sent
+    /// back to (`back_to`, or the page it came from) with a 303; a script's call gets the answer
+    /// as it is (its error sets its own status when encoded).
     pub async fn respond<T: Serialize>(
         form: &str,
         values: Vec<(&str, String)>,
         back_to: Option<&str>,
         result: Result<T, AppError>,
     ) -> Result<T, AppError> {
-        let result = crate::error::with_status(result);
         if !plain_form_post() {
             return result;
         }

@@ -75,37 +75,19 @@ pub const REFERENT_LABEL: &str = "Votre conseiller référent";
 
 #[server(endpoint = "messages/threads")]
 pub async fn my_threads() -> Result<Inbox, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::inbox(&state.db, &user).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::inbox(&state.db, &user).await }).await
 }
 
 /// Threads for staff, unread first.
 #[server(endpoint = "staff/messages/threads")]
 pub async fn staff_threads() -> Result<Vec<ThreadSummary>, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let staff = crate::account::require_role(&[Role::Advisor, Role::Admin])?;
-        service::staff_inbox(&state.db, &staff).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, staff| async move { service::staff_inbox(&state.db, &staff).await }).await
 }
 
 /// One thread, for its beneficiary or staff; reading it marks it read for the caller.
 #[server(endpoint = "messages/thread")]
 pub async fn thread(id: String) -> Result<ThreadView, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary, Role::Advisor, Role::Admin])?;
-        service::read(&state.db, &user, &id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::SIGNED_IN, |state, user| async move { service::read(&state.db, &user, &id).await }).await
 }
 
 /// Sends a message (multipart: `body`, files under `file`, and either `thread_id` or, to start
@@ -113,20 +95,19 @@ pub async fn thread(id: String) -> Result<ThreadView, AppError> {
 /// Answers the thread's id.
 #[server(endpoint = "messages/send", input = leptos::server_fn::codec::MultipartFormData)]
 pub async fn send_message(data: leptos::server_fn::codec::MultipartData) -> Result<String, AppError> {
-    let state = crate::state::app_state();
     let mut back = None;
     let mut kept = Vec::new();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary, Role::Advisor, Role::Admin])?;
+    let (back_to, typed) = (&mut back, &mut kept);
+    let result = crate::server::admitted(crate::server::SIGNED_IN, |state, user| async move {
         let received = crate::documents::files::receive(data, crate::documents::files::MAX_FILES_PER_MESSAGE).await?;
         let base = if user.role == Role::Beneficiary { "/messages" } else { "/conseiller/messages" };
         let thread = received.field("thread_id");
-        kept = vec![("body", received.field("body")), ("subject", received.field("subject")), ("to", received.field("to"))];
-        back = Some(if thread.is_empty() { base.to_string() } else { format!("{base}/{}", crate::forms::path_segment(&thread)) });
+        *typed = vec![("body", received.field("body")), ("subject", received.field("subject")), ("to", received.field("to"))];
+        *back_to = Some(if thread.is_empty() { base.to_string() } else { format!("{base}/{}", crate::forms::path_segment(&thread)) });
         let id = service::send(&state, &user, received).await?;
-        back = Some(format!("{base}/{id}"));
+        *back_to = Some(format!("{base}/{id}"));
         Ok(id)
-    }
+    })
     .await;
     crate::forms::respond("messages-send", kept, back.as_deref().or(Some("/messages")), result).await
 }

@@ -20,11 +20,10 @@ pub struct LegalText {
 
 #[server(endpoint = "pages/legal")]
 pub async fn legal_page(page: String) -> Result<LegalText, AppError> {
-    let result = async {
+    crate::server::serve_anyone(|state| async move {
         let text = super::legal_texts::find(&page).ok_or(AppError::NotFound)?;
         let (version, changes) = match text.document {
             Some(document) => {
-                let state = crate::state::app_state();
                 let row: (String, String, i64) = sqlx::query_as(
                     "SELECT version, summary, published_at FROM legal_versions WHERE document = $1 ORDER BY published_at DESC, id DESC LIMIT 1",
                 )
@@ -37,8 +36,8 @@ pub async fn legal_page(page: String) -> Result<LegalText, AppError> {
             None => (None, None),
         };
         Ok(LegalText { title: text.title.into(), heading: text.heading.into(), version, changes, html: text.html.into() })
-    };
-    crate::error::with_status(result.await)
+    })
+    .await
 }
 
 #[component]

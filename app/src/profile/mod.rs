@@ -12,7 +12,6 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::account::Role;
 use crate::error::AppError;
 
 pub use crate::project::fields::CONTRACTS;
@@ -67,13 +66,7 @@ impl ProfileView {
 
 #[server(endpoint = "profile/get")]
 pub async fn my_profile() -> Result<ProfileView, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::get(&state.db, &user.user_id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::get(&state.db, &user.user_id).await }).await
 }
 
 /// Saves the profile; every field is optional, each is checked.
@@ -89,7 +82,6 @@ pub async fn save_profile(
     #[server(default)] seniority_years: String,
     #[server(default)] highest_diploma: String,
 ) -> Result<u32, AppError> {
-    let state = crate::state::app_state();
     let values: Vec<(&str, String)> = vec![
         ("address_line", address_line),
         ("postal_code", postal_code),
@@ -101,43 +93,39 @@ pub async fn save_profile(
         ("seniority_years", seniority_years),
         ("highest_diploma", highest_diploma),
     ];
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
+    crate::server::serve_form(crate::server::BENEFICIARY, "profile", values.clone(), Some("/profil"), |state, user| async move {
         service::save(&state.db, &user.user_id, &values).await
-    }
-    .await;
-    crate::forms::respond("profile", values, Some("/profil"), result).await
+    })
+    .await
 }
 
 /// Starts a change of email address: checks the password and sends a link to the new address.
 #[server(endpoint = "profile/change-email")]
 pub async fn change_email(#[server(default)] new_email: String, #[server(default)] password: String) -> Result<String, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::start_email_change(&state, &user.user_id, &new_email, password).await
-    }
-    .await;
-    crate::forms::respond("profile-email", vec![("new_email", new_email.clone())], Some("/profil"), result).await
+    crate::server::serve_form(
+        crate::server::BENEFICIARY,
+        "profile-email",
+        vec![("new_email", new_email.clone())],
+        Some("/profil"),
+        |state, user| async move { service::start_email_change(&state, &user.user_id, &new_email, password).await },
+    )
+    .await
 }
 
 /// Uses the link sent to the new address: the account now uses it, and the old one is told.
 #[server(endpoint = "profile/confirm-email")]
 pub async fn confirm_email(token: String) -> Result<String, AppError> {
-    let state = crate::state::app_state();
-    crate::error::with_status(service::confirm_email_change(&state, &token).await)
+    // Anyone: the emailed link works in any browser, logged in or not.
+    crate::server::serve_anyone(|state| async move { service::confirm_email_change(&state, &token).await }).await
 }
 
 /// "Supprimer mon compte": files a request that an advisor handles.
 #[server(endpoint = "profile/request-deletion")]
 pub async fn request_deletion() -> Result<i64, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
+    crate::server::serve_form(crate::server::BENEFICIARY, "profile-deletion", vec![], Some("/profil"), |state, user| async move {
         service::request_deletion(&state.db, &user.user_id).await
-    }
-    .await;
-    crate::forms::respond("profile-deletion", vec![], Some("/profil"), result).await
+    })
+    .await
 }
 
 /// An open account-deletion request, as advisors see it.
@@ -151,12 +139,9 @@ pub struct DeletionRequest {
 /// Open deletion requests, oldest first (staff only).
 #[server(endpoint = "staff/deletion-requests")]
 pub async fn deletion_requests() -> Result<Vec<DeletionRequest>, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+    crate::server::serve(crate::server::STAFF, |state, _| async move {
         let rows = service::open_deletion_requests(&state.db).await?;
         Ok(rows.into_iter().map(|(user_id, name, requested_at)| DeletionRequest { user_id, name, requested_at }).collect())
-    }
-    .await;
-    crate::error::with_status(result)
+    })
+    .await
 }

@@ -193,93 +193,72 @@ pub struct Saved {
 /// The logged-in beneficiary's project (created empty on first visit).
 #[server(endpoint = "project/get")]
 pub async fn my_project() -> Result<ProjectView, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::mine(&state.db, &user).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::mine(&state.db, &user).await }).await
 }
 
 /// Saves the text of the caller's project, if it is still at `version` and editable.
 #[server(endpoint = "project/save")]
 pub async fn save_project(version: i64, #[server(default)] draft: Draft) -> Result<Saved, AppError> {
-    let state = crate::state::app_state();
     let values: Vec<(String, String)> = draft.iter().map(|(k, v)| (format!("draft[{k}]"), v.clone())).collect();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::save(&state.db, &user, version, draft).await
-    }
-    .await;
-    crate::forms::respond("project", values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(), Some("/projet"), result).await
+    crate::server::serve_form(
+        crate::server::BENEFICIARY,
+        "project",
+        values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+        Some("/projet"),
+        |state, user| async move { service::save(&state.db, &user, version, draft).await },
+    )
+    .await
 }
 
 /// Submits the caller's project as it was at `version` (what they reviewed).
 #[server(endpoint = "project/submit")]
 pub async fn submit_project(version: i64) -> Result<(), AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::submit(&state, &user, version).await
-    }
-    .await;
-    // Without JavaScript the browser is sent to the locked project; with it, the page goes
-    // there itself once it has the answer (a redirect would remove the page under its form).
-    if result.is_ok() && crate::forms::plain_form_post() {
-        leptos_axum::redirect("/projet");
-    }
-    crate::forms::respond("project-submit", vec![], None, result).await
+    crate::server::serve_form(crate::server::BENEFICIARY, "project-submit", vec![], None, |state, user| async move {
+        let result = service::submit(&state, &user, version).await;
+        // Without JavaScript the browser is sent to the locked project; with it, the page goes
+        // there itself once it has the answer (a redirect would remove the page under its form).
+        if result.is_ok() && crate::forms::plain_form_post() {
+            leptos_axum::redirect("/projet");
+        }
+        result
+    })
+    .await
 }
 
 /// Asks the referent advisor to reopen the caller's submitted project.
 #[server(endpoint = "project/request-reopening")]
 pub async fn request_reopening(#[server(default)] message: String) -> Result<(), AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        let user = crate::account::require_role(&[Role::Beneficiary])?;
-        service::request_reopening(&state, &user, &message).await
-    }
-    .await;
-    crate::forms::respond("project-reopen", vec![("message", message.clone())], Some("/projet"), result).await
+    crate::server::serve_form(
+        crate::server::BENEFICIARY,
+        "project-reopen",
+        vec![("message", message.clone())],
+        Some("/projet"),
+        |state, user| async move { service::request_reopening(&state, &user, &message).await },
+    )
+    .await
 }
 
 /// Projects for advisors: submitted and under review first.
 #[server(endpoint = "staff/projects")]
 pub async fn staff_projects() -> Result<Vec<ProjectSummary>, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
-        service::list(&state.db).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { service::list(&state.db).await }).await
 }
 
 #[server(endpoint = "staff/project")]
 pub async fn staff_project(id: String) -> Result<ProjectView, AppError> {
-    let state = crate::state::app_state();
-    let result = async {
-        crate::account::require_role(&[Role::Advisor, Role::Admin])?;
-        service::view(&state.db, &id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    crate::server::serve(crate::server::STAFF, |state, _| async move { service::view(&state.db, &id).await }).await
 }
 
 /// Starts the review, reopens, accepts or refuses a project (`action`: `instruire`,
 /// `rouvrir`, `accepter`, `refuser`), with the reason when one is needed.
 #[server(endpoint = "staff/project/transition")]
 pub async fn staff_transition(id: String, action: String, #[server(default)] reason: String) -> Result<(), AppError> {
-    let state = crate::state::app_state();
     let back = format!("/conseiller/projets/{}", crate::forms::path_segment(&id));
-    let result = async {
-        let staff = crate::account::require_role(&[Role::Advisor, Role::Admin])?;
+    crate::server::serve_form(crate::server::STAFF, "project-staff", vec![("reason", reason.clone())], Some(&back), |state, staff| async move {
         let transition = Transition::parse(&action).filter(|t| *t != Transition::Submit).ok_or(AppError::BadRequest)?;
         service::staff_transition(&state, &staff, &id, transition, &reason).await
-    }
-    .await;
-    crate::forms::respond("project-staff", vec![("reason", reason.clone())], Some(&back), result).await
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -164,15 +164,21 @@ struct Locked {
     referent_email: Option<String>,
 }
 
-async fn load(conn: &mut sqlx::AnyConnection, condition: &str, value: &str) -> Result<Option<Locked>, AppError> {
-    let row = sqlx::query(&format!(
-        "SELECT p.id, p.state, p.version, p.draft, p.beneficiary_id, u.display_name, u.email, r.email AS referent_email \
-         FROM projects p JOIN users u ON u.id = p.beneficiary_id LEFT JOIN users r ON r.id = u.referent_id \
-         WHERE {condition} = $1"
-    ))
-    .bind(value)
-    .fetch_optional(&mut *conn)
-    .await?;
+/// Which project [`load`] reads: its owner's, or the one with this id. The SQL condition comes
+/// from this enum, never from a caller's string.
+enum ProjectOf<'a> {
+    Owner(&'a str),
+    Id(&'a str),
+}
+
+async fn load(conn: &mut sqlx::AnyConnection, which: ProjectOf<'_>) -> Result<Option<Locked>, AppError> {
+    const SELECT: &str = "SELECT p.id, p.state, p.version, p.draft, p.beneficiary_id, u.display_name, u.email, r.email AS referent_email \
+         FROM projects p JOIN users u ON u.id = p.beneficiary_id LEFT JOIN users r ON r.id = u.referent_id";
+    let (condition, value) = match which {
+        ProjectOf::Owner(user_id) => ("p.beneficiary_id", user_id),
+        ProjectOf::Id(id) => ("p.id", id),
+    };
+    let row = sqlx::query(&format!("{SELECT} WHERE {condition} = $1")).bind(value).fetch_optional(&mut *conn).await?;
     let Some(row) = row else { return Ok(None) };
     let state: String = row.try_get("state")?;
     Ok(Some(Locked {
@@ -239,7 +245,7 @@ fn changed_meanwhile() -> AppError {
 pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Result<(), AppError> {
     ensure(&state.db, &user.user_id).await?;
     let mut tx = state.db.begin_write().await?;
-    let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
+    let project = load(&mut tx, ProjectOf::Owner(&user.user_id)).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(Transition::Submit) else {
         return Err(AppError::Conflict(locked_message(project.state)));
     };
@@ -273,7 +279,7 @@ fn reason_of(field: &str, text: &str, required: bool, missing: &str) -> Result<O
 pub async fn request_reopening(state: &AppState, user: &SessionUser, message: &str) -> Result<(), AppError> {
     let message = reason_of("message", message, false, "")?;
     let mut tx = state.db.begin_write().await?;
-    let project = load(&mut tx, "p.beneficiary_id", &user.user_id).await?.ok_or(AppError::NotFound)?;
+    let project = load(&mut tx, ProjectOf::Owner(&user.user_id)).await?.ok_or(AppError::NotFound)?;
     match project.state {
         ProjectState::Submitted | ProjectState::UnderReview => {}
         ProjectState::Draft | ProjectState::Reopened => {
@@ -301,7 +307,7 @@ pub async fn staff_transition(state: &AppState, staff: &SessionUser, id: &str, t
     };
     let reason = reason_of("reason", reason, transition.needs_reason(), missing)?;
     let mut tx = state.db.begin_write().await?;
-    let project = load(&mut tx, "p.id", id).await?.ok_or(AppError::NotFound)?;
+    let project = load(&mut tx, ProjectOf::Id(id)).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(transition) else {
         return Err(AppError::Conflict(format!("Cette action n'est pas possible : le projet est « {} ».", project.state.label())));
     };

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod audiences;
 mod dashboard;
 mod form_sweep;
 mod health;
