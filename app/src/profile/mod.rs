@@ -11,7 +11,6 @@ pub mod service;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
 use crate::error::AppError;
 
 pub use crate::project::fields::CONTRACTS;
