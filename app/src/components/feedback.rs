@@ -24,3 +24,21 @@ pub fn Refused(error: AppError) -> impl IntoView {
 pub fn Notice(notice: RwSignal<Option<&'static str>>) -> impl IntoView {
     move || notice.get().map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })
 }
+
+/// Once a form's action has succeeded, says `text` in the page's notice, then reloads what the
+/// page shows (`on_done`, once the action has finished); a refusal takes the notice away.
+pub fn announce_then_reload<T: 'static>(
+    answer: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    notice: RwSignal<Option<&'static str>>,
+    text: &'static str,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) {
+    Effect::new(move |_| match answer.get() {
+        Some(Ok(_)) => {
+            notice.set(Some(text));
+            set_timeout(on_done, std::time::Duration::ZERO);
+        }
+        Some(Err(_)) => notice.set(None),
+        None => {}
+    });
+}

@@ -12,7 +12,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::files::{human_size, MAX_FILE_BYTES};
 use super::{my_documents, staff_documents, Category, DocumentItem, DocumentsView, RequestDocument, RequestItem};
-use crate::components::feedback::{Notice, Refused};
+use crate::components::feedback::{announce_then_reload, Notice, Refused};
 use crate::domain::date::{paris_date, CalendarDate};
 use crate::error::AppError;
 use crate::forms::{flash_resource, Flash, Problems};
@@ -319,14 +319,7 @@ fn RequestForm(
     let typed = move |name: &str| flash.as_ref().map(|f| f.value(name)).unwrap_or_default();
     let (category, note, due) = (typed("category"), typed("note"), typed("due_date"));
     let answer = Signal::derive(move || action.value().get().or_else(|| flashed.clone()));
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            notice.set(Some(REQUESTED));
-            set_timeout(on_done, std::time::Duration::ZERO);
-        }
-        Some(Err(_)) => notice.set(None),
-        None => {}
-    });
+    announce_then_reload(action.value(), notice, REQUESTED, on_done);
     view! {
         <section aria-labelledby="demander">
             <h2 id="demander">"Demander un document"</h2>

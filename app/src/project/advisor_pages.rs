@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::recap::{History, Recap};
 use super::{staff_project, staff_projects, ProjectView, StaffTransition, Transition};
-use crate::components::feedback::{Notice, Refused};
+use crate::components::feedback::{announce_then_reload, Notice, Refused};
 use crate::domain::date::{paris_date, paris_date_time};
 use crate::error::AppError;
 use crate::forms::{flash_resource, Flash};
@@ -86,15 +86,7 @@ fn StaffProject(
         notice.set(Some(DONE));
     }
     let answer = Signal::derive(move || action.value().get().or_else(|| from_flash.clone()));
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => {
-            notice.set(Some(DONE));
-            // After the action has finished.
-            set_timeout(on_done, std::time::Duration::ZERO);
-        }
-        Some(Err(_)) => notice.set(None),
-        None => {}
-    });
+    announce_then_reload(action.value(), notice, DONE, on_done);
     let id = project.id.clone();
     let state = project.state;
     let can = move |t: Transition| state.after(t).is_some();
