@@ -19,6 +19,11 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 status=0
 declare -A outcome
+# How long each phase took, for the summary (the CI budget is 45 minutes).
+declare -A took
+phase_start=0
+took_since() { took[$1]="$(( (SECONDS - phase_start) / 60 ))m$(( (SECONDS - phase_start) % 60 ))s"; phase_start=$SECONDS; }
+took_since tools
 
 # --- PostgreSQL available? ---------------------------------------------------------------------
 pg_url="${PASSERELLE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
@@ -44,6 +49,8 @@ else
   outcome[fmt]="FAILED (run cargo fmt --all)"; status=1
 fi
 
+took_since fmt
+
 # --- Rust: unit + integration ------------------------------------------------------------------
 # Not --workspace: building `frontend` alongside would switch on app's `hydrate` feature next to
 # `ssr` (Cargo unifies features), and the server would then run browser-only code paths.
@@ -66,6 +73,8 @@ else
   [ "${PASSERELLE_REQUIRE_POSTGRES:-0}" = 1 ] && { outcome[postgres]="MISSING (required)"; status=1; }
 fi
 
+took_since rust
+
 # --- Release build, page weight, browsers ------------------------------------------------------
 bold "== Release build =="
 if cargo leptos build --release --split; then
@@ -73,6 +82,7 @@ if cargo leptos build --release --split; then
 else
   outcome[build]=FAILED; status=1
 fi
+took_since build
 
 if [ "${outcome[build]}" = passed ]; then
   workdir=$(mktemp -d)
@@ -108,6 +118,7 @@ if [ "${outcome[build]}" = passed ]; then
       --email "$E2E_ADVISOR_EMAIL" --name "Alex Conseil" --role advisor | grep -o 'http[^ ]*/mot-de-passe/nouveau/[^ ]*' || true)
     export E2E_ADVISOR_SETUP_LINK
 
+    took_since weight
     bold "== Browser tests =="
     engines="${E2E_ENGINES:-chromium,firefox,webkit,chromium-nojs,firefox-nojs}"
     if (cd end2end && E2E_SHORT_SESSION=1 node run.mjs --base-url "http://127.0.0.1:$port" --engines "$engines"); then
@@ -121,14 +132,19 @@ else
   outcome[weight]="not run (no build)"; outcome[e2e]="not run (no build)"
 fi
 
+took_since e2e
+
 # --- Summary -----------------------------------------------------------------------------------
 banner "================================ SUMMARY ================================"
-printf '  %-34s %s\n' "Formatting (cargo fmt)" "${outcome[fmt]}"
-printf '  %-34s %s\n' "Rust unit + integration tests" "${outcome[rust]}"
-printf '  %-34s %s\n' "  database backend SQLite" "${outcome[sqlite]}"
-printf '  %-34s %s\n' "  database backend PostgreSQL" "${outcome[postgres]}"
-printf '  %-34s %s\n' "Release build" "${outcome[build]}"
-printf '  %-34s %s\n' "Page weight ≤ 250 KB brotli" "${outcome[weight]}"
-printf '  %-34s %s\n' "Browser engines" "${outcome[e2e]}"
+row() { printf '  %-34s %-8s %s\n' "$1" "${2:-}" "$3"; }
+row "Tools (install-tools.sh)" "${took[tools]}" "ready"
+row "Formatting (cargo fmt)" "${took[fmt]}" "${outcome[fmt]}"
+row "Rust unit + integration tests" "${took[rust]}" "${outcome[rust]}"
+row "  database backend SQLite" "" "${outcome[sqlite]}"
+row "  database backend PostgreSQL" "" "${outcome[postgres]}"
+row "Release build" "${took[build]}" "${outcome[build]}"
+row "Page weight ≤ 250 KB brotli" "${took[weight]:-}" "${outcome[weight]}"
+row "Browser engines" "${took[e2e]}" "${outcome[e2e]}"
+printf '  %-34s %s\n' "Total" "$(( SECONDS / 60 ))m$(( SECONDS % 60 ))s"
 if [ $status = 0 ]; then bold "ALL PASSED"; else bold "SOMETHING FAILED"; fi
 exit $status

@@ -81,39 +81,7 @@ pub fn App() -> impl IntoView {
                         .unwrap_or_default();
                     view! { <ErrorPage message/> }
                 }>
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") ssr=SsrMode::Async view=HomePage/>
-                    <Route path=path!("/cgu") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
-                    <Route path=path!("/confidentialite") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
-                    <Route path=path!("/accessibilite") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
-                    <Route path=path!("/contact") ssr=SsrMode::Async view={Lazy::<LegalRoute>::new()}/>
-                    <Route path=path!("/connexion") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/inscription") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/inscription/envoye") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/inscription/compte-existant") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/activation/:token") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/mot-de-passe-oublie") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/mot-de-passe/nouveau/:token") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/espace") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=path!("/conseiller") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/beneficiaires/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/doublons") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/doublons/fusion") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/journal") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/admin") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/projet") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
-                    <Route path=path!("/projet/recapitulatif") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
-                    <Route path=path!("/conseiller/projets") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
-                    <Route path=path!("/conseiller/projets/:id") ssr=SsrMode::Async view={Lazy::<ProjectRoute>::new()}/>
-                    <Route path=path!("/messages") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/messages/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/documents") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/profil") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/profil/courriel/:token") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/messages") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/messages/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                    <Route path=path!("/conseiller/documents/:id") ssr=SsrMode::Async view={Lazy::<SpaceRoute>::new()}/>
-                </Routes>
+                {routes()}
                 </ErrorBoundary>
             </Layout>
         </Router>
@@ -131,82 +99,117 @@ pub fn mark_hydrated() {
     }
 }
 
-/// Pages that share one lazily loaded chunk, chosen by the path's start (the first that matches,
-/// the last one otherwise). Each lazy route adds a loader to the home page's JavaScript: a
-/// feature's pages go together.
-macro_rules! lazy_pages {
-    ($route:ident, [$(($prefix:literal, $page:path)),* $(,)?], $last:path) => {
-        pub struct $route;
+/// Whether `pattern` (a route's path, `:name` for a parameter) matches `path`.
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let (mut expected, mut given) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (expected.next(), given.next()) {
+            (None, None) => return true,
+            (Some(e), Some(g)) if e == g || (e.starts_with(':') && !g.is_empty()) => continue,
+            _ => return false,
+        }
+    }
+}
 
-        #[leptos_router::lazy_route]
-        impl leptos_router::LazyRoute for $route {
-            fn data() -> Self {
-                $route
+/// Every page, declared once: the home page, then the lazily loaded pages by chunk. Each chunk
+/// (`cargo leptos build --split`) is a type implementing `LazyRoute`, whose view shows the page
+/// of the path; this also writes the `<Routes>`. Each chunk adds a loader to the home page's
+/// JavaScript, and code used by two chunks stays in the main file: a feature's pages go together.
+macro_rules! pages {
+    ($home:path; $($(#[$doc:meta])* $chunk:ident { $($path:tt => $page:path),* $(,)? })*) => {
+        $(
+            $(#[$doc])*
+            pub struct $chunk;
+
+            #[leptos_router::lazy_route]
+            impl leptos_router::LazyRoute for $chunk {
+                fn data() -> Self {
+                    $chunk
+                }
+
+                fn view(this: Self) -> AnyView {
+                    let _ = this;
+                    // This runs once the page's chunk has loaded: only then is the page interactive.
+                    #[cfg(feature = "hydrate")]
+                    Effect::new(|_| mark_hydrated());
+                    let path = leptos_router::hooks::use_location().pathname.get_untracked();
+                    $(if route_matches($path, &path) {
+                        return view! { <span hidden data-lazy-page=""></span><$page/> }.into_any();
+                    })*
+                    view! { <NotFoundPage/> }.into_any()
+                }
             }
+        )*
 
-            fn view(this: Self) -> AnyView {
-                let _ = this;
-                // This runs once the page's chunk has loaded: only then is the page interactive.
-                #[cfg(feature = "hydrate")]
-                Effect::new(|_| mark_hydrated());
-                $(if leptos_router::hooks::use_location().pathname.get_untracked().starts_with($prefix) {
-                    return view! { <span hidden data-lazy-page=""></span><$page/> }.into_any();
-                })*
-                view! { <span hidden data-lazy-page=""></span><$last/> }.into_any()
+        /// The routes of every page; each renders in `Async` mode (see [`App`]).
+        fn routes() -> impl IntoView {
+            view! {
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") ssr=SsrMode::Async view=$home/>
+                    $($(<Route path=path!($path) ssr=SsrMode::Async view={Lazy::<$chunk>::new()}/>)*)*
+                </Routes>
             }
         }
     };
 }
 
-// Each page's code is in a chunk fetched when it is first shown (`cargo leptos build --split`).
-// Each lazy route adds a loader to the home page, and code used by two chunks stays in the main
-// file: pages that share components share a chunk.
-lazy_pages!(
-    LegalRoute,
-    [("/cgu", pages::legal::TermsPage), ("/confidentialite", pages::legal::PrivacyPage), ("/accessibilite", pages::legal::AccessibilityPage),],
-    pages::legal::ContactPage
+pages!(
+    HomePage;
+    LegalRoute {
+        "/cgu" => pages::legal::TermsPage,
+        "/confidentialite" => pages::legal::PrivacyPage,
+        "/accessibilite" => pages::legal::AccessibilityPage,
+        "/contact" => pages::legal::ContactPage,
+    }
+    AccountRoute {
+        "/connexion" => account::login::LoginPage,
+        "/inscription" => account::register_page::RegisterPage,
+        "/inscription/envoye" => account::register_page::RegisteredPage,
+        "/inscription/compte-existant" => account::register_page::ExistingAccountPage,
+        "/activation/:token" => account::link_pages::ActivationPage,
+        "/mot-de-passe-oublie" => account::link_pages::ForgotPasswordPage,
+        "/mot-de-passe/nouveau/:token" => account::link_pages::NewPasswordPage,
+        "/espace" => account::space::SpacePage,
+    }
+    /// The project, its recap and the advisors' project pages (they show the recap and history).
+    ProjectRoute {
+        "/projet" => project::page::ProjectPage,
+        "/projet/recapitulatif" => project::recap::RecapPage,
+        "/conseiller/projets" => project::advisor_pages::StaffProjectsPage,
+        "/conseiller/projets/:id" => project::advisor_pages::StaffProjectPage,
+    }
+    /// The beneficiary's space and the staff pages share components (thread list, document
+    /// table, upload with progress, form answers).
+    SpaceRoute {
+        "/conseiller" => dashboard::page::DashboardPage,
+        "/conseiller/beneficiaires/:id" => dashboard::page::BeneficiaryPage,
+        "/conseiller/doublons" => dashboard::page::DuplicatesPage,
+        "/conseiller/doublons/fusion" => dashboard::page::MergePage,
+        "/conseiller/journal" => dashboard::page::AuditPage,
+        "/admin" => admin::page::AdminPage,
+        "/messages" => messages::page::MessagesPage,
+        "/messages/:id" => messages::page::ThreadPage,
+        "/documents" => documents::page::DocumentsPage,
+        "/profil" => profile::page::ProfilePage,
+        "/profil/courriel/:token" => profile::page::ConfirmEmailPage,
+        "/conseiller/messages" => messages::page::StaffMessagesPage,
+        "/conseiller/messages/:id" => messages::page::StaffThreadPage,
+        "/conseiller/documents/:id" => documents::page::StaffDocumentsPage,
+    }
 );
-lazy_pages!(
-    AccountRoute,
-    [
-        ("/connexion", account::login::LoginPage),
-        ("/inscription/envoye", account::register_page::RegisteredPage),
-        ("/inscription/compte-existant", account::register_page::ExistingAccountPage),
-        ("/inscription", account::register_page::RegisterPage),
-        ("/activation/", account::link_pages::ActivationPage),
-        ("/mot-de-passe-oublie", account::link_pages::ForgotPasswordPage),
-        ("/mot-de-passe/nouveau/", account::link_pages::NewPasswordPage),
-    ],
-    account::space::SpacePage
-);
-// The project, its recap and the advisors' project pages (they show the recap and history).
-lazy_pages!(
-    ProjectRoute,
-    [
-        ("/projet/recapitulatif", project::recap::RecapPage),
-        ("/conseiller/projets/", project::advisor_pages::StaffProjectPage),
-        ("/conseiller/projets", project::advisor_pages::StaffProjectsPage),
-    ],
-    project::page::ProjectPage
-);
-// The beneficiary's space and the staff pages share components (thread list, document table,
-// upload with progress, form answers).
-lazy_pages!(
-    SpaceRoute,
-    [
-        ("/conseiller/messages/", messages::page::StaffThreadPage),
-        ("/conseiller/messages", messages::page::StaffMessagesPage),
-        ("/conseiller/documents/", documents::page::StaffDocumentsPage),
-        ("/conseiller/beneficiaires/", dashboard::page::BeneficiaryPage),
-        ("/conseiller/doublons/fusion", dashboard::page::MergePage),
-        ("/conseiller/doublons", dashboard::page::DuplicatesPage),
-        ("/conseiller/journal", dashboard::page::AuditPage),
-        ("/conseiller", dashboard::page::DashboardPage),
-        ("/admin", admin::page::AdminPage),
-        ("/messages/", messages::page::ThreadPage),
-        ("/messages", messages::page::MessagesPage),
-        ("/profil/courriel/", profile::page::ConfirmEmailPage),
-        ("/profil", profile::page::ProfilePage),
-    ],
-    documents::page::DocumentsPage
-);
+
+#[cfg(test)]
+mod tests {
+    use super::route_matches;
+
+    #[test]
+    fn a_route_pattern_matches_its_own_path_and_parameters_only() {
+        assert!(route_matches("/inscription", "/inscription"));
+        assert!(route_matches("/inscription", "/inscription/"));
+        assert!(!route_matches("/inscription", "/inscription/envoye"));
+        assert!(route_matches("/activation/:token", "/activation/abc"));
+        assert!(!route_matches("/activation/:token", "/activation/"));
+        assert!(!route_matches("/conseiller", "/conseiller/projets"));
+    }
+}

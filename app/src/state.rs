@@ -2,6 +2,7 @@
 //! application needs, and the bound on concurrent password hashing.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -18,18 +19,18 @@ pub struct AppConfig {
     pub dev_mode: bool,
     /// Whether the session cookie carries `Secure`.
     pub secure_cookies: bool,
-    /// A session ends after this many seconds without a request.
-    pub session_idle_secs: i64,
-    /// A session ends this many seconds after login, whatever happens.
-    pub session_absolute_secs: i64,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute: Duration,
     /// Extra `connect-src` origin for cargo-leptos's live-reload socket (development only).
     pub live_reload_origin: Option<String>,
     /// Keys derived from `security.secret_key`.
     pub secrets: Arc<crate::account::secrets::Secrets>,
     /// Lifetime of an activation link.
-    pub activation_ttl_ms: i64,
+    pub activation_ttl: Duration,
     /// Lifetime of a password-reset link.
-    pub reset_ttl_ms: i64,
+    pub reset_ttl: Duration,
     /// Accounts one address (IP) may create per hour.
     pub registrations_per_ip_per_hour: i64,
 }

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +27,10 @@ pub struct Settings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccountSettings {
-    pub activation_link_hours: i64,
-    pub reset_link_minutes: i64,
+    #[serde(rename = "activation_link_hours", with = "hours")]
+    pub activation_link: Duration,
+    #[serde(rename = "reset_link_minutes", with = "minutes")]
+    pub reset_link: Duration,
     pub registrations_per_ip_per_hour: i64,
 }
 
@@ -74,7 +77,8 @@ pub struct ServerSettings {
     pub listen: String,
     pub base_url: String,
     pub dev_mode: bool,
-    pub request_timeout_ms: u64,
+    #[serde(rename = "request_timeout_ms", with = "millis")]
+    pub request_timeout: Duration,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -87,23 +91,26 @@ pub struct DatabaseSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailSettings {
-    pub transport: String,
+    pub transport: MailTransport,
     pub from: String,
     pub smtp_host: String,
     pub smtp_port: u16,
-    pub smtp_tls: String,
+    pub smtp_tls: SmtpTls,
     pub smtp_username: String,
     pub smtp_password: Secret,
-    pub poll_interval_ms: u64,
-    pub retry_base_ms: u64,
-    pub retry_max_ms: u64,
+    #[serde(rename = "poll_interval_ms", with = "millis")]
+    pub poll_interval: Duration,
+    #[serde(rename = "retry_base_ms", with = "millis")]
+    pub retry_base: Duration,
+    #[serde(rename = "retry_max_ms", with = "millis")]
+    pub retry_max: Duration,
     pub max_attempts: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
-    pub backend: String,
+    pub backend: StorageBackend,
     pub files_dir: String,
     pub s3_endpoint: String,
     pub s3_bucket: String,
@@ -115,9 +122,34 @@ pub struct StorageSettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionSettings {
-    pub idle_timeout_minutes: i64,
-    pub absolute_timeout_hours: i64,
+    #[serde(rename = "idle_timeout_minutes", with = "minutes")]
+    pub idle_timeout: Duration,
+    #[serde(rename = "absolute_timeout_hours", with = "hours")]
+    pub absolute_timeout: Duration,
 }
+
+/// Time settings are `Duration`s. The key names the unit (`_ms`, `_minutes`, `_hours`) in which the
+/// file and the environment give a whole number; these modules read and write it.
+macro_rules! duration_in {
+    ($unit:ident, $millis:expr) => {
+        mod $unit {
+            use serde::{de::Error, Deserialize, Deserializer, Serializer};
+            use std::time::Duration;
+
+            pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_u64((value.as_millis() / $millis) as u64)
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+                let count = u64::deserialize(deserializer)?;
+                count.checked_mul($millis).map(Duration::from_millis).ok_or_else(|| D::Error::custom(format!("{count} is too large")))
+            }
+        }
+    };
+}
+duration_in!(millis, 1);
+duration_in!(minutes, 60_000);
+duration_in!(hours, 3_600_000);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -126,24 +158,24 @@ impl Default for Settings {
                 listen: "127.0.0.1:3000".into(),
                 base_url: "http://127.0.0.1:3000".into(),
                 dev_mode: true,
-                request_timeout_ms: 15_000,
+                request_timeout: Duration::from_secs(15),
             },
             database: DatabaseSettings { url: "sqlite://data/passerelle.db".into(), max_connections: 10 },
             mail: MailSettings {
-                transport: "mailbox".into(),
+                transport: MailTransport::Mailbox,
                 from: "Passerelle <ne-pas-repondre@passerelle.example>".into(),
                 smtp_host: "localhost".into(),
                 smtp_port: 587,
-                smtp_tls: "starttls".into(),
+                smtp_tls: SmtpTls::StartTls,
                 smtp_username: String::new(),
                 smtp_password: Secret::default(),
-                poll_interval_ms: 1000,
-                retry_base_ms: 5000,
-                retry_max_ms: 3_600_000,
+                poll_interval: Duration::from_secs(1),
+                retry_base: Duration::from_secs(5),
+                retry_max: Duration::from_secs(3600),
                 max_attempts: 12,
             },
             storage: StorageSettings {
-                backend: "local".into(),
+                backend: StorageBackend::Local,
                 files_dir: "data/files".into(),
                 s3_endpoint: String::new(),
                 s3_bucket: String::new(),
@@ -151,8 +183,12 @@ impl Default for Settings {
                 s3_access_key_id: String::new(),
                 s3_secret_access_key: Secret::default(),
             },
-            session: SessionSettings { idle_timeout_minutes: 30, absolute_timeout_hours: 12 },
-            accounts: AccountSettings { activation_link_hours: 48, reset_link_minutes: 60, registrations_per_ip_per_hour: 10 },
+            session: SessionSettings { idle_timeout: Duration::from_secs(30 * 60), absolute_timeout: Duration::from_secs(12 * 3600) },
+            accounts: AccountSettings {
+                activation_link: Duration::from_secs(48 * 3600),
+                reset_link: Duration::from_secs(60 * 60),
+                registrations_per_ip_per_hour: 10,
+            },
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
         }
     }
@@ -221,15 +257,17 @@ pub fn env_name(key: &str) -> String {
 }
 
 /// Which mail transport delivers the outbox.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MailTransportKind {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
     /// Development: messages stay in the database and are shown at `/dev/mailbox`.
     Mailbox,
     Smtp,
 }
 
 /// Where uploaded files are kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StorageBackend {
     /// `storage.files_dir` on this machine: one server.
     Local,
@@ -237,7 +275,8 @@ pub enum StorageBackend {
     S3,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
     None,
     StartTls,
@@ -270,8 +309,15 @@ impl Settings {
                 }
             }
         }
-        let settings: Settings =
-            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| error("", format!("Leptos.toml: {}", e.message())))?;
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let key = e.path().to_string();
+            let message = e.inner().message().to_string();
+            if key == "." {
+                error("", format!("Leptos.toml: {message}"))
+            } else {
+                error(&key, message)
+            }
+        })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -282,7 +328,7 @@ impl Settings {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
             return Err(error("server.base_url", "must start with http:// or https:// and not end with /"));
         }
-        if self.server.request_timeout_ms < 100 {
+        if self.server.request_timeout < Duration::from_millis(100) {
             return Err(error("server.request_timeout_ms", "must be at least 100 (milliseconds)"));
         }
         if Backend::of_url(&self.database.url).is_none() {
@@ -291,14 +337,13 @@ impl Settings {
         if self.database.max_connections == 0 {
             return Err(error("database.max_connections", "must be at least 1"));
         }
-        if self.mail_transport()? == MailTransportKind::Mailbox && !self.server.dev_mode {
+        if self.mail.transport == MailTransport::Mailbox && !self.server.dev_mode {
             return Err(error("mail.transport", "\"mailbox\" keeps emails in the database and only exists in development mode; use \"smtp\""));
         }
-        self.smtp_tls()?;
         if lettre_mailbox(&self.mail.from).is_none() {
             return Err(error("mail.from", "must be an address such as \"Passerelle <ne-pas-repondre@exemple.fr>\""));
         }
-        if self.mail.poll_interval_ms == 0 {
+        if self.mail.poll_interval.is_zero() {
             return Err(error("mail.poll_interval_ms", "must be at least 1"));
         }
         if self.mail.max_attempts == 0 {
@@ -307,7 +352,7 @@ impl Settings {
         if self.storage.files_dir.trim().is_empty() {
             return Err(error("storage.files_dir", "must name a folder"));
         }
-        if self.storage_backend()? == StorageBackend::S3 {
+        if self.storage.backend == StorageBackend::S3 {
             let endpoint = &self.storage.s3_endpoint;
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                 return Err(error("storage.s3_endpoint", "with backend \"s3\", set the store's address, starting with http:// or https://"));
@@ -323,19 +368,19 @@ impl Settings {
                 return Err(error(missing, "the access key id and the secret access key go together"));
             }
         }
-        if self.session.idle_timeout_minutes < 1 {
+        if self.session.idle_timeout.is_zero() {
             return Err(error("session.idle_timeout_minutes", "must be at least 1"));
         }
-        if self.session.absolute_timeout_hours < 1 {
+        if self.session.absolute_timeout.is_zero() {
             return Err(error("session.absolute_timeout_hours", "must be at least 1"));
         }
-        if self.accounts.activation_link_hours < 1 {
+        if self.accounts.activation_link.is_zero() {
             return Err(error("accounts.activation_link_hours", "must be at least 1"));
         }
         if self.accounts.registrations_per_ip_per_hour < 1 {
             return Err(error("accounts.registrations_per_ip_per_hour", "must be at least 1"));
         }
-        if self.accounts.reset_link_minutes < 1 {
+        if self.accounts.reset_link.is_zero() {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
         if !self.server.dev_mode && (self.security.secret_key.expose() == DEV_SECRET_KEY || self.security.secret_key.expose().chars().count() < 32) {
@@ -347,35 +392,14 @@ impl Settings {
         Ok(())
     }
 
-    /// How long a page or server function may take before it is answered with 503.
-    pub fn request_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.server.request_timeout_ms)
-    }
-
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.server.listen.parse().map_err(|_| error("server.listen", format!("{:?} is not an address such as 127.0.0.1:3000", self.server.listen)))
-    }
-
-    pub fn mail_transport(&self) -> Result<MailTransportKind, ConfigError> {
-        match self.mail.transport.as_str() {
-            "mailbox" => Ok(MailTransportKind::Mailbox),
-            "smtp" => Ok(MailTransportKind::Smtp),
-            other => Err(error("mail.transport", format!("{other:?} is not \"mailbox\" or \"smtp\""))),
-        }
-    }
-
-    pub fn storage_backend(&self) -> Result<StorageBackend, ConfigError> {
-        match self.storage.backend.as_str() {
-            "local" => Ok(StorageBackend::Local),
-            "s3" => Ok(StorageBackend::S3),
-            other => Err(error("storage.backend", format!("{other:?} is not \"local\" or \"s3\""))),
-        }
     }
 
     /// The file store these settings describe (nothing is contacted yet); the error is one line.
     pub fn storage(&self) -> Result<app::documents::storage::Storage, String> {
         use app::documents::storage::{S3Config, Storage};
-        match self.storage_backend().map_err(|e| e.to_string())? {
+        match self.storage.backend {
             StorageBackend::Local => Ok(Storage::local(&self.storage.files_dir)),
             StorageBackend::S3 => Storage::s3(S3Config {
                 endpoint: self.storage.s3_endpoint.clone(),
@@ -385,15 +409,6 @@ impl Settings {
                 secret_access_key: self.storage.s3_secret_access_key.expose().to_string(),
             })
             .map_err(|e| format!("cannot use the object store (storage.s3_endpoint): {e}")),
-        }
-    }
-
-    pub fn smtp_tls(&self) -> Result<SmtpTls, ConfigError> {
-        match self.mail.smtp_tls.as_str() {
-            "none" => Ok(SmtpTls::None),
-            "starttls" => Ok(SmtpTls::StartTls),
-            "tls" => Ok(SmtpTls::Tls),
-            other => Err(error("mail.smtp_tls", format!("{other:?} is not \"none\", \"starttls\" or \"tls\""))),
         }
     }
 
@@ -412,12 +427,12 @@ impl Settings {
             base_url: self.server.base_url.clone(),
             dev_mode: self.server.dev_mode,
             secure_cookies: self.secure_cookies(),
-            session_idle_secs: self.session.idle_timeout_minutes * 60,
-            session_absolute_secs: self.session.absolute_timeout_hours * 3600,
+            session_idle: self.session.idle_timeout,
+            session_absolute: self.session.absolute_timeout,
             live_reload_origin: None,
             secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.expose().as_bytes())),
-            activation_ttl_ms: self.accounts.activation_link_hours * 3600 * 1000,
-            reset_ttl_ms: self.accounts.reset_link_minutes * 60 * 1000,
+            activation_ttl: self.accounts.activation_link,
+            reset_ttl: self.accounts.reset_link,
             registrations_per_ip_per_hour: self.accounts.registrations_per_ip_per_hour,
         }
     }
@@ -474,7 +489,7 @@ mod tests {
     fn an_empty_file_gives_the_embedded_development_defaults() {
         let settings = Settings::from_toml("", no_env).unwrap();
         assert_eq!(settings.database.url, "sqlite://data/passerelle.db");
-        assert_eq!(settings.mail_transport().unwrap(), MailTransportKind::Mailbox);
+        assert_eq!(settings.mail.transport, MailTransport::Mailbox);
         assert!(settings.server.dev_mode);
         assert!(!settings.secure_cookies());
     }
@@ -518,10 +533,38 @@ mod tests {
     #[test]
     fn the_request_timeout_defaults_to_15_seconds_and_refuses_less_than_100_ms() {
         let settings = Settings::from_toml("", no_env).unwrap();
-        assert_eq!(settings.request_timeout(), std::time::Duration::from_secs(15));
+        assert_eq!(settings.server.request_timeout, Duration::from_secs(15));
         let env = |name: &str| (name == "PASSERELLE_SERVER_REQUEST_TIMEOUT_MS").then(|| "0".to_string());
         let err = Settings::from_toml("", env).unwrap_err();
         assert_eq!(err.key, "server.request_timeout_ms");
+    }
+
+    #[test]
+    fn time_settings_are_durations_read_in_the_unit_their_key_names() {
+        // Arrange
+        let file = "[session]\nidle_timeout_minutes = 5\n[accounts]\nactivation_link_hours = 2\n";
+        let env = |name: &str| (name == "PASSERELLE_MAIL_RETRY_BASE_MS").then(|| "250".to_string());
+
+        // Act
+        let settings = Settings::from_toml(file, env).unwrap();
+        let negative = Settings::from_toml("[session]\nabsolute_timeout_hours = -1\n", no_env).unwrap_err();
+
+        // Assert
+        assert_eq!(settings.session.idle_timeout, Duration::from_secs(5 * 60));
+        assert_eq!(settings.accounts.activation_link, Duration::from_secs(2 * 3600));
+        assert_eq!(settings.mail.retry_base, Duration::from_millis(250));
+        assert_eq!(settings.accounts.reset_link, Duration::from_secs(3600), "the default stays");
+        assert_eq!(negative.key, "session.absolute_timeout_hours");
+    }
+
+    #[test]
+    fn an_unknown_choice_names_its_key_and_the_choices() {
+        let err = Settings::from_toml("[mail]\nsmtp_tls = \"ssl\"\n", no_env).unwrap_err();
+
+        assert_eq!(err.key, "mail.smtp_tls");
+        for choice in ["none", "starttls", "tls"] {
+            assert!(err.message.contains(choice), "{err}");
+        }
     }
 
     #[test]
@@ -547,7 +590,7 @@ mod tests {
 
         let storage = settings.storage().unwrap();
 
-        assert_eq!(settings.storage_backend().unwrap(), StorageBackend::Local);
+        assert_eq!(settings.storage.backend, StorageBackend::Local);
         assert_eq!(settings.storage.s3_region, "us-east-1");
         assert!(matches!(storage, app::documents::storage::Storage::Local { .. }));
     }
@@ -596,7 +639,7 @@ mod tests {
         let settings = Settings::from_toml("", env).unwrap();
         let storage = settings.storage().unwrap();
 
-        assert_eq!(settings.storage_backend().unwrap(), StorageBackend::S3);
+        assert_eq!(settings.storage.backend, StorageBackend::S3);
         assert_eq!(settings.storage.s3_region, "us-east-1");
         assert!(matches!(storage, app::documents::storage::Storage::S3(_)));
         assert!(!format!("{storage:?}").contains("not-in-messages"));

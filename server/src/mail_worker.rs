@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use app::db::{now_ms, Db};
 use app::mail::outbox::{self, QueuedEmail};
 
-use crate::config::{lettre_mailbox, MailTransportKind, Settings, SmtpTls};
+use crate::config::{lettre_mailbox, MailTransport, Settings, SmtpTls};
 
 /// How long a claimed email belongs to its worker before another may take it over.
 const LEASE_MS: i64 = 120_000;
@@ -30,18 +30,18 @@ pub struct MailWorker {
     transport: Transport,
     from: Mailbox,
     poll: Duration,
-    retry_base_ms: u64,
-    retry_max_ms: u64,
+    retry_base: Duration,
+    retry_max: Duration,
     max_attempts: u32,
 }
 
 impl MailWorker {
     pub fn new(db: Db, settings: &Settings) -> Result<MailWorker, String> {
         let mail = &settings.mail;
-        let transport = match settings.mail_transport().map_err(|e| e.to_string())? {
-            MailTransportKind::Mailbox => Transport::Mailbox,
-            MailTransportKind::Smtp => {
-                let builder = match settings.smtp_tls().map_err(|e| e.to_string())? {
+        let transport = match mail.transport {
+            MailTransport::Mailbox => Transport::Mailbox,
+            MailTransport::Smtp => {
+                let builder = match mail.smtp_tls {
                     SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&mail.smtp_host),
                     SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&mail.smtp_host)
                         .map_err(|e| format!("invalid setting mail.smtp_host: {e}"))?,
@@ -60,9 +60,9 @@ impl MailWorker {
             db,
             transport,
             from: lettre_mailbox(&mail.from).ok_or("invalid setting mail.from")?,
-            poll: Duration::from_millis(mail.poll_interval_ms),
-            retry_base_ms: mail.retry_base_ms,
-            retry_max_ms: mail.retry_max_ms,
+            poll: mail.poll_interval,
+            retry_base: mail.retry_base,
+            retry_max: mail.retry_max,
             max_attempts: mail.max_attempts,
         })
     }
@@ -119,8 +119,8 @@ impl MailWorker {
 
     fn backoff_ms(&self, attempts: i64) -> i64 {
         let exponent = attempts.clamp(1, 30) as u32 - 1;
-        let delay = self.retry_base_ms.saturating_mul(1u64 << exponent).min(self.retry_max_ms);
-        i64::try_from(delay).unwrap_or(i64::MAX)
+        let delay = self.retry_base.saturating_mul(1u32 << exponent.min(31)).min(self.retry_max);
+        i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)
     }
 
     fn message(&self, email: &QueuedEmail) -> Result<Message, String> {

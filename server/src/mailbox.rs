@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use app::dashboard::DeliveryStatus;
 use app::mail::escape_html as escape;
 use app::mail::outbox;
 use app::state::AppState;
@@ -48,13 +49,12 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: DeliveryStatus) -> &'static str {
     match status {
-        "pending" => "en attente",
-        "sending" => "en cours d'envoi",
-        "sent" => "envoyé",
-        "failed" => "échec définitif",
-        _ => "inconnu",
+        DeliveryStatus::Pending => "en attente",
+        DeliveryStatus::Sending => "en cours d'envoi",
+        DeliveryStatus::Sent => "envoyé",
+        DeliveryStatus::Failed => "échec définitif",
     }
 }
 
@@ -85,7 +85,7 @@ async fn list(State(state): State<AppState>) -> Response {
                 escape(&email.to),
                 escape(&email.id),
                 escape(&email.subject),
-                status_label(&email.status)
+                status_label(email.status)
             ));
         }
         body.push_str("</tbody></table>");
@@ -113,7 +113,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response
          <p><a href=\"/dev/mailbox/{id}/html\">Voir la version HTML</a></p>",
         subject = escape(&email.subject),
         to = escape(&email.to),
-        status = status_label(&email.status),
+        status = status_label(email.status),
         attempts = email.attempts,
         text = linkify(&email.text),
         id = escape(&email.id),

@@ -171,7 +171,7 @@ async fn create_staff(settings: Settings, email: String, name: String, role: Str
                 "Account created for {} ({}).\nTo choose the password, open this link (valid {} hours, once):\n{}/mot-de-passe/nouveau/{token}\nThe same link is emailed to {}.",
                 email.as_str(),
                 role.as_str(),
-                settings.accounts.activation_link_hours,
+                settings.accounts.activation_link.as_secs() / 3600,
                 config.base_url,
                 email.as_str()
             );

@@ -101,7 +101,7 @@ async fn pages_keep_answering_while_other_servers_start_in_the_same_process() {
 async fn a_page_whose_resource_never_resolves_is_answered_503_in_french_and_its_route_logged() {
     let _turn = one_at_a_time().await;
     let logs = CapturedLogs::install();
-    let app = spawn_app_with(Backend::Sqlite, |s| s.server.request_timeout_ms = 500).await;
+    let app = spawn_app_with(Backend::Sqlite, |s| s.server.request_timeout = std::time::Duration::from_millis(500)).await;
     assert_eq!(app.get("/cgu").await.status(), 200, "the page answers before");
 
     let frozen = leptos::server::SuppressResourceLoad::new();

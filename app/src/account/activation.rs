@@ -80,8 +80,8 @@ pub mod service {
 
     async fn send_link(state: &AppState, user_id: &str, to: &str, first_name: &str) -> Result<(), AppError> {
         let mut tx = state.db.begin_write().await?;
-        let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl_ms).await?;
-        let email = emails::activation(&state.config.base_url, to, first_name, &token, state.config.activation_ttl_ms);
+        let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl).await?;
+        let email = emails::activation(&state.config.base_url, to, first_name, &token, state.config.activation_ttl);
         enqueue(&mut tx, &email).await?;
         Ok(tx.commit().await?)
     }

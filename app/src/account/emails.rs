@@ -1,10 +1,12 @@
 //! The account emails, in French, as text and HTML: product name, why the person receives it,
 //! the link and how long it works.
 
+use std::time::Duration;
+
 use crate::mail::{escape_html as escape, OutgoingEmail};
 
-fn lifetime(ms: i64) -> String {
-    let minutes = ms / 60_000;
+fn lifetime(ttl: Duration) -> String {
+    let minutes = ttl.as_secs() / 60;
     if minutes % 60 == 0 {
         let hours = minutes / 60;
         if hours == 1 {
@@ -44,26 +46,26 @@ pub(crate) fn build(to: &str, subject: &str, paragraphs: &[String], link: Option
     OutgoingEmail { to: to.into(), subject: subject.into(), text, html }
 }
 
-pub fn activation(base_url: &str, to: &str, first_name: &str, token: &str, ttl_ms: i64) -> OutgoingEmail {
+pub fn activation(base_url: &str, to: &str, first_name: &str, token: &str, ttl: Duration) -> OutgoingEmail {
     build(
         to,
         "Activez votre compte Passerelle",
         &[
             format!("Bonjour {first_name}, vous venez de créer votre compte Passerelle. Pour l'activer, ouvrez le lien ci-dessous."),
-            format!("Ce lien fonctionne pendant {} et une seule fois. S'il a expiré, la page de connexion permet d'en recevoir un nouveau.", lifetime(ttl_ms)),
+            format!("Ce lien fonctionne pendant {} et une seule fois. S'il a expiré, la page de connexion permet d'en recevoir un nouveau.", lifetime(ttl)),
         ],
         Some(("Activer mon compte", &format!("{base_url}/activation/{token}"))),
         "Vous recevez ce courriel parce que cette adresse a été indiquée lors d'une inscription. Si ce n'est pas vous, ignorez-le : aucun compte ne sera activé.",
     )
 }
 
-pub fn reset(base_url: &str, to: &str, token: &str, ttl_ms: i64) -> OutgoingEmail {
+pub fn reset(base_url: &str, to: &str, token: &str, ttl: Duration) -> OutgoingEmail {
     build(
         to,
         "Réinitialisation de votre mot de passe Passerelle",
         &[
             "Bonjour, une demande de nouveau mot de passe a été faite pour votre compte Passerelle. Pour choisir votre nouveau mot de passe, ouvrez le lien ci-dessous.".into(),
-            format!("Ce lien fonctionne pendant {} et une seule fois ; il remplace les liens envoyés avant lui.", lifetime(ttl_ms)),
+            format!("Ce lien fonctionne pendant {} et une seule fois ; il remplace les liens envoyés avant lui.", lifetime(ttl)),
         ],
         Some(("Choisir un nouveau mot de passe", &format!("{base_url}/mot-de-passe/nouveau/{token}"))),
         "Vous recevez ce courriel parce qu'une réinitialisation a été demandée pour cette adresse. Si ce n'est pas vous, ignorez-le : votre mot de passe reste inchangé.",
@@ -83,13 +85,13 @@ pub fn password_changed(base_url: &str, to: &str) -> OutgoingEmail {
     )
 }
 
-pub fn staff_setup(base_url: &str, to: &str, name: &str, token: &str, ttl_ms: i64) -> OutgoingEmail {
+pub fn staff_setup(base_url: &str, to: &str, name: &str, token: &str, ttl: Duration) -> OutgoingEmail {
     build(
         to,
         "Votre compte Passerelle (équipe)",
         &[
             format!("Bonjour {name}, un compte de l'équipe Passerelle vient d'être créé pour vous. Choisissez votre mot de passe en ouvrant le lien ci-dessous."),
-            format!("Ce lien fonctionne pendant {} et une seule fois.", lifetime(ttl_ms)),
+            format!("Ce lien fonctionne pendant {} et une seule fois.", lifetime(ttl)),
         ],
         Some(("Choisir mon mot de passe", &format!("{base_url}/mot-de-passe/nouveau/{token}"))),
         "Vous recevez ce courriel parce qu'un administrateur a créé ce compte.",
@@ -102,7 +104,7 @@ mod tests {
 
     #[test]
     fn the_activation_email_says_why_how_long_and_carries_the_link() {
-        let email = activation("https://p.example", "a@exemple.fr", "Zoé <b>", "TOKEN", 48 * 3600 * 1000);
+        let email = activation("https://p.example", "a@exemple.fr", "Zoé <b>", "TOKEN", Duration::from_secs(48 * 3600));
         assert!(email.text.contains("https://p.example/activation/TOKEN"));
         assert!(email.text.contains("48 heures"));
         assert!(email.html.contains("Zoé &lt;b&gt;"), "names are escaped in HTML");
@@ -111,7 +113,7 @@ mod tests {
 
     #[test]
     fn lifetimes_read_naturally() {
-        assert_eq!(lifetime(3_600_000), "1 heure");
-        assert_eq!(lifetime(30 * 60_000), "30 minutes");
+        assert_eq!(lifetime(Duration::from_secs(3600)), "1 heure");
+        assert_eq!(lifetime(Duration::from_secs(30 * 60)), "30 minutes");
     }
 }

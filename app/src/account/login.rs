@@ -81,6 +81,7 @@ pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> 
 pub mod service {
     use super::*;
     use crate::account::{password, session, ticket, Role};
+    use crate::dashboard::AttemptOutcome;
     use crate::db::{new_id, now_ms};
     use crate::domain::Email;
     use crate::state::AppState;
@@ -108,7 +109,8 @@ pub mod service {
         id: String,
         email: String,
         password_hash: String,
-        role: String,
+        #[sqlx(try_from = "String")]
+        role: Role,
         activated_at: Option<i64>,
         failed_logins: i64,
         locked_until: Option<i64>,
@@ -116,12 +118,12 @@ pub mod service {
         deactivated_at: Option<i64>,
     }
 
-    async fn record(state: &AppState, user_id: &str, outcome: &str) -> Result<(), AppError> {
+    async fn record(state: &AppState, user_id: &str, outcome: AttemptOutcome) -> Result<(), AppError> {
         sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, $4)")
             .bind(new_id())
             .bind(user_id)
             .bind(now_ms())
-            .bind(outcome)
+            .bind(outcome.as_str())
             .execute(state.db.pool())
             .await?;
         Ok(())
@@ -141,7 +143,7 @@ pub mod service {
         let now = now_ms();
         if let Some(account) = &account {
             if let Some(until) = account.locked_until.filter(|until| *until > now) {
-                record(state, &account.id, "locked").await?;
+                record(state, &account.id, AttemptOutcome::Locked).await?;
                 return Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) });
             }
         }
@@ -154,49 +156,49 @@ pub mod service {
         }
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(&account.id).execute(state.db.pool()).await?;
         if let Some(merged_email) = &account.merged_email {
-            record(state, &account.id, "merged").await?;
+            record(state, &account.id, AttemptOutcome::Merged).await?;
             return Ok(LoginOutcome::Merged { masked_email: Email::parse(merged_email).map(|e| e.masked()).unwrap_or_default() });
         }
         if account.deactivated_at.is_some() {
-            record(state, &account.id, "deactivated").await?;
+            record(state, &account.id, AttemptOutcome::Deactivated).await?;
             return Err(AppError::Conflict("Ce compte a été désactivé. Adressez-vous à un administrateur de Passerelle.".into()));
         }
         if account.activated_at.is_none() {
-            record(state, &account.id, "not_activated").await?;
+            record(state, &account.id, AttemptOutcome::NotActivated).await?;
             return Ok(LoginOutcome::NotActivated {
                 masked_email: Email::parse(&account.email).map(|e| e.masked()).unwrap_or_default(),
                 ticket: ticket::issue(&state.config.secrets, &account.id),
             });
         }
-        if account.role == Role::Beneficiary.as_str() {
+        if account.role == Role::Beneficiary {
             let mut conn = state.db.pool().acquire().await?;
             let texts = crate::admin::service::to_accept(&mut conn, &account.id).await?;
             if !texts.is_empty() {
-                record(state, &account.id, "new_terms").await?;
+                record(state, &account.id, AttemptOutcome::NewTerms).await?;
                 return Ok(LoginOutcome::NewTerms {
                     texts,
                     ticket: ticket::issue_scoped(&state.config.secrets, "terms", &account.id, TERMS_TICKET_MS),
                 });
             }
         }
-        open_session(state, &account.id, &account.role).await
+        open_session(state, &account.id, account.role).await
     }
 
     /// How long the page may take to accept new terms after the password was checked.
     const TERMS_TICKET_MS: i64 = 30 * 60 * 1000;
 
     /// Logs the account in: a new session (nothing from before login carried over).
-    async fn open_session(state: &AppState, user_id: &str, role: &str) -> Result<LoginOutcome, AppError> {
+    async fn open_session(state: &AppState, user_id: &str, role: Role) -> Result<LoginOutcome, AppError> {
         sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now_ms()).bind(user_id).execute(state.db.pool()).await?;
-        record(state, user_id, "success").await?;
+        record(state, user_id, AttemptOutcome::Success).await?;
         if let Some(previous) = session::current() {
             session::end(&state.db, &previous.token_hash).await?;
         }
         let token = session::start(&state.db, user_id).await?;
         set_cookie(&session::cookie(&state.config, &token));
-        let destination = match Role::parse(role) {
-            Some(Role::Advisor | Role::Admin) => "/conseiller",
-            _ => "/espace",
+        let destination = match role {
+            Role::Advisor | Role::Admin => "/conseiller",
+            Role::Beneficiary => "/espace",
         };
         Ok(LoginOutcome::LoggedIn { destination: destination.into() })
     }
@@ -211,14 +213,14 @@ pub mod service {
                 .bind(&user_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let role = role.ok_or_else(expired)?;
+        let role = role.and_then(|r| Role::parse(&r)).ok_or_else(expired)?;
         crate::admin::service::accept_current(&mut tx, &user_id).await?;
         tx.commit().await?;
-        open_session(state, &user_id, &role).await
+        open_session(state, &user_id, role).await
     }
 
     async fn failed(state: &AppState, account: &Account, now: i64) -> Result<LoginOutcome, AppError> {
-        record(state, &account.id, "bad_password").await?;
+        record(state, &account.id, AttemptOutcome::BadPassword).await?;
         let failures = account.failed_logins + 1;
         let failures_today: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2")

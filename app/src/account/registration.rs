@@ -312,8 +312,8 @@ pub mod service {
         };
         crate::dashboard::search::index(&mut tx, &id, &names).await?;
         crate::admin::service::accept_current(&mut tx, &id).await?;
-        let token = tokens::issue(&mut tx, &id, Purpose::Activation, state.config.activation_ttl_ms).await?;
-        let email = emails::activation(&state.config.base_url, valid.email.as_str(), &valid.first_name, &token, state.config.activation_ttl_ms);
+        let token = tokens::issue(&mut tx, &id, Purpose::Activation, state.config.activation_ttl).await?;
+        let email = emails::activation(&state.config.base_url, valid.email.as_str(), &valid.first_name, &token, state.config.activation_ttl);
         enqueue(&mut tx, &email).await?;
         tx.commit().await?;
         tracing::info!(user_id = %id, "account registered");

@@ -48,7 +48,7 @@ pub mod service {
     use crate::state::AppState;
 
     pub async fn request(state: &AppState, email: &str) -> Result<ResetRequested, AppError> {
-        let answer = ResetRequested { valid_minutes: state.config.reset_ttl_ms / 60_000 };
+        let answer = ResetRequested { valid_minutes: (state.config.reset_ttl.as_secs() / 60) as i64 };
         let Ok(email) = Email::parse(email) else {
             return Err(AppError::invalid("email", Email::parse(email).unwrap_err()));
         };
@@ -62,8 +62,8 @@ pub mod service {
             return Ok(answer);
         }
         let mut tx = state.db.begin_write().await?;
-        let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl_ms).await?;
-        enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl_ms)).await?;
+        let token = tokens::issue(&mut tx, &user_id, Purpose::Reset, state.config.reset_ttl).await?;
+        enqueue(&mut tx, &emails::reset(&state.config.base_url, &address, &token, state.config.reset_ttl)).await?;
         tx.commit().await?;
         Ok(answer)
     }

@@ -5,10 +5,9 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::account::{Role, SessionUser};
-use crate::db::{now_ms, Db};
+use crate::db::{as_ms, now_ms, Db};
 use crate::state::AppConfig;
 
 pub const COOKIE_NAME: &str = "passerelle_session";
@@ -54,7 +53,16 @@ pub async fn start(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
 /// long the session has left does not).
 pub async fn resolve(db: &Db, config: &AppConfig, token: &str, activity: bool) -> Result<Option<CurrentSession>, sqlx::Error> {
     let hash = token_hash(token);
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        created_at: i64,
+        last_seen_at: i64,
+        id: String,
+        display_name: String,
+        #[sqlx(try_from = "String")]
+        role: Role,
+    }
+    let row: Option<Found> = sqlx::query_as(
         "SELECT s.created_at, s.last_seen_at, u.id, u.display_name, u.role \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
@@ -62,20 +70,17 @@ pub async fn resolve(db: &Db, config: &AppConfig, token: &str, activity: bool) -
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let created_at: i64 = row.try_get("created_at")?;
-    let last_seen_at: i64 = row.try_get("last_seen_at")?;
     let now = now_ms();
-    let idle = now - last_seen_at > config.session_idle_secs * 1000;
-    let too_old = now - created_at > config.session_absolute_secs * 1000;
-    let role = Role::parse(&row.try_get::<String, _>("role")?);
-    let (false, false, Some(role)) = (idle, too_old, role) else {
+    let idle = now - row.last_seen_at > as_ms(config.session_idle);
+    let too_old = now - row.created_at > as_ms(config.session_absolute);
+    if idle || too_old {
         end(db, &hash).await?;
         return Ok(None);
-    };
-    if activity && now - last_seen_at > TOUCH_EVERY_MS {
+    }
+    if activity && now - row.last_seen_at > TOUCH_EVERY_MS {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&hash).execute(db.pool()).await?;
     }
-    Ok(Some(CurrentSession { token_hash: hash, user: SessionUser { user_id: row.try_get("id")?, display_name: row.try_get("display_name")?, role } }))
+    Ok(Some(CurrentSession { token_hash: hash, user: SessionUser { user_id: row.id, display_name: row.display_name, role: row.role } }))
 }
 
 /// Seconds left before this session ends for inactivity, and in any case.
@@ -84,8 +89,8 @@ pub async fn time_left(db: &Db, config: &AppConfig, token_hash: &str) -> Result<
         sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE id_hash = $1").bind(token_hash).fetch_optional(db.pool()).await?;
     let now = now_ms();
     Ok(row.map(|(created_at, last_seen_at)| crate::account::session_watch::SessionTime {
-        idle_left_secs: (last_seen_at + config.session_idle_secs * 1000 - now) / 1000,
-        absolute_left_secs: (created_at + config.session_absolute_secs * 1000 - now) / 1000,
+        idle_left_secs: (last_seen_at + as_ms(config.session_idle) - now) / 1000,
+        absolute_left_secs: (created_at + as_ms(config.session_absolute) - now) / 1000,
     }))
 }
 
@@ -104,7 +109,7 @@ pub async fn end(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
 /// The `Set-Cookie` value that carries a session token.
 pub fn cookie(config: &AppConfig, token: &str) -> String {
     let secure = if config.secure_cookies { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", config.session_absolute_secs)
+    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", config.session_absolute.as_secs())
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

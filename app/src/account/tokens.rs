@@ -2,7 +2,7 @@
 //! carries 32 random bytes; only their SHA-256 is stored. Issuing a link supersedes the unused
 //! links of the same purpose for that account. A refused link says why.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 pub use crate::account::LinkProblem;
 
@@ -31,7 +31,7 @@ impl Purpose {
 
 /// Creates a link for `user_id` on the caller's connection (so it commits with the email that
 /// carries it) and supersedes the older unused ones.
-pub async fn issue(conn: &mut AnyConnection, user_id: &str, purpose: Purpose, ttl_ms: i64) -> Result<String, sqlx::Error> {
+pub async fn issue(conn: &mut AnyConnection, user_id: &str, purpose: Purpose, ttl: std::time::Duration) -> Result<String, sqlx::Error> {
     let now = now_ms();
     sqlx::query(
         "UPDATE account_tokens SET superseded_at = $1 \
@@ -48,7 +48,7 @@ pub async fn issue(conn: &mut AnyConnection, user_id: &str, purpose: Purpose, tt
         .bind(user_id)
         .bind(purpose.as_str())
         .bind(now)
-        .bind(now + ttl_ms)
+        .bind(now.saturating_add(crate::db::as_ms(ttl)))
         .execute(&mut *conn)
         .await?;
     Ok(token)
@@ -56,15 +56,13 @@ pub async fn issue(conn: &mut AnyConnection, user_id: &str, purpose: Purpose, tt
 
 /// Whether `token` can be used now, without using it: the account it belongs to, or why not.
 pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<Result<String, LinkProblem>, sqlx::Error> {
-    let row = sqlx::query("SELECT user_id, expires_at, used_at, superseded_at FROM account_tokens WHERE id_hash = $1 AND purpose = $2")
-        .bind(token_hash(token))
-        .bind(purpose.as_str())
-        .fetch_optional(db.pool())
-        .await?;
-    let Some(row) = row else { return Ok(Err(LinkProblem::Unknown)) };
-    let used: Option<i64> = row.try_get("used_at")?;
-    let superseded: Option<i64> = row.try_get("superseded_at")?;
-    let expires: i64 = row.try_get("expires_at")?;
+    let row: Option<(String, i64, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT user_id, expires_at, used_at, superseded_at FROM account_tokens WHERE id_hash = $1 AND purpose = $2")
+            .bind(token_hash(token))
+            .bind(purpose.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    let Some((user_id, expires, used, superseded)) = row else { return Ok(Err(LinkProblem::Unknown)) };
     Ok(if used.is_some() {
         Err(LinkProblem::Used)
     } else if superseded.is_some() {
@@ -72,14 +70,14 @@ pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<Result<Stri
     } else if expires <= now_ms() {
         Err(LinkProblem::Expired)
     } else {
-        Ok(row.try_get("user_id")?)
+        Ok(user_id)
     })
 }
 
 /// Uses the link: atomically, so that two clicks at once cannot both succeed.
 pub async fn consume(conn: &mut AnyConnection, token: &str, purpose: Purpose) -> Result<Option<String>, sqlx::Error> {
     let now = now_ms();
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "UPDATE account_tokens SET used_at = $1 \
          WHERE id_hash = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $1 \
          RETURNING user_id",
@@ -88,8 +86,7 @@ pub async fn consume(conn: &mut AnyConnection, token: &str, purpose: Purpose) ->
     .bind(token_hash(token))
     .bind(purpose.as_str())
     .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| r.try_get("user_id")).transpose()
+    .await
 }
 
 /// Attaches what the link stands for (the new address of an email change) to a link just issued.

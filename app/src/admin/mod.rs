@@ -36,6 +36,7 @@ pub struct ServiceRow {
 
 /// A published version of a legal text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LegalVersion {
     /// `cgu` or `privacy`.
     pub document: String,

@@ -1,7 +1,5 @@
 //! Administration in the database. Each change and its audit line are one transaction.
 
-use sqlx::Row;
-
 use super::{AdminView, LegalVersion, ServiceRow, StaffMember};
 use crate::account::tokens::{self, Purpose};
 use crate::account::{emails, users, Role, SessionUser};
@@ -17,54 +15,51 @@ pub async fn overview(db: &Db, me: &SessionUser) -> Result<AdminView, AppError> 
         sqlx::query_as("SELECT ss.user_id, s.slug FROM staff_services ss JOIN services s ON s.id = ss.service_id ORDER BY s.slug")
             .fetch_all(db.pool())
             .await?;
-    let staff = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Staff {
+        id: String,
+        display_name: String,
+        email: String,
+        #[sqlx(try_from = "String")]
+        role: Role,
+        deactivated_at: Option<i64>,
+        password_hash: String,
+    }
+    let staff: Vec<Staff> = sqlx::query_as(
         "SELECT id, display_name, email, role, deactivated_at, password_hash FROM users WHERE role IN ('advisor', 'admin') ORDER BY display_name, id",
     )
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        let id: String = r.try_get("id")?;
-        Ok(StaffMember {
-            services: memberships.iter().filter(|(user, _)| *user == id).map(|(_, slug)| slug.clone()).collect(),
-            id,
-            name: r.try_get("display_name")?,
-            email: r.try_get("email")?,
-            role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Advisor),
-            active: r.try_get::<Option<i64>, _>("deactivated_at")?.is_none(),
-            ready: r.try_get::<String, _>("password_hash")? != users::NO_PASSWORD,
+    .await?;
+    let staff = staff
+        .into_iter()
+        .map(|r| StaffMember {
+            services: memberships.iter().filter(|(user, _)| *user == r.id).map(|(_, slug)| slug.clone()).collect(),
+            id: r.id,
+            name: r.display_name,
+            email: r.email,
+            role: r.role,
+            active: r.deactivated_at.is_none(),
+            ready: r.password_hash != users::NO_PASSWORD,
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let services = sqlx::query(
+        .collect();
+    #[derive(sqlx::FromRow)]
+    struct Service {
+        slug: String,
+        name: String,
+        active: i64,
+        members: i64,
+    }
+    let services: Vec<Service> = sqlx::query_as(
         "SELECT s.slug, s.name, s.active, (SELECT COUNT(*) FROM staff_services ss WHERE ss.service_id = s.id) AS members \
          FROM services s ORDER BY s.name",
     )
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ServiceRow {
-            slug: r.try_get("slug")?,
-            name: r.try_get("name")?,
-            active: r.try_get::<i64, _>("active")? == 1,
-            members: r.try_get("members")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let legal = sqlx::query("SELECT document, version, summary, published_at FROM legal_versions ORDER BY published_at DESC, id")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(LegalVersion {
-                document: r.try_get("document")?,
-                version: r.try_get("version")?,
-                summary: r.try_get("summary")?,
-                published_at: r.try_get("published_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .await?;
+    let services = services.into_iter().map(|r| ServiceRow { slug: r.slug, name: r.name, active: r.active == 1, members: r.members }).collect();
+    let legal: Vec<LegalVersion> =
+        sqlx::query_as("SELECT document, version, summary, published_at FROM legal_versions ORDER BY published_at DESC, id")
+            .fetch_all(db.pool())
+            .await?;
     Ok(AdminView { me: me.user_id.clone(), staff, services, legal })
 }
 
@@ -96,8 +91,8 @@ pub async fn new_staff(
     for service_id in service_ids {
         sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)").bind(&user_id).bind(service_id).execute(&mut *conn).await?;
     }
-    let token = tokens::issue(conn, &user_id, Purpose::StaffSetup, config.activation_ttl_ms).await?;
-    let message = emails::staff_setup(&config.base_url, email.as_str(), name, &token, config.activation_ttl_ms);
+    let token = tokens::issue(conn, &user_id, Purpose::StaffSetup, config.activation_ttl).await?;
+    let message = emails::staff_setup(&config.base_url, email.as_str(), name, &token, config.activation_ttl);
     outbox::enqueue(conn, &message).await?;
     Ok((user_id, token))
 }

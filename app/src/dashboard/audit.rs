@@ -1,7 +1,5 @@
 //! The audit trail: a row per staff action, written in the action's transaction.
 
-use sqlx::Row;
-
 use super::{AuditLine, REASON_MAX};
 use crate::db::{new_id, now_ms, Db};
 use crate::error::AppError;
@@ -48,19 +46,6 @@ pub async fn record(
 
 const PAGE: i64 = 50;
 
-fn line(r: &sqlx::any::AnyRow) -> Result<AuditLine, sqlx::Error> {
-    Ok(AuditLine {
-        id: r.try_get("id")?,
-        at: r.try_get("at")?,
-        actor_name: r.try_get("actor_name")?,
-        beneficiary_id: r.try_get("beneficiary_id")?,
-        beneficiary_name: r.try_get("beneficiary_name")?,
-        action: r.try_get("action")?,
-        reason: r.try_get("reason")?,
-        detail: r.try_get("detail")?,
-    })
-}
-
 /// Newest first; each filter applies when not empty. `before` is the `at:id` of the last line
 /// of the previous page.
 pub async fn list(db: &Db, actor: &str, beneficiary: &str, action: &str, before: &str) -> Result<(Vec<AuditLine>, Option<String>), AppError> {
@@ -69,7 +54,7 @@ pub async fn list(db: &Db, actor: &str, beneficiary: &str, action: &str, before:
         None if before.is_empty() => (i64::MAX, String::new()),
         None => return Err(AppError::BadRequest),
     };
-    let rows = sqlx::query(
+    let mut lines: Vec<AuditLine> = sqlx::query_as(
         "SELECT a.id, a.at, a.beneficiary_id, a.action, a.reason, a.detail, s.display_name AS actor_name, b.display_name AS beneficiary_name \
          FROM audit_log a JOIN users s ON s.id = a.actor_id LEFT JOIN users b ON b.id = a.beneficiary_id \
          WHERE ($1 = '' OR a.actor_id = $1) AND ($2 = '' OR a.beneficiary_id = $2) AND ($3 = '' OR a.action = $3) \
@@ -83,7 +68,6 @@ pub async fn list(db: &Db, actor: &str, beneficiary: &str, action: &str, before:
     .bind(PAGE + 1)
     .fetch_all(db.pool())
     .await?;
-    let mut lines = rows.iter().map(line).collect::<Result<Vec<_>, _>>()?;
     let next = (lines.len() as i64 > PAGE).then(|| {
         lines.truncate(PAGE as usize);
         lines.last().map(|l| format!("{}:{}", l.at, l.id)).unwrap_or_default()

@@ -7,54 +7,56 @@
 //! unused links. The second of two advisors merging the same accounts finds one already closed
 //! and is told so.
 
-use sqlx::Row;
-
 use super::{audit, DuplicateAccount, DuplicatesQueue, MergePlan, MergeRequestItem};
 use crate::account::SessionUser;
 use crate::db::{now_ms, Backend, Db};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::mail::{outbox, OutgoingEmail};
+use crate::project::ProjectState;
 use crate::state::AppState;
 
-const ACCOUNT_COLUMNS: &str = "id, display_name, email, birth_date, created_at, last_login_at";
-
-fn account(r: &sqlx::any::AnyRow) -> Result<DuplicateAccount, sqlx::Error> {
-    Ok(DuplicateAccount {
-        id: r.try_get("id")?,
-        name: r.try_get("display_name")?,
-        email: r.try_get("email")?,
-        birth_date: r.try_get("birth_date")?,
-        created_at: r.try_get("created_at")?,
-        last_login_at: r.try_get("last_login_at")?,
-    })
-}
+/// The columns of a [`DuplicateAccount`], from `users`.
+const ACCOUNT_COLUMNS: &str = "id, display_name AS name, email, birth_date, created_at, last_login_at";
 
 pub async fn queue(state: &AppState) -> Result<DuplicatesQueue, AppError> {
     let db = &state.db;
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Request {
+        request_id: String,
+        contact_email: String,
+        submitted: String,
+        requested_at: i64,
+        #[sqlx(flatten)]
+        existing: DuplicateAccount,
+    }
+    let rows: Vec<Request> = sqlx::query_as(
         "SELECT m.id AS request_id, m.contact_email, m.submitted, m.created_at AS requested_at, \
-         u.id, u.display_name, u.email, u.birth_date, u.created_at, u.last_login_at \
+         u.id, u.display_name AS name, u.email, u.birth_date, u.created_at, u.last_login_at \
          FROM merge_requests m JOIN users u ON u.id = m.existing_user_id WHERE m.status = 'open' ORDER BY m.created_at LIMIT 100",
     )
     .fetch_all(db.pool())
     .await?;
-    let mut requests = Vec::new();
-    for r in &rows {
-        let submitted: String = r.try_get("submitted")?;
-        let message = serde_json::from_str::<serde_json::Value>(&submitted)
-            .ok()
-            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
-            .unwrap_or_default();
-        requests.push(MergeRequestItem {
-            id: r.try_get("request_id")?,
-            existing: account(r)?,
-            contact_email: r.try_get("contact_email")?,
-            submitted: message,
-            created_at: r.try_get("requested_at")?,
-        });
+    let requests = rows
+        .into_iter()
+        .map(|r| MergeRequestItem {
+            submitted: serde_json::from_str::<serde_json::Value>(&r.submitted)
+                .ok()
+                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                .unwrap_or_default(),
+            id: r.request_id,
+            existing: r.existing,
+            contact_email: r.contact_email,
+            created_at: r.requested_at,
+        })
+        .collect();
+    #[derive(sqlx::FromRow)]
+    struct Suspect {
+        identity_key: String,
+        #[sqlx(flatten)]
+        account: DuplicateAccount,
     }
-    let rows = sqlx::query(&format!(
+    let rows: Vec<Suspect> = sqlx::query_as(&format!(
         "SELECT identity_key, {ACCOUNT_COLUMNS} FROM users WHERE role = 'beneficiary' AND closed_at IS NULL AND identity_key IN \
          (SELECT identity_key FROM users WHERE role = 'beneficiary' AND closed_at IS NULL AND identity_key IS NOT NULL \
           GROUP BY identity_key HAVING COUNT(*) > 1) ORDER BY identity_key, created_at, id LIMIT 300"
@@ -63,14 +65,13 @@ pub async fn queue(state: &AppState) -> Result<DuplicatesQueue, AppError> {
     .await?;
     let mut suspected: Vec<Vec<DuplicateAccount>> = Vec::new();
     let mut last_key = String::new();
-    for r in &rows {
-        let key: String = r.try_get("identity_key")?;
-        if key != last_key || suspected.is_empty() {
+    for r in rows {
+        if r.identity_key != last_key || suspected.is_empty() {
             suspected.push(Vec::new());
-            last_key = key;
+            last_key = r.identity_key;
         }
         if let Some(group) = suspected.last_mut() {
-            group.push(account(r)?);
+            group.push(r.account);
         }
     }
     Ok(DuplicatesQueue { requests, suspected })
@@ -88,15 +89,16 @@ const MOVED: [(&str, &str); 6] = [
 
 /// The project of an account: its id, and whether anything was written in it.
 async fn project_of(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<Option<(String, bool)>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, draft, state FROM projects WHERE beneficiary_id = $1").bind(user_id).fetch_optional(&mut *conn).await?;
-    Ok(match row {
-        Some(r) => {
-            let draft: String = r.try_get("draft")?;
-            let state: String = r.try_get("state")?;
-            Some((r.try_get("id")?, draft.trim() != "{}" || state != "brouillon"))
-        }
-        None => None,
-    })
+    #[derive(sqlx::FromRow)]
+    struct Project {
+        id: String,
+        draft: String,
+        #[sqlx(try_from = "String")]
+        state: ProjectState,
+    }
+    let row: Option<Project> =
+        sqlx::query_as("SELECT id, draft, state FROM projects WHERE beneficiary_id = $1").bind(user_id).fetch_optional(&mut *conn).await?;
+    Ok(row.map(|p| (p.id, p.draft.trim() != "{}" || p.state != ProjectState::Draft)))
 }
 
 /// What happens to the two projects: `Ok(true)` the closed account's project moves (the kept
@@ -115,14 +117,17 @@ async fn project_plan(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) 
 }
 
 async fn beneficiary(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<(DuplicateAccount, bool)>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS}, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'"))
+    #[derive(sqlx::FromRow)]
+    struct Account {
+        #[sqlx(flatten)]
+        account: DuplicateAccount,
+        closed_at: Option<i64>,
+    }
+    let row: Option<Account> = sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS}, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    Ok(match row {
-        Some(r) => Some((account(&r)?, r.try_get::<Option<i64>, _>("closed_at")?.is_some())),
-        None => None,
-    })
+    Ok(row.map(|r| (r.account, r.closed_at.is_some())))
 }
 
 fn already_merged() -> AppError {

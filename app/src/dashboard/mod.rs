@@ -51,9 +51,11 @@ pub struct SearchPage {
 
 /// A staff member, as lists and filters show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct StaffItem {
     pub id: String,
     pub name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub role: Role,
 }
 
@@ -70,49 +72,120 @@ pub struct DashboardView {
 
 /// An email sent to the person, with its delivery status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct EmailLine {
     pub to: String,
     pub subject: String,
     pub queued_at: i64,
-    /// `pending`, `sending`, `sent` or `failed`.
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub sent_at: Option<i64>,
 }
 
 impl EmailLine {
     pub fn status_label(&self) -> String {
-        match self.status.as_str() {
-            "sent" => "Remis au serveur de messagerie".into(),
-            "failed" => format!("Échec après {} essais", self.attempts),
-            "pending" if self.attempts > 0 => format!("Nouvel essai prévu ({} essais)", self.attempts),
-            _ => "En cours d'envoi".into(),
+        match self.status {
+            DeliveryStatus::Sent => "Remis au serveur de messagerie".into(),
+            DeliveryStatus::Failed => format!("Échec après {} essais", self.attempts),
+            DeliveryStatus::Pending if self.attempts > 0 => format!("Nouvel essai prévu ({} essais)", self.attempts),
+            DeliveryStatus::Pending | DeliveryStatus::Sending => "En cours d'envoi".into(),
         }
+    }
+}
+
+/// Where an email of the outbox is (its `status` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    /// Claimed by a mail worker.
+    Sending,
+    /// Accepted by the mail server.
+    Sent,
+    /// Given up: refused for good, or too many attempts.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn parse(value: &str) -> Option<DeliveryStatus> {
+        Some(match value {
+            "pending" => DeliveryStatus::Pending,
+            "sending" => DeliveryStatus::Sending,
+            "sent" => DeliveryStatus::Sent,
+            "failed" => DeliveryStatus::Failed,
+            _ => return None,
+        })
     }
 }
 
 /// A login attempt and its outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AttemptLine {
     pub at: i64,
-    pub outcome: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub outcome: AttemptOutcome,
 }
 
 impl AttemptLine {
     pub fn outcome_label(&self) -> &'static str {
-        match self.outcome.as_str() {
-            "success" => "Connexion réussie",
-            "bad_password" => "Mot de passe erroné",
-            "locked" => "Refusée : compte bloqué",
-            "not_activated" => "Refusée : compte non activé",
-            "merged" => "Refusée : compte fusionné",
-            _ => "Autre",
+        match self.outcome {
+            AttemptOutcome::Success => "Connexion réussie",
+            AttemptOutcome::BadPassword => "Mot de passe erroné",
+            AttemptOutcome::Locked => "Refusée : compte bloqué",
+            AttemptOutcome::NotActivated => "Refusée : compte non activé",
+            AttemptOutcome::Merged => "Refusée : compte fusionné",
+            AttemptOutcome::Deactivated => "Refusée : compte désactivé",
+            AttemptOutcome::NewTerms => "Nouvelles conditions à accepter",
         }
+    }
+}
+
+/// How a login attempt ended (the `outcome` column of `login_attempts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptOutcome {
+    Success,
+    BadPassword,
+    Locked,
+    NotActivated,
+    Merged,
+    Deactivated,
+    /// The password was right; new terms must be accepted before the session opens.
+    NewTerms,
+}
+
+impl AttemptOutcome {
+    pub const ALL: [AttemptOutcome; 7] = [
+        AttemptOutcome::Success,
+        AttemptOutcome::BadPassword,
+        AttemptOutcome::Locked,
+        AttemptOutcome::NotActivated,
+        AttemptOutcome::Merged,
+        AttemptOutcome::Deactivated,
+        AttemptOutcome::NewTerms,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Success => "success",
+            AttemptOutcome::BadPassword => "bad_password",
+            AttemptOutcome::Locked => "locked",
+            AttemptOutcome::NotActivated => "not_activated",
+            AttemptOutcome::Merged => "merged",
+            AttemptOutcome::Deactivated => "deactivated",
+            AttemptOutcome::NewTerms => "new_terms",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AttemptOutcome> {
+        AttemptOutcome::ALL.into_iter().find(|o| o.as_str() == value)
     }
 }
 
 /// A line of the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AuditLine {
     pub id: String,
     pub at: i64,
@@ -195,6 +268,7 @@ pub struct Beneficiary360 {
 
 /// One account of a suspected duplicate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DuplicateAccount {
     pub id: String,
     pub name: String,

@@ -3,8 +3,6 @@
 //! keyed hash). Results are sorted by folded name, then id, and paged by keyset: a page starts
 //! after the last row of the previous one, so page 500 costs what page 1 costs.
 
-use sqlx::Row;
-
 use super::{BeneficiaryRow, SearchPage, PAGE_SIZE};
 use crate::db::{Binds, Db};
 use crate::domain::text::{fold, prefix_end, words};
@@ -75,18 +73,11 @@ pub async fn index(conn: &mut sqlx::AnyConnection, user_id: &str, names: &Names<
 
 /// Reads a person's names and indexes them.
 pub async fn reindex(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<(), sqlx::Error> {
-    let row = sqlx::query("SELECT first_name, birth_name, usage_name, display_name, birth_date, email FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let (first, birth, usage, display, birth_date): (Option<String>, Option<String>, Option<String>, String, Option<String>) = (
-        row.try_get("first_name")?,
-        row.try_get("birth_name")?,
-        row.try_get("usage_name")?,
-        row.try_get("display_name")?,
-        row.try_get("birth_date")?,
-    );
-    let email: String = row.try_get("email")?;
+    let (first, birth, usage, display, birth_date, email): (Option<String>, Option<String>, Option<String>, String, Option<String>, String) =
+        sqlx::query_as("SELECT first_name, birth_name, usage_name, display_name, birth_date, email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
     let names = Names {
         first_name: first.as_deref().unwrap_or(""),
         birth_name: birth.as_deref().unwrap_or(""),
@@ -149,6 +140,21 @@ fn prefix_range(binds: &mut Binds, column: &str, word: &str) -> String {
     }
 }
 
+/// A line of the list as the database holds it.
+#[derive(sqlx::FromRow)]
+struct Found {
+    id: String,
+    display_name: String,
+    email: String,
+    birth_date: Option<String>,
+    activated_at: Option<i64>,
+    closed_at: Option<i64>,
+    search_name: Option<String>,
+    state: Option<String>,
+    referent_name: Option<String>,
+}
+
+/// The columns of a [`Found`].
 const ROW_COLUMNS: &str = "u.id, u.display_name, u.email, u.birth_date, u.activated_at, u.closed_at, u.search_name, p.state, \
      r.display_name AS referent_name FROM users u LEFT JOIN projects p ON p.beneficiary_id = u.id LEFT JOIN users r ON r.id = u.referent_id";
 
@@ -265,7 +271,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
             let mut binds = Binds::default();
             let list = ids.iter().map(|id| binds.add(id.as_str())).collect::<Vec<_>>().join(", ");
             let sql = format!("SELECT {ROW_COLUMNS} WHERE u.id IN ({list}) ORDER BY u.search_name, u.id");
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query_as::<_, Found>(&sql);
             for value in &binds.0 {
                 query = query.bind(value);
             }
@@ -283,7 +289,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
                 sql += &format!(" AND (u.search_name > {n} OR (u.search_name = {n} AND u.id > {i}))");
             }
             sql += &format!(" ORDER BY u.search_name, u.id LIMIT {limit}");
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query_as::<_, Found>(&sql);
             for value in &binds.0 {
                 query = query.bind(value);
             }
@@ -292,18 +298,17 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
     };
     let mut page = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let state: Option<String> = r.try_get("state")?;
-        keys.push(r.try_get::<Option<String>, _>("search_name")?.unwrap_or_default());
+    for r in rows {
+        keys.push(r.search_name.unwrap_or_default());
         page.push(BeneficiaryRow {
-            id: r.try_get("id")?,
-            name: r.try_get("display_name")?,
-            email: r.try_get("email")?,
-            birth_date: r.try_get("birth_date")?,
-            project_state: state.as_deref().and_then(ProjectState::parse),
-            referent_name: r.try_get("referent_name")?,
-            activated: r.try_get::<Option<i64>, _>("activated_at")?.is_some(),
-            closed: r.try_get::<Option<i64>, _>("closed_at")?.is_some(),
+            id: r.id,
+            name: r.display_name,
+            email: r.email,
+            birth_date: r.birth_date,
+            project_state: r.state.as_deref().and_then(ProjectState::parse),
+            referent_name: r.referent_name,
+            activated: r.activated_at.is_some(),
+            closed: r.closed_at.is_some(),
         });
     }
     let next = if page.len() as i64 > PAGE_SIZE {

@@ -2,8 +2,6 @@
 //! transaction with its line of the audit trail: an action is never done without its trace,
 //! nor traced without being done.
 
-use sqlx::Row;
-
 use super::{audit, AttemptLine, Beneficiary360, DashboardView, EmailLine, StaffItem};
 use crate::account::tokens::{self, Purpose};
 use crate::account::{emails, Role, SessionUser};
@@ -14,22 +12,13 @@ use crate::mail::outbox;
 use crate::project::Transition;
 use crate::state::AppState;
 
-fn staff_item(r: &sqlx::any::AnyRow) -> Result<StaffItem, sqlx::Error> {
-    Ok(StaffItem {
-        id: r.try_get("id")?,
-        name: r.try_get("display_name")?,
-        role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Advisor),
-    })
-}
-
 /// Active advisors and administrators, by name.
 pub async fn advisors(db: &Db) -> Result<Vec<StaffItem>, AppError> {
-    let rows = sqlx::query(
-        "SELECT id, display_name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id",
+    Ok(sqlx::query_as(
+        "SELECT id, display_name AS name, role FROM users WHERE role IN ('advisor', 'admin') AND deactivated_at IS NULL ORDER BY display_name, id",
     )
     .fetch_all(db.pool())
-    .await?;
-    Ok(rows.iter().map(staff_item).collect::<Result<Vec<_>, _>>()?)
+    .await?)
 }
 
 pub async fn dashboard(db: &Db, me: &SessionUser) -> Result<DashboardView, AppError> {
@@ -47,7 +36,33 @@ pub async fn dashboard(db: &Db, me: &SessionUser) -> Result<DashboardView, AppEr
 /// beneficiary's.
 pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Beneficiary360, AppError> {
     let db = &state.db;
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Person {
+        display_name: String,
+        civility: Option<String>,
+        first_name: Option<String>,
+        birth_name: Option<String>,
+        usage_name: Option<String>,
+        birth_date: Option<String>,
+        email: String,
+        phone: Option<String>,
+        nir_encrypted: Option<String>,
+        address_line: Option<String>,
+        postal_code: Option<String>,
+        city: Option<String>,
+        created_at: i64,
+        activated_at: Option<i64>,
+        last_login_at: Option<i64>,
+        locked_until: Option<i64>,
+        failed_logins: i64,
+        closed_at: Option<i64>,
+        merged_into: Option<String>,
+        merged_name: Option<String>,
+        referent_id: Option<String>,
+        referent_name: Option<String>,
+        referent_role: Option<String>,
+    }
+    let row: Person = sqlx::query_as(
         "SELECT u.*, r.display_name AS referent_name, r.role AS referent_role, m.display_name AS merged_name \
          FROM users u LEFT JOIN users r ON r.id = u.referent_id LEFT JOIN users m ON m.id = u.merged_into \
          WHERE u.id = $1 AND u.role = 'beneficiary'",
@@ -56,44 +71,26 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    let get_text = |name: &str| row.try_get::<Option<String>, _>(name);
-    let get_time = |name: &str| row.try_get::<Option<i64>, _>(name);
-    let nir_masked = get_text("nir_encrypted")?.and_then(|stored| state.config.secrets.decrypt_nir(&stored)).map(|nir: Nir| nir.masked());
-    let address = [get_text("address_line")?, get_text("postal_code")?, get_text("city")?].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let referent = match (get_text("referent_id")?, get_text("referent_name")?, get_text("referent_role")?) {
+    let nir_masked = row.nir_encrypted.as_deref().and_then(|stored| state.config.secrets.decrypt_nir(stored)).map(|nir: Nir| nir.masked());
+    let address = [row.address_line, row.postal_code, row.city].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let referent = match (row.referent_id, row.referent_name, row.referent_role) {
         (Some(id), Some(name), role) => Some(StaffItem { id, name, role: role.as_deref().and_then(Role::parse).unwrap_or(Role::Advisor) }),
         _ => None,
     };
-    let merged_into = match (get_text("merged_into")?, get_text("merged_name")?) {
+    let merged_into = match (row.merged_into, row.merged_name) {
         (Some(id), Some(name)) => Some((id, name)),
         _ => None,
     };
     let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1").bind(id).fetch_one(db.pool()).await?;
-    let attempts = sqlx::query("SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20")
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| Ok(AttemptLine { at: r.try_get("at")?, outcome: r.try_get("outcome")? }))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let emails = sqlx::query(
-        "SELECT to_address, subject, created_at, status, attempts, sent_at FROM outbox WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 50",
+    let attempts: Vec<AttemptLine> =
+        sqlx::query_as("SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20").bind(id).fetch_all(db.pool()).await?;
+    let emails: Vec<EmailLine> = sqlx::query_as(
+        "SELECT to_address AS \"to\", subject, created_at AS queued_at, status, attempts, sent_at FROM outbox \
+         WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 50",
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(EmailLine {
-            to: r.try_get("to_address")?,
-            subject: r.try_get("subject")?,
-            queued_at: r.try_get("created_at")?,
-            status: r.try_get("status")?,
-            attempts: r.try_get("attempts")?,
-            sent_at: r.try_get("sent_at")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .await?;
     let deletion_requested_at: Option<i64> =
         sqlx::query_scalar("SELECT created_at FROM deletion_requests WHERE user_id = $1 AND status = 'ouverte' ORDER BY created_at DESC LIMIT 1")
             .bind(id)
@@ -114,24 +111,24 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     let _ = me;
     Ok(Beneficiary360 {
         id: id.to_string(),
-        name: row.try_get("display_name")?,
-        civility: get_text("civility")?,
-        first_name: get_text("first_name")?,
-        birth_name: get_text("birth_name")?,
-        usage_name: get_text("usage_name")?,
-        birth_date: get_text("birth_date")?,
-        email: row.try_get("email")?,
-        phone: get_text("phone")?,
+        name: row.display_name,
+        civility: row.civility,
+        first_name: row.first_name,
+        birth_name: row.birth_name,
+        usage_name: row.usage_name,
+        birth_date: row.birth_date,
+        email: row.email,
+        phone: row.phone,
         nir_masked,
         address: (!address.is_empty()).then_some(address),
-        created_at: row.try_get("created_at")?,
-        activated_at: get_time("activated_at")?,
-        last_login_at: get_time("last_login_at")?,
-        locked_until: get_time("locked_until")?,
-        locked: get_time("locked_until")?.is_some_and(|until| until > now_ms()),
-        failed_logins: row.try_get("failed_logins")?,
+        created_at: row.created_at,
+        activated_at: row.activated_at,
+        last_login_at: row.last_login_at,
+        locked_until: row.locked_until,
+        locked: row.locked_until.is_some_and(|until| until > now_ms()),
+        failed_logins: row.failed_logins,
         open_sessions,
-        closed_at: get_time("closed_at")?,
+        closed_at: row.closed_at,
         merged_into,
         referent,
         deletion_requested_at,
@@ -146,26 +143,22 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
 }
 
 /// The account an action is about, read in the action's transaction.
+#[derive(sqlx::FromRow)]
 struct Target {
     email: String,
     first_name: String,
-    activated: bool,
-    closed: bool,
+    activated_at: Option<i64>,
+    closed_at: Option<i64>,
 }
 
 async fn target(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Target, AppError> {
-    let row = sqlx::query("SELECT email, first_name, display_name, activated_at, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let display: String = row.try_get("display_name")?;
-    Ok(Target {
-        email: row.try_get("email")?,
-        first_name: row.try_get::<Option<String>, _>("first_name")?.unwrap_or(display),
-        activated: row.try_get::<Option<i64>, _>("activated_at")?.is_some(),
-        closed: row.try_get::<Option<i64>, _>("closed_at")?.is_some(),
-    })
+    sqlx::query_as(
+        "SELECT email, COALESCE(first_name, display_name) AS first_name, activated_at, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 fn conflict(message: &str) -> AppError {
@@ -193,25 +186,25 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
     let config = &state.config;
     let mut tx = state.db.begin_write().await?;
     let person = target(&mut tx, id).await?;
-    if person.closed {
+    if person.closed_at.is_some() {
         return Err(conflict("Ce compte est fermé (fusionné dans un autre) : agissez sur le compte conservé."));
     }
     let (detail, done) = match action {
         "renvoyer_activation" => {
-            if person.activated {
+            if person.activated_at.is_some() {
                 return Err(conflict("Ce compte est déjà activé : envoyez plutôt un lien de réinitialisation du mot de passe."));
             }
-            let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await?;
-            let email = emails::activation(&config.base_url, &person.email, &person.first_name, &token, config.activation_ttl_ms);
+            let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl).await?;
+            let email = emails::activation(&config.base_url, &person.email, &person.first_name, &token, config.activation_ttl);
             outbox::enqueue(&mut tx, &email).await?;
             (format!("envoyé à {}", person.email), format!("Un nouveau lien d'activation a été envoyé à {}.", person.email))
         }
         "envoyer_reinitialisation" => {
-            if !person.activated {
+            if !person.activated_at.is_some() {
                 return Err(conflict("Ce compte n'est pas encore activé : renvoyez plutôt le lien d'activation."));
             }
-            let token = tokens::issue(&mut tx, id, Purpose::Reset, config.reset_ttl_ms).await?;
-            outbox::enqueue(&mut tx, &emails::reset(&config.base_url, &person.email, &token, config.reset_ttl_ms)).await?;
+            let token = tokens::issue(&mut tx, id, Purpose::Reset, config.reset_ttl).await?;
+            outbox::enqueue(&mut tx, &emails::reset(&config.base_url, &person.email, &token, config.reset_ttl)).await?;
             (format!("envoyé à {}", person.email), format!("Un lien de réinitialisation du mot de passe a été envoyé à {}.", person.email))
         }
         "corriger_adresse" => {
@@ -237,12 +230,12 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             }
             super::search::reindex(&mut tx, id).await?;
             let detail = format!("{} → {}", person.email, new_email.as_str());
-            if person.activated {
+            if person.activated_at.is_some() {
                 (detail, format!("L'adresse est maintenant {}.", new_email.as_str()))
             } else {
                 // The earlier links went to the wrong address: a new one goes to the right one.
-                let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl_ms).await?;
-                let email = emails::activation(&config.base_url, new_email.as_str(), &person.first_name, &token, config.activation_ttl_ms);
+                let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl).await?;
+                let email = emails::activation(&config.base_url, new_email.as_str(), &person.first_name, &token, config.activation_ttl);
                 outbox::enqueue(&mut tx, &email).await?;
                 (
                     format!("{detail} ; lien d'activation envoyé"),

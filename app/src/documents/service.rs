@@ -2,8 +2,6 @@
 //! is written; if the row cannot be written the file is removed, so neither an orphan file nor a
 //! row without its file is left.
 
-use sqlx::Row;
-
 use super::files::{Received, Upload};
 use super::{Category, DocumentItem, DocumentsView, RequestItem};
 use crate::account::{Role, SessionUser};
@@ -17,6 +15,7 @@ use crate::state::AppState;
 pub const NOTE_MAX: usize = 1000;
 
 /// A beneficiary as staff actions need them: refused (not found) for any other kind of account.
+#[derive(sqlx::FromRow)]
 pub struct Beneficiary {
     pub id: String,
     pub name: String,
@@ -24,27 +23,35 @@ pub struct Beneficiary {
 }
 
 pub async fn beneficiary(db: &Db, id: &str) -> Result<Beneficiary, AppError> {
-    let row = sqlx::query("SELECT id, display_name, email FROM users WHERE id = $1 AND role = 'beneficiary'")
+    sqlx::query_as("SELECT id, display_name AS name, email FROM users WHERE id = $1 AND role = 'beneficiary'")
         .bind(id)
         .fetch_optional(db.pool())
         .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Beneficiary { id: row.try_get("id")?, name: row.try_get("display_name")?, email: row.try_get("email")? })
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppError> {
     let owner = beneficiary(db, beneficiary_id).await?;
-    let rows = sqlx::query(
-        "SELECT d.id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, u.display_name, u.role \
-         FROM documents d JOIN users u ON u.id = d.uploaded_by \
-         WHERE d.beneficiary_id = $1 AND d.message_id IS NULL ORDER BY d.created_at DESC, d.id",
-    )
+    let documents: Vec<DocumentRow> = sqlx::query_as(&format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN users u ON u.id = d.uploaded_by \
+         WHERE d.beneficiary_id = $1 AND d.message_id IS NULL ORDER BY d.created_at DESC, d.id"
+    ))
     .bind(beneficiary_id)
     .fetch_all(db.pool())
     .await?;
-    let documents = rows.iter().map(item).collect::<Result<Vec<_>, _>>()?;
-    let rows = sqlx::query(
-        "SELECT r.id, r.category, r.note, r.due_date, r.status, r.created_at, u.display_name \
+    #[derive(sqlx::FromRow)]
+    struct Request {
+        id: String,
+        #[sqlx(try_from = "String")]
+        category: Category,
+        note: String,
+        due_date: Option<String>,
+        status: String,
+        requested_by_name: String,
+        created_at: i64,
+    }
+    let rows: Vec<Request> = sqlx::query_as(
+        "SELECT r.id, r.category, r.note, r.due_date, r.status, r.created_at, u.display_name AS requested_by_name \
          FROM document_requests r JOIN users u ON u.id = r.requested_by \
          WHERE r.beneficiary_id = $1 ORDER BY CASE WHEN r.status = 'demandee' THEN 0 ELSE 1 END, r.created_at DESC",
     )
@@ -52,34 +59,62 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
     .fetch_all(db.pool())
     .await?;
     let requests = rows
-        .iter()
-        .map(|r| -> Result<RequestItem, sqlx::Error> {
-            Ok(RequestItem {
-                id: r.try_get("id")?,
-                category: Category::parse(&r.try_get::<String, _>("category")?).unwrap_or(Category::Other),
-                note: r.try_get("note")?,
-                due_date: r.try_get("due_date")?,
-                received: r.try_get::<String, _>("status")? == "recue",
-                requested_by_name: r.try_get("display_name")?,
-                created_at: r.try_get("created_at")?,
-            })
+        .into_iter()
+        .map(|r| RequestItem {
+            received: r.status == RECEIVED,
+            id: r.id,
+            category: r.category,
+            note: r.note,
+            due_date: r.due_date,
+            requested_by_name: r.requested_by_name,
+            created_at: r.created_at,
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(DocumentsView { beneficiary_id: owner.id, beneficiary_name: owner.name, documents, requests })
+        .collect();
+    Ok(DocumentsView {
+        beneficiary_id: owner.id,
+        beneficiary_name: owner.name,
+        documents: documents.into_iter().map(DocumentItem::from).collect(),
+        requests,
+    })
 }
 
-/// A document row joined with its uploader (`display_name`, `role`).
-pub fn item(r: &sqlx::any::AnyRow) -> Result<DocumentItem, sqlx::Error> {
-    Ok(DocumentItem {
-        id: r.try_get("id")?,
-        category: Category::parse(&r.try_get::<String, _>("category")?).unwrap_or(Category::Other),
-        file_name: r.try_get("file_name")?,
-        content_type: r.try_get("content_type")?,
-        size_bytes: r.try_get("size_bytes")?,
-        uploaded_by_name: r.try_get("display_name")?,
-        from_staff: r.try_get::<String, _>("role")? != Role::Beneficiary.as_str(),
-        created_at: r.try_get("created_at")?,
-    })
+/// The `status` of a document request that was answered.
+const RECEIVED: &str = "recue";
+
+/// The columns a [`DocumentRow`] reads: a document `d` joined with its uploader `u`.
+pub const DOCUMENT_COLUMNS: &str = "d.id, d.message_id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, \
+     u.display_name AS uploaded_by_name, u.role AS uploader_role";
+
+/// A document row joined with its uploader.
+#[derive(sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: String,
+    /// The message it is attached to, if any.
+    pub message_id: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub category: Category,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_by_name: String,
+    #[sqlx(try_from = "String")]
+    pub uploader_role: Role,
+    pub created_at: i64,
+}
+
+impl From<DocumentRow> for DocumentItem {
+    fn from(row: DocumentRow) -> Self {
+        DocumentItem {
+            id: row.id,
+            category: row.category,
+            file_name: row.file_name,
+            content_type: row.content_type,
+            size_bytes: row.size_bytes,
+            uploaded_by_name: row.uploaded_by_name,
+            from_staff: row.uploader_role != Role::Beneficiary,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Puts every upload in the file store; if one fails, removes those already put. The keys, in
@@ -244,6 +279,7 @@ pub async fn request(
 }
 
 /// A stored file and who may have it.
+#[derive(sqlx::FromRow)]
 pub struct StoredFile {
     pub beneficiary_id: String,
     pub file_name: String,
@@ -252,18 +288,8 @@ pub struct StoredFile {
 }
 
 pub async fn stored_file(db: &Db, id: &str) -> Result<Option<StoredFile>, AppError> {
-    let row = sqlx::query("SELECT beneficiary_id, file_name, content_type, storage_key FROM documents WHERE id = $1")
+    Ok(sqlx::query_as("SELECT beneficiary_id, file_name, content_type, storage_key FROM documents WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| -> Result<StoredFile, sqlx::Error> {
-        Ok(StoredFile {
-            beneficiary_id: r.try_get("beneficiary_id")?,
-            file_name: r.try_get("file_name")?,
-            content_type: r.try_get("content_type")?,
-            storage_key: r.try_get("storage_key")?,
-        })
-    })
-    .transpose()
-    .map_err(AppError::from)
+        .await?)
 }

@@ -1,6 +1,6 @@
 //! The outbox table: queueing in a transaction, claiming for delivery, recording the outcome.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::db::{new_id, now_ms, Backend, Db};
 
@@ -14,36 +14,23 @@ pub struct OutgoingEmail {
 }
 
 /// A row of the outbox as the worker and the development mailbox see it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct QueuedEmail {
     pub id: String,
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: crate::dashboard::DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, to_address, subject, body_text, body_html, status, attempts, last_error, created_at, sent_at";
-
-fn from_row(row: &sqlx::any::AnyRow) -> Result<QueuedEmail, sqlx::Error> {
-    Ok(QueuedEmail {
-        id: row.try_get("id")?,
-        to: row.try_get("to_address")?,
-        subject: row.try_get("subject")?,
-        text: row.try_get("body_text")?,
-        html: row.try_get("body_html")?,
-        status: row.try_get("status")?,
-        attempts: row.try_get("attempts")?,
-        last_error: row.try_get("last_error")?,
-        created_at: row.try_get("created_at")?,
-        sent_at: row.try_get("sent_at")?,
-    })
-}
+/// The columns of a [`QueuedEmail`].
+const COLUMNS: &str = "id, to_address AS \"to\", subject, body_text AS text, body_html AS html, status, attempts, last_error, created_at, sent_at";
 
 /// Queues an email on the caller's connection, so it commits or rolls back with the caller's
 /// transaction: an email is never sent for something that did not happen, nor lost for
@@ -86,8 +73,7 @@ pub async fn claim_due(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<QueuedE
            ORDER BY next_attempt_at LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );
-    let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+    sqlx::query_as(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(db.pool()).await
 }
 
 pub async fn mark_sent(db: &Db, id: &str) -> Result<(), sqlx::Error> {
@@ -125,12 +111,10 @@ pub async fn mark_attempt_failed(db: &Db, id: &str, error: &str, retry_at: Optio
 /// The newest emails first (development mailbox, and later the advisors' view).
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<QueuedEmail>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY created_at DESC, id LIMIT $1");
-    let rows = sqlx::query(&sql).bind(limit).fetch_all(db.pool()).await?;
-    rows.iter().map(from_row).collect()
+    sqlx::query_as(&sql).bind(limit).fetch_all(db.pool()).await
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<QueuedEmail>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?;
-    row.as_ref().map(from_row).transpose()
+    sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await
 }

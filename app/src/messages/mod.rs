@@ -22,6 +22,7 @@ pub const BODY_MAX: usize = 10_000;
 pub const SUBJECT_MAX: usize = 150;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ServiceItem {
     pub slug: String,
     pub name: String,
@@ -29,6 +30,7 @@ pub struct ServiceItem {
 
 /// A thread in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ThreadSummary {
     pub id: String,
     pub beneficiary_name: String,

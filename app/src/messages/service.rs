@@ -1,15 +1,13 @@
 //! Threads and messages in the database. A message and its attachments are written in one
 //! transaction, after the files were stored; if it fails, the files are removed.
 
-use sqlx::Row;
-
 use super::emails::Audience;
-use super::{Inbox, MessageItem, ServiceItem, ThreadSummary, ThreadView, BODY_MAX, REFERENT_LABEL, SUBJECT_MAX};
+use super::{Inbox, MessageItem, ThreadSummary, ThreadView, BODY_MAX, REFERENT_LABEL, SUBJECT_MAX};
 use crate::account::{Role, SessionUser};
 use crate::db::{new_id, now_ms, Db};
 use crate::documents::files::Received;
-use crate::documents::service::{insert, put_all, remove_all, NewDocument};
-use crate::documents::Category;
+use crate::documents::service::{insert, put_all, remove_all, DocumentRow, NewDocument, DOCUMENT_COLUMNS};
+use crate::documents::{Category, DocumentItem};
 use crate::error::AppError;
 use crate::forms::text_into;
 use crate::mail::outbox;
@@ -19,34 +17,21 @@ use crate::state::AppState;
 const UNREAD: &str = "(SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_id <> $1 \
      AND m.created_at > COALESCE((SELECT r.last_read_at FROM thread_reads r WHERE r.thread_id = t.id AND r.user_id = $1), 0))";
 
-fn summary(r: &sqlx::any::AnyRow) -> Result<ThreadSummary, sqlx::Error> {
-    Ok(ThreadSummary {
-        id: r.try_get("id")?,
-        beneficiary_name: r.try_get("beneficiary_name")?,
-        with_label: r.try_get::<Option<String>, _>("service_name")?.unwrap_or_else(|| REFERENT_LABEL.to_string()),
-        subject: r.try_get("subject")?,
-        last_message_at: r.try_get("last_message_at")?,
-        unread: r.try_get("unread")?,
-    })
-}
-
+/// The [`ThreadSummary`] rows that match `filter` (SQL written here, never a caller's text).
 fn threads_query(filter: &str, order: &str) -> String {
+    let referent = REFERENT_LABEL.replace('\'', "''");
     format!(
-        "SELECT t.id, t.subject, t.last_message_at, u.display_name AS beneficiary_name, s.name AS service_name, {UNREAD} AS unread \
+        "SELECT t.id, t.subject, t.last_message_at, u.display_name AS beneficiary_name, \
+         COALESCE(s.name, '{referent}') AS with_label, {UNREAD} AS unread \
          FROM threads t JOIN users u ON u.id = t.beneficiary_id LEFT JOIN services s ON s.id = t.service_id \
          WHERE {filter} ORDER BY {order}"
     )
 }
 
 pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
-    let rows = sqlx::query(&threads_query("t.beneficiary_id = $1", "t.last_message_at DESC, t.id")).bind(&user.user_id).fetch_all(db.pool()).await?;
-    let threads = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
-    let services = sqlx::query("SELECT slug, name FROM services WHERE active = 1 ORDER BY name")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| Ok(ServiceItem { slug: r.try_get("slug")?, name: r.try_get("name")? }))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let threads =
+        sqlx::query_as(&threads_query("t.beneficiary_id = $1", "t.last_message_at DESC, t.id")).bind(&user.user_id).fetch_all(db.pool()).await?;
+    let services = sqlx::query_as("SELECT slug, name FROM services WHERE active = 1 ORDER BY name").fetch_all(db.pool()).await?;
     Ok(Inbox { viewer_id: user.user_id.clone(), threads, services })
 }
 
@@ -66,8 +51,7 @@ fn assigned(staff: &SessionUser) -> &'static str {
 /// The threads assigned to a staff member, unread first, then the most recent.
 pub async fn staff_inbox(db: &Db, staff: &SessionUser) -> Result<Vec<ThreadSummary>, AppError> {
     let query = threads_query(assigned(staff), &format!("CASE WHEN {UNREAD} > 0 THEN 0 ELSE 1 END, t.last_message_at DESC, t.id"));
-    let rows = sqlx::query(&query).bind(&staff.user_id).fetch_all(db.pool()).await?;
-    Ok(rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?)
+    Ok(sqlx::query_as(&query).bind(&staff.user_id).fetch_all(db.pool()).await?)
 }
 
 /// Unread messages for the header: in the beneficiary's threads, or in the threads assigned to
@@ -81,6 +65,7 @@ pub async fn unread_count(db: &Db, user: &SessionUser) -> Result<i64, AppError> 
 }
 
 /// What a thread is about and whose it is.
+#[derive(sqlx::FromRow)]
 struct ThreadHead {
     beneficiary_id: String,
     beneficiary_name: String,
@@ -94,67 +79,67 @@ struct ThreadHead {
 /// The thread if the caller may see it: its beneficiary, or staff. Anyone else gets the same
 /// "not found" as for a thread that does not exist.
 async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadHead, AppError> {
-    let row = sqlx::query(
-        "SELECT t.beneficiary_id, u.display_name, u.email, t.subject, s.name AS service_name, t.service_id \
+    let head: ThreadHead = sqlx::query_as(
+        "SELECT t.beneficiary_id, u.display_name AS beneficiary_name, u.email AS beneficiary_email, t.subject, \
+         s.name AS service_name, t.service_id \
          FROM threads t JOIN users u ON u.id = t.beneficiary_id LEFT JOIN services s ON s.id = t.service_id WHERE t.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    let beneficiary_id: String = row.try_get("beneficiary_id")?;
-    if user.role == Role::Beneficiary && beneficiary_id != user.user_id {
+    if user.role == Role::Beneficiary && head.beneficiary_id != user.user_id {
         return Err(AppError::NotFound);
     }
-    Ok(ThreadHead {
-        beneficiary_id,
-        beneficiary_name: row.try_get("display_name")?,
-        beneficiary_email: row.try_get("email")?,
-        subject: row.try_get("subject")?,
-        service_id: row.try_get("service_id")?,
-        service_name: row.try_get("service_name")?,
-    })
+    Ok(head)
 }
 
 pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, AppError> {
     let ThreadHead { beneficiary_id, beneficiary_name, subject, service_name, .. } = visible(db, user, id).await?;
-    let rows = sqlx::query(
-        "SELECT m.id, m.author_id, m.body, m.created_at, u.display_name, u.role FROM messages m JOIN users u ON u.id = m.author_id \
+    #[derive(sqlx::FromRow)]
+    struct Message {
+        id: String,
+        author_id: String,
+        body: String,
+        created_at: i64,
+        author_name: String,
+        #[sqlx(try_from = "String")]
+        author_role: Role,
+    }
+    let rows: Vec<Message> = sqlx::query_as(
+        "SELECT m.id, m.author_id, m.body, m.created_at, u.display_name AS author_name, u.role AS author_role \
+         FROM messages m JOIN users u ON u.id = m.author_id \
          WHERE m.thread_id = $1 ORDER BY m.created_at, m.id",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let attachments = sqlx::query(
-        "SELECT d.id, d.message_id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, u.display_name, u.role \
-         FROM documents d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.uploaded_by \
-         WHERE m.thread_id = $1 ORDER BY d.created_at, d.file_name",
-    )
+    let attachments: Vec<DocumentRow> = sqlx::query_as(&format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN messages m ON m.id = d.message_id JOIN users u ON u.id = d.uploaded_by \
+         WHERE m.thread_id = $1 ORDER BY d.created_at, d.file_name"
+    ))
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let mut messages = Vec::new();
-    let mut last = 0;
-    for r in &rows {
-        let message_id: String = r.try_get("id")?;
-        let author: String = r.try_get("author_id")?;
-        let created_at: i64 = r.try_get("created_at")?;
-        last = last.max(created_at);
-        let files = attachments
-            .iter()
-            .filter(|a| a.try_get::<Option<String>, _>("message_id").ok().flatten().as_deref() == Some(message_id.as_str()))
-            .map(crate::documents::service::item)
-            .collect::<Result<Vec<_>, _>>()?;
-        messages.push(MessageItem {
-            id: message_id,
-            mine: author == user.user_id,
-            author_name: r.try_get("display_name")?,
-            from_staff: r.try_get::<String, _>("role")? != Role::Beneficiary.as_str(),
-            body: r.try_get("body")?,
-            created_at,
-            attachments: files,
-        });
-    }
+    let last = rows.iter().map(|r| r.created_at).max().unwrap_or(0);
+    let mut attachments = attachments;
+    let messages = rows
+        .into_iter()
+        .map(|r| {
+            let (files, others): (Vec<DocumentRow>, Vec<DocumentRow>) =
+                std::mem::take(&mut attachments).into_iter().partition(|a| a.message_id.as_deref() == Some(r.id.as_str()));
+            attachments = others;
+            MessageItem {
+                mine: r.author_id == user.user_id,
+                from_staff: r.author_role != Role::Beneficiary,
+                id: r.id,
+                author_name: r.author_name,
+                body: r.body,
+                created_at: r.created_at,
+                attachments: files.into_iter().map(DocumentItem::from).collect(),
+            }
+        })
+        .collect();
     sqlx::query(
         "INSERT INTO thread_reads (thread_id, user_id, last_read_at) VALUES ($1, $2, $3) \
          ON CONFLICT (thread_id, user_id) DO UPDATE SET last_read_at = excluded.last_read_at",

@@ -12,7 +12,7 @@ use crate::mail::outbox;
 use crate::state::AppState;
 
 /// An email-change link works this long.
-pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+pub const EMAIL_CHANGE_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 pub async fn get(db: &Db, user_id: &str) -> Result<ProfileView, AppError> {
     let row = sqlx::query(
@@ -130,7 +130,7 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         None => {}
     }
     let mut tx = state.db.begin_write().await?;
-    let token = tokens::issue(&mut tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL_MS).await?;
+    let token = tokens::issue(&mut tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL).await?;
     tokens::set_payload(&mut tx, &token, email.as_str()).await?;
     let link = format!("{}/profil/courriel/{token}", state.config.base_url);
     let message = build(
@@ -212,15 +212,10 @@ pub async fn request_deletion(db: &Db, user_id: &str) -> Result<i64, AppError> {
 
 /// Open deletion requests, for staff: (user id, name, when).
 pub async fn open_deletion_requests(db: &Db) -> Result<Vec<(String, String, i64)>, AppError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT d.user_id, u.display_name, d.created_at FROM deletion_requests d JOIN users u ON u.id = d.user_id \
          WHERE d.status = 'ouverte' ORDER BY d.created_at",
     )
     .fetch_all(db.pool())
-    .await?;
-    let requests = rows
-        .iter()
-        .map(|r| Ok((r.try_get("user_id")?, r.try_get("display_name")?, r.try_get("created_at")?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(requests)
+    .await?)
 }

@@ -121,9 +121,11 @@ impl Transition {
 
 /// One line of a project's history: who did what, when, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ProjectEvent {
     pub at: i64,
     pub actor_name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub actor_role: Role,
     /// A transition (`soumettre`, `instruire`…) or `reouverture_demandee`.
     pub kind: String,
@@ -175,9 +177,11 @@ impl ProjectView {
 
 /// A line of the advisors' list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ProjectSummary {
     pub id: String,
     pub owner_name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub state: ProjectState,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,

@@ -2,11 +2,9 @@
 //! so two people acting at once cannot both succeed; every transition writes its event and its
 //! email in the same transaction.
 
-use sqlx::Row;
-
 use super::fields::{self, Draft};
 use super::{ProjectEvent, ProjectState, ProjectSummary, ProjectView, Saved, Transition};
-use crate::account::{Role, SessionUser};
+use crate::account::SessionUser;
 use crate::db::{new_id, now_ms, Db};
 use crate::error::AppError;
 use crate::mail::outbox;
@@ -15,8 +13,14 @@ use crate::state::AppState;
 /// Longest reason or request text accepted.
 pub const REASON_MAX: usize = 2000;
 
-fn parse_draft(json: &str) -> Draft {
-    serde_json::from_str(json).unwrap_or_default()
+/// The draft column (JSON text) as read into a row; text that does not parse reads as empty.
+struct StoredDraft(Draft);
+
+impl TryFrom<String> for StoredDraft {
+    type Error = std::convert::Infallible;
+    fn try_from(json: String) -> Result<Self, Self::Error> {
+        Ok(StoredDraft(serde_json::from_str(&json).unwrap_or_default()))
+    }
 }
 
 fn locked_message(state: ProjectState) -> String {
@@ -49,43 +53,45 @@ pub async fn mine(db: &Db, user: &SessionUser) -> Result<ProjectView, AppError> 
 
 /// A project with its history; `NotFound` for an unknown id.
 pub async fn view(db: &Db, id: &str) -> Result<ProjectView, AppError> {
-    let row = sqlx::query(
-        "SELECT p.id, p.beneficiary_id, u.display_name, p.state, p.version, p.draft, p.updated_at, p.submitted_at, \
-         p.reopen_requested_at FROM projects p JOIN users u ON u.id = p.beneficiary_id WHERE p.id = $1",
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: String,
+        owner_id: String,
+        owner_name: String,
+        #[sqlx(try_from = "String")]
+        state: ProjectState,
+        version: i64,
+        #[sqlx(try_from = "String")]
+        draft: StoredDraft,
+        updated_at: i64,
+        submitted_at: Option<i64>,
+        reopen_requested_at: Option<i64>,
+    }
+    let row: Row = sqlx::query_as(
+        "SELECT p.id, p.beneficiary_id AS owner_id, u.display_name AS owner_name, p.state, p.version, p.draft, p.updated_at, \
+         p.submitted_at, p.reopen_requested_at FROM projects p JOIN users u ON u.id = p.beneficiary_id WHERE p.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    let events = sqlx::query(
-        "SELECT e.created_at, e.kind, e.reason, u.display_name, u.role FROM project_events e \
+    let events: Vec<ProjectEvent> = sqlx::query_as(
+        "SELECT e.created_at AS at, e.kind, e.reason, u.display_name AS actor_name, u.role AS actor_role FROM project_events e \
          JOIN users u ON u.id = e.actor_id WHERE e.project_id = $1 ORDER BY e.created_at, e.id",
     )
     .bind(id)
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ProjectEvent {
-            at: r.try_get("created_at")?,
-            kind: r.try_get("kind")?,
-            reason: r.try_get("reason")?,
-            actor_name: r.try_get("display_name")?,
-            actor_role: Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Advisor),
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let state: String = row.try_get("state")?;
+    .await?;
     Ok(ProjectView {
-        id: row.try_get("id")?,
-        owner_id: row.try_get("beneficiary_id")?,
-        owner_name: row.try_get("display_name")?,
-        state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
-        version: row.try_get("version")?,
-        draft: parse_draft(&row.try_get::<String, _>("draft")?),
-        updated_at: row.try_get("updated_at")?,
-        submitted_at: row.try_get("submitted_at")?,
-        reopen_requested_at: row.try_get("reopen_requested_at")?,
+        id: row.id,
+        owner_id: row.owner_id,
+        owner_name: row.owner_name,
+        state: row.state,
+        version: row.version,
+        draft: row.draft.0,
+        updated_at: row.updated_at,
+        submitted_at: row.submitted_at,
+        reopen_requested_at: row.reopen_requested_at,
         events,
     })
 }
@@ -129,7 +135,16 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
         if updated.rows_affected() == 1 {
             return Ok(Saved { version: base_version + 1, saved_at: now });
         }
-        let row = sqlx::query("SELECT state, version, draft, updated_at FROM projects WHERE beneficiary_id = $1")
+        #[derive(sqlx::FromRow)]
+        struct Stored {
+            #[sqlx(try_from = "String")]
+            state: ProjectState,
+            version: i64,
+            #[sqlx(try_from = "String")]
+            draft: StoredDraft,
+            updated_at: i64,
+        }
+        let row: Option<Stored> = sqlx::query_as("SELECT state, version, draft, updated_at FROM projects WHERE beneficiary_id = $1")
             .bind(&user.user_id)
             .fetch_optional(db.pool())
             .await?;
@@ -140,24 +155,25 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
             }
             return Err(AppError::NotFound);
         };
-        let state = ProjectState::parse(&row.try_get::<String, _>("state")?).ok_or(AppError::Internal)?;
-        if !state.editable() {
-            return Err(AppError::Conflict(locked_message(state)));
+        if !row.state.editable() {
+            return Err(AppError::Conflict(locked_message(row.state)));
         }
-        let stored = parse_draft(&row.try_get::<String, _>("draft")?);
-        if stored == draft {
-            return Ok(Saved { version: row.try_get("version")?, saved_at: row.try_get("updated_at")? });
+        if row.draft.0 == draft {
+            return Ok(Saved { version: row.version, saved_at: row.updated_at });
         }
         return Err(AppError::Stale);
     }
     Err(AppError::Internal)
 }
 
+#[derive(sqlx::FromRow)]
 struct Locked {
     id: String,
+    #[sqlx(try_from = "String")]
     state: ProjectState,
     version: i64,
-    draft: Draft,
+    #[sqlx(try_from = "String")]
+    draft: StoredDraft,
     owner_id: String,
     owner_name: String,
     owner_email: String,
@@ -172,25 +188,14 @@ enum ProjectOf<'a> {
 }
 
 async fn load(conn: &mut sqlx::AnyConnection, which: ProjectOf<'_>) -> Result<Option<Locked>, AppError> {
-    const SELECT: &str = "SELECT p.id, p.state, p.version, p.draft, p.beneficiary_id, u.display_name, u.email, r.email AS referent_email \
+    const SELECT: &str = "SELECT p.id, p.state, p.version, p.draft, p.beneficiary_id AS owner_id, u.display_name AS owner_name, \
+         u.email AS owner_email, r.email AS referent_email \
          FROM projects p JOIN users u ON u.id = p.beneficiary_id LEFT JOIN users r ON r.id = u.referent_id";
     let (condition, value) = match which {
         ProjectOf::Owner(user_id) => ("p.beneficiary_id", user_id),
         ProjectOf::Id(id) => ("p.id", id),
     };
-    let row = sqlx::query(&format!("{SELECT} WHERE {condition} = $1")).bind(value).fetch_optional(&mut *conn).await?;
-    let Some(row) = row else { return Ok(None) };
-    let state: String = row.try_get("state")?;
-    Ok(Some(Locked {
-        id: row.try_get("id")?,
-        state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
-        version: row.try_get("version")?,
-        draft: parse_draft(&row.try_get::<String, _>("draft")?),
-        owner_id: row.try_get("beneficiary_id")?,
-        owner_name: row.try_get("display_name")?,
-        owner_email: row.try_get("email")?,
-        referent_email: row.try_get("referent_email")?,
-    }))
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE {condition} = $1")).bind(value).fetch_optional(&mut *conn).await?)
 }
 
 async fn record_event(
@@ -254,7 +259,7 @@ pub async fn submit(state: &AppState, user: &SessionUser, version: i64) -> Resul
             "Votre projet a changé depuis l'affichage de ce récapitulatif : relisez-le puis soumettez-le de nouveau.".into(),
         ));
     }
-    let problems = fields::problems(&project.draft);
+    let problems = fields::problems(&project.draft.0);
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
@@ -327,25 +332,12 @@ pub async fn staff_transition(state: &AppState, staff: &SessionUser, id: &str, t
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ProjectSummary>, AppError> {
-    let rows = sqlx::query(
-        "SELECT p.id, u.display_name, p.state, p.updated_at, p.submitted_at, p.reopen_requested_at \
+    Ok(sqlx::query_as(
+        "SELECT p.id, u.display_name AS owner_name, p.state, p.updated_at, p.submitted_at, p.reopen_requested_at \
          FROM projects p JOIN users u ON u.id = p.beneficiary_id \
          ORDER BY CASE p.state WHEN 'soumis' THEN 0 WHEN 'en_instruction' THEN 1 WHEN 'rouvert' THEN 2 \
          WHEN 'brouillon' THEN 3 ELSE 4 END, p.updated_at DESC LIMIT 200",
     )
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let state: String = r.try_get("state")?;
-            Ok(ProjectSummary {
-                id: r.try_get("id")?,
-                owner_name: r.try_get("display_name")?,
-                state: ProjectState::parse(&state).ok_or(AppError::Internal)?,
-                updated_at: r.try_get("updated_at")?,
-                submitted_at: r.try_get("submitted_at")?,
-                reopen_requested_at: r.try_get("reopen_requested_at")?,
-            })
-        })
-        .collect()
+    .await?)
 }

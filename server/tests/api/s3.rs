@@ -123,7 +123,7 @@ async fn with_the_s3_backend_uploads_land_in_the_bucket_download_whole_and_refus
     let s3 = S3Server::start().await;
     let config = s3.config();
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |settings| {
-        settings.storage.backend = "s3".into();
+        settings.storage.backend = passerelle_server::config::StorageBackend::S3;
         settings.storage.s3_endpoint = config.endpoint.clone();
         settings.storage.s3_bucket = config.bucket.clone();
         settings.storage.s3_access_key_id = config.access_key_id.clone();

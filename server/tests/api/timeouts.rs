@@ -42,7 +42,7 @@ fn draft(poste: &str) -> Vec<(&'static str, String)> {
 }
 
 async fn a_server_function_held_up_by_the_database_answers_503_in_time_and_the_next_one_goes_through(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.server.request_timeout_ms = 2000).await;
+    let app = spawn_app_with(backend, |s| s.server.request_timeout = std::time::Duration::from_millis(2000)).await;
     let camille = client_with(&beneficiary_cookie(&app).await);
     assert_eq!(app.call_as(&camille, "project/get", &[]).await.0, 200);
     let mut lock = hold_the_projects_table(&app, backend).await;
@@ -76,7 +76,7 @@ both_backends!(a_server_function_held_up_by_the_database_answers_503_in_time_and
 /// and the document is still received.
 async fn an_upload_slower_than_the_request_timeout_is_received_whole(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = spawn_app_with(backend, |s| s.server.request_timeout_ms = 300).await;
+    let app = spawn_app_with(backend, |s| s.server.request_timeout = std::time::Duration::from_millis(300)).await;
     let cookie = beneficiary_cookie(&app).await;
     let (head, body) = crate::helpers::raw_cv_upload(&cookie, 64 * 1024);
     let (first, rest) = body.split_at(body.len() / 2);
