@@ -51,6 +51,14 @@ fi
 
 took_since fmt
 
+bold "== Lints (cargo clippy -p app -p server --features ssr -- -D warnings) =="
+if cargo clippy -p app -p server --features ssr --locked -- -D warnings; then
+  outcome[clippy]=passed
+else
+  outcome[clippy]="FAILED (see the lints above)"; status=1
+fi
+took_since clippy
+
 # --- Rust: unit + integration ------------------------------------------------------------------
 # Not --workspace: building `frontend` alongside would switch on app's `hydrate` feature next to
 # `ssr` (Cargo unifies features), and the server would then run browser-only code paths.
@@ -139,6 +147,7 @@ banner "================================ SUMMARY ===============================
 row() { printf '  %-34s %-8s %s\n' "$1" "${2:-}" "$3"; }
 row "Tools (install-tools.sh)" "${took[tools]}" "ready"
 row "Formatting (cargo fmt)" "${took[fmt]}" "${outcome[fmt]}"
+row "Lints (cargo clippy)" "${took[clippy]}" "${outcome[clippy]}"
 row "Rust unit + integration tests" "${took[rust]}" "${outcome[rust]}"
 row "  database backend SQLite" "" "${outcome[sqlite]}"
 row "  database backend PostgreSQL" "" "${outcome[postgres]}"

@@ -156,26 +156,6 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// Enums stored as their text (`as_str`) decode straight from a row into a `FromRow` struct's
-/// field marked `#[sqlx(try_from = "String")]`; an unknown text is a decoding error.
-macro_rules! decoded_from_text {
-    ($($kind:ty),*) => {$(
-        impl TryFrom<String> for $kind {
-            type Error = String;
-            fn try_from(text: String) -> Result<Self, String> {
-                <$kind>::parse(&text).ok_or_else(|| format!("{text:?} is not a {}", stringify!($kind)))
-            }
-        }
-    )*};
-}
-decoded_from_text!(
-    crate::account::Role,
-    crate::project::ProjectState,
-    crate::documents::Category,
-    crate::dashboard::DeliveryStatus,
-    crate::dashboard::AttemptOutcome
-);
-
 /// A duration as the schema's milliseconds (saturating: a setting cannot overflow a timestamp).
 pub fn as_ms(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)

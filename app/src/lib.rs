@@ -4,6 +4,9 @@
 //! browser. Code that touches the database lives in `#[cfg(feature = "ssr")]` modules.
 #![recursion_limit = "256"]
 
+#[macro_use]
+mod text_enum;
+
 pub mod account;
 pub mod admin;
 pub mod components;

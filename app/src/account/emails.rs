@@ -7,7 +7,7 @@ use crate::mail::{escape_html as escape, OutgoingEmail};
 
 fn lifetime(ttl: Duration) -> String {
     let minutes = ttl.as_secs() / 60;
-    if minutes % 60 == 0 {
+    if minutes.is_multiple_of(60) {
         let hours = minutes / 60;
         if hours == 1 {
             "1 heure".into()

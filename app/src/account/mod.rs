@@ -86,28 +86,11 @@ pub struct SessionUser {
     pub role: Role,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    Beneficiary,
-    Advisor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Beneficiary => "beneficiary",
-            Role::Advisor => "advisor",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "beneficiary" => Some(Role::Beneficiary),
-            "advisor" => Some(Role::Advisor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+text_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Role {
+        Beneficiary = "beneficiary",
+        Advisor = "advisor",
+        Admin = "admin",
     }
 }

@@ -254,7 +254,7 @@ fn ticket_from_query() -> Signal<String> {
 #[component]
 pub fn RegisteredPage() -> impl IntoView {
     let ticket = ticket_from_query();
-    let account = Resource::new(move || ticket.get(), |t| pending_registration(t));
+    let account = Resource::new(move || ticket.get(), pending_registration);
     let resend_flash = flash_resource("resend");
     let correct_flash = flash_resource("correct");
     view! {
@@ -348,7 +348,7 @@ fn RegisteredContent(ticket: String, account: PendingAccount, resend: Option<Fla
 #[component]
 pub fn ExistingAccountPage() -> impl IntoView {
     let ticket = ticket_from_query();
-    let account = Resource::new(move || ticket.get(), |t| pending_registration(t));
+    let account = Resource::new(move || ticket.get(), pending_registration);
     let flash = flash_resource("existing");
     view! {
         <Title text="Un compte existe déjà"/>

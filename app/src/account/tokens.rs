@@ -9,23 +9,14 @@ pub use crate::account::LinkProblem;
 use crate::account::session::token_hash;
 use crate::db::{now_ms, Db};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    Activation,
-    Reset,
-    StaffSetup,
-    /// Confirms a new email address; the address is the link's payload.
-    EmailChange,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Activation => "activation",
-            Purpose::Reset => "reset",
-            Purpose::StaffSetup => "staff_setup",
-            Purpose::EmailChange => "email_change",
-        }
+text_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Purpose {
+        Activation = "activation",
+        Reset = "reset",
+        StaffSetup = "staff_setup",
+        /// Confirms a new email address; the address is the link's payload.
+        EmailChange = "email_change",
     }
 }
 

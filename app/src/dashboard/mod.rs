@@ -94,28 +94,18 @@ impl EmailLine {
     }
 }
 
-/// Where an email of the outbox is (its `status` column).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeliveryStatus {
-    /// Waiting for its first or next attempt.
-    Pending,
-    /// Claimed by a mail worker.
-    Sending,
-    /// Accepted by the mail server.
-    Sent,
-    /// Given up: refused for good, or too many attempts.
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn parse(value: &str) -> Option<DeliveryStatus> {
-        Some(match value {
-            "pending" => DeliveryStatus::Pending,
-            "sending" => DeliveryStatus::Sending,
-            "sent" => DeliveryStatus::Sent,
-            "failed" => DeliveryStatus::Failed,
-            _ => return None,
-        })
+text_enum! {
+    /// Where an email of the outbox is (its `status` column).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum DeliveryStatus {
+        /// Waiting for its first or next attempt.
+        Pending = "pending",
+        /// Claimed by a mail worker.
+        Sending = "sending",
+        /// Accepted by the mail server.
+        Sent = "sent",
+        /// Given up: refused for good, or too many attempts.
+        Failed = "failed",
     }
 }
 
@@ -142,44 +132,18 @@ impl AttemptLine {
     }
 }
 
-/// How a login attempt ended (the `outcome` column of `login_attempts`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AttemptOutcome {
-    Success,
-    BadPassword,
-    Locked,
-    NotActivated,
-    Merged,
-    Deactivated,
-    /// The password was right; new terms must be accepted before the session opens.
-    NewTerms,
-}
-
-impl AttemptOutcome {
-    pub const ALL: [AttemptOutcome; 7] = [
-        AttemptOutcome::Success,
-        AttemptOutcome::BadPassword,
-        AttemptOutcome::Locked,
-        AttemptOutcome::NotActivated,
-        AttemptOutcome::Merged,
-        AttemptOutcome::Deactivated,
-        AttemptOutcome::NewTerms,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttemptOutcome::Success => "success",
-            AttemptOutcome::BadPassword => "bad_password",
-            AttemptOutcome::Locked => "locked",
-            AttemptOutcome::NotActivated => "not_activated",
-            AttemptOutcome::Merged => "merged",
-            AttemptOutcome::Deactivated => "deactivated",
-            AttemptOutcome::NewTerms => "new_terms",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<AttemptOutcome> {
-        AttemptOutcome::ALL.into_iter().find(|o| o.as_str() == value)
+text_enum! {
+    /// How a login attempt ended (the `outcome` column of `login_attempts`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum AttemptOutcome {
+        Success = "success",
+        BadPassword = "bad_password",
+        Locked = "locked",
+        NotActivated = "not_activated",
+        Merged = "merged",
+        Deactivated = "deactivated",
+        /// The password was right; new terms must be accepted before the session opens.
+        NewTerms = "new_terms",
     }
 }
 

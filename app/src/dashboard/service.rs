@@ -200,7 +200,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             (format!("envoyé à {}", person.email), format!("Un nouveau lien d'activation a été envoyé à {}.", person.email))
         }
         "envoyer_reinitialisation" => {
-            if !person.activated_at.is_some() {
+            if person.activated_at.is_none() {
                 return Err(conflict("Ce compte n'est pas encore activé : renvoyez plutôt le lien d'activation."));
             }
             let token = tokens::issue(&mut tx, id, Purpose::Reset, config.reset_ttl).await?;

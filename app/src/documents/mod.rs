@@ -20,36 +20,20 @@ use serde::{Deserialize, Serialize};
 use crate::account::Role;
 use crate::error::AppError;
 
-/// What a document is, as the beneficiary files it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Category {
-    Identity,
-    TrainingQuote,
-    Payslips,
-    LeaveAuthorisation,
-    Cv,
-    Other,
+text_enum! {
+    /// What a document is, as the beneficiary files it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Category {
+        Identity = "piece_identite",
+        TrainingQuote = "devis_formation",
+        Payslips = "bulletins_salaire",
+        LeaveAuthorisation = "autorisation_absence",
+        Cv = "cv",
+        Other = "autre",
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 6] =
-        [Category::Identity, Category::TrainingQuote, Category::Payslips, Category::LeaveAuthorisation, Category::Cv, Category::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Identity => "piece_identite",
-            Category::TrainingQuote => "devis_formation",
-            Category::Payslips => "bulletins_salaire",
-            Category::LeaveAuthorisation => "autorisation_absence",
-            Category::Cv => "cv",
-            Category::Other => "autre",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == value)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Category::Identity => "Pièce d'identité",

@@ -27,7 +27,7 @@ fn luhn_ok(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl Siret {

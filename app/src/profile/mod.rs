@@ -68,7 +68,8 @@ pub async fn my_profile() -> Result<ProfileView, AppError> {
     crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::get(&state.db, &user.user_id).await }).await
 }
 
-/// Saves the profile; every field is optional, each is checked.
+/// Saves the profile; every field is optional, each is checked. One argument per form field.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "profile/save")]
 pub async fn save_profile(
     #[server(default)] address_line: String,

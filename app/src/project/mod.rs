@@ -21,51 +21,31 @@ use crate::account::Role;
 use crate::error::AppError;
 pub use fields::Draft;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ProjectState {
-    Draft,
-    Submitted,
-    UnderReview,
-    Reopened,
-    Accepted,
-    Refused,
+text_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum ProjectState {
+        Draft = "brouillon",
+        Submitted = "soumis",
+        UnderReview = "en_instruction",
+        Reopened = "rouvert",
+        Accepted = "accepte",
+        Refused = "refuse",
+    }
 }
 
-/// What can happen to a project. `Submit` is the beneficiary's; the others are staff's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Transition {
-    Submit,
-    StartReview,
-    Reopen,
-    Accept,
-    Refuse,
+text_enum! {
+    /// What can happen to a project. `Submit` is the beneficiary's; the others are staff's.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum Transition {
+        Submit = "soumettre",
+        StartReview = "instruire",
+        Reopen = "rouvrir",
+        Accept = "accepter",
+        Refuse = "refuser",
+    }
 }
 
 impl ProjectState {
-    pub const ALL: [ProjectState; 6] = [
-        ProjectState::Draft,
-        ProjectState::Submitted,
-        ProjectState::UnderReview,
-        ProjectState::Reopened,
-        ProjectState::Accepted,
-        ProjectState::Refused,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectState::Draft => "brouillon",
-            ProjectState::Submitted => "soumis",
-            ProjectState::UnderReview => "en_instruction",
-            ProjectState::Reopened => "rouvert",
-            ProjectState::Accepted => "accepte",
-            ProjectState::Refused => "refuse",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<ProjectState> {
-        ProjectState::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             ProjectState::Draft => "Brouillon",
@@ -97,22 +77,6 @@ impl ProjectState {
 }
 
 impl Transition {
-    pub const ALL: [Transition; 5] = [Transition::Submit, Transition::StartReview, Transition::Reopen, Transition::Accept, Transition::Refuse];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transition::Submit => "soumettre",
-            Transition::StartReview => "instruire",
-            Transition::Reopen => "rouvrir",
-            Transition::Accept => "accepter",
-            Transition::Refuse => "refuser",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Transition> {
-        Transition::ALL.into_iter().find(|t| t.as_str() == value)
-    }
-
     /// Staff must say why they reopen or decide.
     pub fn needs_reason(self) -> bool {
         matches!(self, Transition::Reopen | Transition::Accept | Transition::Refuse)

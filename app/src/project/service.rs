@@ -13,13 +13,14 @@ use crate::state::AppState;
 /// Longest reason or request text accepted.
 pub const REASON_MAX: usize = 2000;
 
-/// The draft column (JSON text) as read into a row; text that does not parse reads as empty.
+/// The draft column (JSON text) as read into a row. Text that does not parse is an error
+/// (logged, "problème passager"), never an empty project that a save would then write over.
 struct StoredDraft(Draft);
 
 impl TryFrom<String> for StoredDraft {
-    type Error = std::convert::Infallible;
+    type Error = serde_json::Error;
     fn try_from(json: String) -> Result<Self, Self::Error> {
-        Ok(StoredDraft(serde_json::from_str(&json).unwrap_or_default()))
+        serde_json::from_str(&json).map(StoredDraft)
     }
 }
 
