@@ -2,19 +2,38 @@
 
 use std::time::Duration;
 
+use app::account::activation::{Activate, ActivationLinkStatus, CorrectEmail, LinkSent, ResendActivation};
+use app::account::login::{Login, LoginOutcome};
+use app::account::registration::{RegistrationOutcome, RequestMerge, ResetExistingAccount};
+use app::account::reset::{RequestPasswordReset, ResetLinkStatus, ResetPassword, ResetRequested};
+use app::account::session_watch::{ExtendSession, GetSessionTime};
+use app::account::LinkProblem;
 use app::db::now_ms;
+use app::error::AppError;
 
-use crate::helpers::{both_backends, client, nir_with_key, registration_form, spawn_app, whoami, Backend, TestApp, GOOD_PASSWORD};
+use crate::helpers::{both_backends, client, nir_with_key, refused_fields, registration_form, spawn_app, whoami, Backend, TestApp, GOOD_PASSWORD};
 
 fn nir() -> String {
     nir_with_key("2850775056042")
 }
 
+fn login(email: &str, password: &str) -> Login {
+    Login { email: email.into(), password: password.into() }
+}
+
+fn forgot(email: &str) -> RequestPasswordReset {
+    RequestPasswordReset { email: email.into() }
+}
+
+fn reset(token: &str, password: &str, password_confirm: &str) -> ResetPassword {
+    ResetPassword { token: token.into(), password: password.into(), password_confirm: password_confirm.into() }
+}
+
 async fn registered_and_activated(app: &TestApp, email: &str) {
     app.register(email, &nir()).await;
     let token = app.last_link_to(email, "/activation").await;
-    let (status, _) = app.call("account/activate", &[("token", &token)]).await;
-    assert!(status < 400, "activation answered {status}");
+    let (status, _) = app.call_fn(&app.client, Activate { token }).await;
+    assert!(status.as_u16() < 400, "activation answered {status}");
 }
 
 async fn registration_creates_an_inactive_account_and_emails_an_activation_link(backend: Backend) {
@@ -22,7 +41,7 @@ async fn registration_creates_an_inactive_account_and_emails_an_activation_link(
 
     let outcome = app.register("helene@exemple.fr", &nir()).await;
 
-    assert_eq!(outcome["Registered"]["masked_email"], "h•••@exemple.fr");
+    assert!(matches!(&outcome, RegistrationOutcome::Registered { masked_email, .. } if masked_email == "h•••@exemple.fr"), "{outcome:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE activated_at IS NULL").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM consents WHERE version = '1'").await, 2, "CGU and privacy versions recorded");
     let email = &app.smtp.wait_for(1, Duration::from_secs(10)).await[0];
@@ -54,7 +73,7 @@ async fn an_email_already_used_is_explained_and_creates_nothing(backend: Backend
 
     let outcome = app.register("Helene@Exemple.fr", &nir_with_key("1850575056042")).await;
 
-    assert_eq!(outcome["EmailTaken"]["email"], "Helene@Exemple.fr");
+    assert_eq!(outcome, RegistrationOutcome::EmailTaken { email: "Helene@Exemple.fr".into() });
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
     app.stop().await;
 }
@@ -67,8 +86,7 @@ async fn a_nir_already_used_offers_the_existing_accounts_masked_address(backend:
     let spaced = format!("{} {} {}", &nir()[..5], &nir()[5..10], &nir()[10..]);
     let outcome = app.register("autre@exemple.fr", &spaced).await;
 
-    assert_eq!(outcome["NirTaken"]["masked_email"], "h•••@exemple.fr");
-    assert!(outcome["NirTaken"]["ticket"].as_str().is_some());
+    assert!(matches!(&outcome, RegistrationOutcome::NirTaken { masked_email, .. } if masked_email == "h•••@exemple.fr"), "{outcome:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
     app.stop().await;
 }
@@ -82,13 +100,12 @@ async fn a_solved_robot_challenge_counts_once(backend: Backend) {
     let mut replay = registration_form("deux@exemple.fr", &nir_with_key("1850575056042"));
     replay.push(("robot_solution".into(), solution));
 
-    let accepted = app.register_with(first).await;
-    let replayed = app.register_with(replay).await;
+    let (accepted, _) = app.register_with(first).await;
+    let (replayed, refused) = app.register_with(replay).await;
 
-    assert_eq!(accepted.status(), 200);
-    assert_eq!(replayed.status(), 422);
-    let body: serde_json::Value = replayed.json().await.unwrap();
-    assert_eq!(body["Validation"][0][0], "robot");
+    assert_eq!(accepted, 200);
+    assert_eq!(replayed, 422);
+    assert_eq!(refused_fields(&refused)[0].0, "robot");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
     app.stop().await;
 }
@@ -121,17 +138,16 @@ async fn malformed_or_hostile_registrations_get_field_errors_and_change_nothing(
     cases.push(honeypot);
 
     for form in cases {
-        let response = app.register_with(form).await;
-        assert_eq!(response.status(), 422, "refused as a validation error");
-        let body: serde_json::Value = response.json().await.unwrap();
-        assert!(body["Validation"][0][1].as_str().is_some_and(|m| !m.is_empty()), "a French message: {body}");
+        let (status, refused) = app.register_with(form).await;
+        assert_eq!(status, 422, "refused as a validation error");
+        assert!(!refused_fields(&refused)[0].1.is_empty(), "a French message: {refused:?}");
     }
     // Missing fields and wrong shapes altogether.
-    let (status, _) = app.call("account/register", &[("form[email]", "a@b.fr")]).await;
-    assert!((400..500).contains(&status) || status == 500, "answered {status}");
-    let (status, body) = app.call("account/register", &[]).await;
-    assert!(status >= 400, "{status} {body}");
-    assert!(!body.to_string().contains("panicked"));
+    let (status, _) = app.call_as::<RegistrationOutcome>(&app.client, "account/register", &[("form[email]", "a@b.fr")]).await;
+    assert!((400..500).contains(&status.as_u16()) || status == 500, "answered {status}");
+    let (status, body) = app.call_as::<RegistrationOutcome>(&app.client, "account/register", &[]).await;
+    assert!(status.as_u16() >= 400, "{status} {body:?}");
+    assert!(!format!("{body:?}").contains("panicked"));
 
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
@@ -144,12 +160,12 @@ async fn an_activation_link_works_once_then_says_it_was_used(backend: Backend) {
     app.register("helene@exemple.fr", &nir()).await;
     let token = app.last_link_to("helene@exemple.fr", "/activation").await;
 
-    let (first, _) = app.call("account/activate", &[("token", &token)]).await;
-    let (second, body) = app.call("account/activate", &[("token", &token)]).await;
+    let (first, _) = app.call_fn(&app.client, Activate { token: token.clone() }).await;
+    let (second, refused) = app.call_fn(&app.client, Activate { token }).await;
 
-    assert!(first < 400);
+    assert!(first.as_u16() < 400);
     assert_eq!(second, 409);
-    assert!(body["Conflict"].as_str().unwrap().contains("déjà servi"));
+    assert!(matches!(&refused, Err(AppError::Conflict(m)) if m.contains("déjà servi")), "{refused:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE activated_at IS NOT NULL").await, 1);
     app.stop().await;
 }
@@ -158,25 +174,25 @@ both_backends!(an_activation_link_works_once_then_says_it_was_used);
 async fn a_resent_activation_link_supersedes_the_older_one_and_an_expired_one_says_so(backend: Backend) {
     let app = spawn_app(backend).await;
     let outcome = app.register("helene@exemple.fr", &nir()).await;
-    let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
+    let RegistrationOutcome::Registered { ticket, .. } = &outcome else { panic!("registered: {outcome:?}") };
     let old = app.last_link_to("helene@exemple.fr", "/activation").await;
 
-    let (status, body) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
-    assert_eq!(status, 200, "{body}");
+    let (status, sent) = app.call_fn(&app.client, ResendActivation { ticket: ticket.clone() }).await;
+    assert_eq!(status, 200, "{sent:?}");
     app.smtp.wait_for(2, Duration::from_secs(10)).await;
     let new = app.last_link_to("helene@exemple.fr", "/activation").await;
 
-    let (_, old_status) = app.call("account/activation-link", &[("token", &old)]).await;
-    assert_eq!(old_status, "Superseded");
+    let (_, old_status) = app.call_fn(&app.client, ActivationLinkStatus { token: old }).await;
+    assert_eq!(old_status, Ok(Some(LinkProblem::Superseded)));
     sqlx::query("UPDATE account_tokens SET expires_at = $1 WHERE used_at IS NULL AND superseded_at IS NULL")
         .bind(now_ms() - 1)
         .execute(app.db.pool())
         .await
         .unwrap();
-    let (_, new_status) = app.call("account/activation-link", &[("token", &new)]).await;
-    assert_eq!(new_status, "Expired");
-    let (_, unknown) = app.call("account/activation-link", &[("token", "nope")]).await;
-    assert_eq!(unknown, "Unknown");
+    let (_, new_status) = app.call_fn(&app.client, ActivationLinkStatus { token: new }).await;
+    assert_eq!(new_status, Ok(Some(LinkProblem::Expired)));
+    let (_, unknown) = app.call_fn(&app.client, ActivationLinkStatus { token: "nope".into() }).await;
+    assert_eq!(unknown, Ok(Some(LinkProblem::Unknown)));
     app.stop().await;
 }
 both_backends!(a_resent_activation_link_supersedes_the_older_one_and_an_expired_one_says_so);
@@ -184,15 +200,16 @@ both_backends!(a_resent_activation_link_supersedes_the_older_one_and_an_expired_
 async fn at_most_three_activation_links_an_hour(backend: Backend) {
     let app = spawn_app(backend).await;
     let outcome = app.register("helene@exemple.fr", &nir()).await;
-    let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
+    let RegistrationOutcome::Registered { ticket, .. } = &outcome else { panic!("registered: {outcome:?}") };
+    let resend = |ticket: String| app.call_fn(&app.client, ResendActivation { ticket });
 
-    let (a, _) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
-    let (b, _) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
-    let (c, body) = app.call("account/resend-activation", &[("ticket", &ticket)]).await;
+    let (a, _) = resend(ticket.clone()).await;
+    let (b, _) = resend(ticket.clone()).await;
+    let (c, refused) = resend(ticket.clone()).await;
 
-    assert_eq!((a, b, c), (200, 200, 409));
-    assert!(body["Conflict"].as_str().unwrap().contains("indésirables"));
-    let (forged, _) = app.call("account/resend-activation", &[("ticket", &ticket.replace('.', "x"))]).await;
+    assert_eq!([a, b, c], [200, 200, 409]);
+    assert!(matches!(&refused, Err(AppError::Conflict(m)) if m.contains("indésirables")), "{refused:?}");
+    let (forged, _) = resend(ticket.replace('.', "x")).await;
     assert_eq!(forged, 409);
     app.stop().await;
 }
@@ -201,18 +218,21 @@ both_backends!(at_most_three_activation_links_an_hour);
 async fn correcting_the_address_needs_the_password_and_sends_the_link_to_the_new_one(backend: Backend) {
     let app = spawn_app(backend).await;
     let outcome = app.register("helene@exemple.fr", &nir()).await;
-    let ticket = outcome["Registered"]["ticket"].as_str().unwrap().to_string();
+    let RegistrationOutcome::Registered { ticket, .. } = &outcome else { panic!("registered: {outcome:?}") };
+    let correct = |password: &str| {
+        let args = CorrectEmail { ticket: ticket.clone(), email: "helene@exemple.com".into(), password: password.into() };
+        app.call_fn(&app.client, args)
+    };
 
-    let (wrong, _) =
-        app.call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", "pas le bon mot de passe")]).await;
-    let (right, body) = app.call("account/correct-email", &[("ticket", &ticket), ("email", "helene@exemple.com"), ("password", GOOD_PASSWORD)]).await;
+    let (wrong, _) = correct("pas le bon mot de passe").await;
+    let (right, sent) = correct(GOOD_PASSWORD).await;
 
     assert_eq!(wrong, 422);
-    assert_eq!(right, 200, "{body}");
-    assert_eq!(body["masked_email"], "h•••@exemple.com");
+    assert_eq!(right, 200, "{sent:?}");
+    assert_eq!(sent, Ok(LinkSent { masked_email: "h•••@exemple.com".into() }));
     let token = app.last_link_to("helene@exemple.com", "/activation").await;
-    let (status, _) = app.call("account/activate", &[("token", &token)]).await;
-    assert!(status < 400);
+    let (status, _) = app.call_fn(&app.client, Activate { token }).await;
+    assert!(status.as_u16() < 400);
     let response = app.login("helene@exemple.com", GOOD_PASSWORD).await;
     assert!(response.status().is_success() || response.status().is_redirection());
     app.stop().await;
@@ -223,14 +243,14 @@ async fn logging_in_before_activation_says_so_and_offers_to_resend(backend: Back
     let app = spawn_app(backend).await;
     app.register("helene@exemple.fr", &nir()).await;
 
-    let (status, body) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let (status, outcome) = app.call_fn(&app.client, login("helene@exemple.fr", GOOD_PASSWORD)).await;
 
     assert_eq!(status, 200);
-    assert_eq!(body["NotActivated"]["masked_email"], "h•••@exemple.fr");
-    let ticket = body["NotActivated"]["ticket"].as_str().unwrap();
-    let (resend, _) = app.call("account/resend-activation", &[("ticket", ticket)]).await;
+    let Ok(LoginOutcome::NotActivated { masked_email, ticket }) = &outcome else { panic!("not activated: {outcome:?}") };
+    assert_eq!(masked_email, "h•••@exemple.fr");
+    let (resend, _) = app.call_fn(&app.client, ResendActivation { ticket: ticket.clone() }).await;
     assert_eq!(resend, 200);
-    assert!(whoami(&app.client, &app.base).await.is_null(), "no session before activation");
+    assert!(whoami(&app.client, &app.base).await.is_none(), "no session before activation");
     app.stop().await;
 }
 both_backends!(logging_in_before_activation_says_so_and_offers_to_resend);
@@ -238,21 +258,21 @@ both_backends!(logging_in_before_activation_says_so_and_offers_to_resend);
 async fn five_failures_lock_the_account_and_say_for_how_long(backend: Backend) {
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
-    let attempt = || async { app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await };
+    let attempt = || app.call_fn(&app.client, login("helene@exemple.fr", "mauvais mot de passe"));
 
     for _ in 0..4 {
-        let (status, body) = attempt().await;
+        let (status, refused) = attempt().await;
         assert_eq!(status, 422);
-        assert_eq!(body["Validation"][0][1], "Identifiant ou mot de passe incorrect.");
+        assert_eq!(refused_fields(&refused)[0].1, "Identifiant ou mot de passe incorrect.");
     }
     let (_, fifth) = attempt().await;
-    let (_, even_right) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let (_, even_right) = app.call_fn(&app.client, login("helene@exemple.fr", GOOD_PASSWORD)).await;
     sqlx::query("UPDATE users SET locked_until = $1").bind(now_ms() - 1).execute(app.db.pool()).await.unwrap();
     let (_, sixth) = attempt().await;
 
-    assert_eq!(fifth["Locked"]["minutes"], 1);
-    assert_eq!(even_right["Locked"]["minutes"], 1, "a locked account does not even check the password");
-    assert_eq!(sixth["Locked"]["minutes"], 2, "the wait doubles");
+    assert_eq!(fifth, Ok(LoginOutcome::Locked { minutes: 1 }));
+    assert_eq!(even_right, Ok(LoginOutcome::Locked { minutes: 1 }), "a locked account does not even check the password");
+    assert_eq!(sixth, Ok(LoginOutcome::Locked { minutes: 2 }), "the wait doubles");
     app.stop().await;
 }
 both_backends!(five_failures_lock_the_account_and_say_for_how_long);
@@ -261,18 +281,18 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_refusal(backend: B
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
 
-    let wrong = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await;
-    let unknown = app.call("session/login", &[("email", "personne@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
-    let malformed = app.call("session/login", &[("email", "n'importe quoi"), ("password", "un mot de passe")]).await;
+    let wrong = app.call_fn(&app.client, login("helene@exemple.fr", "mauvais mot de passe")).await;
+    let unknown = app.call_fn(&app.client, login("personne@exemple.fr", GOOD_PASSWORD)).await;
+    let malformed = app.call_fn(&app.client, login("n'importe quoi", "un mot de passe")).await;
     // An empty field is named whoever the address is: that reveals nothing about an account.
-    let empty_known = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "")]).await;
-    let empty_unknown = app.call("session/login", &[("email", "personne@exemple.fr"), ("password", "")]).await;
+    let empty_known = app.call_fn(&app.client, login("helene@exemple.fr", "")).await;
+    let empty_unknown = app.call_fn(&app.client, login("personne@exemple.fr", "")).await;
 
     assert_eq!(wrong, unknown);
     assert_eq!(wrong, malformed);
     assert_eq!(empty_known, empty_unknown);
     assert_eq!(empty_known.0, 422);
-    assert_eq!(empty_known.1["Validation"][0][0], "password", "{empty_known:?}");
+    assert_eq!(refused_fields(&empty_known.1)[0].0, "password", "{empty_known:?}");
     app.stop().await;
 }
 both_backends!(a_wrong_password_and_an_unknown_address_get_the_same_refusal);
@@ -281,11 +301,11 @@ async fn forgot_password_answers_the_same_for_unknown_addresses(backend: Backend
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
 
-    let known = app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
-    let unknown = app.call("account/forgot-password", &[("email", "personne@exemple.fr")]).await;
+    let known = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
+    let unknown = app.call_fn(&app.client, forgot("personne@exemple.fr")).await;
 
     assert_eq!(known, unknown);
-    assert_eq!(known.1["valid_minutes"], 60);
+    assert_eq!(known.1, Ok(ResetRequested { valid_minutes: 60 }));
     let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     assert!(!token.is_empty());
     assert!(app.smtp.received().iter().all(|e| !e.to.contains(&"personne@exemple.fr".to_string())));
@@ -296,18 +316,18 @@ both_backends!(forgot_password_answers_the_same_for_unknown_addresses);
 async fn reset_link_is_refused_after_a_newer_one_is_sent(backend: Backend) {
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
-    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let _ = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
     let old = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
-    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let _ = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
     app.smtp.wait_for(3, Duration::from_secs(10)).await;
 
     let new_password = "un tout nouveau mot de passe";
-    let (status, body) = app.call("account/reset-password", &[("token", &old), ("password", new_password), ("password_confirm", new_password)]).await;
+    let (status, refused) = app.call_fn(&app.client, reset(&old, new_password, new_password)).await;
 
     assert_eq!(status, 409);
-    assert!(body["Conflict"].as_str().unwrap().contains("remplacé"));
-    let (_, link) = app.call("account/reset-link", &[("token", &old)]).await;
-    assert_eq!(link, "Superseded");
+    assert!(matches!(&refused, Err(AppError::Conflict(m)) if m.contains("remplacé")), "{refused:?}");
+    let (_, link) = app.call_fn(&app.client, ResetLinkStatus { token: old }).await;
+    assert_eq!(link, Ok(Some(LinkProblem::Superseded)));
     app.stop().await;
 }
 both_backends!(reset_link_is_refused_after_a_newer_one_is_sent);
@@ -316,28 +336,27 @@ async fn a_reset_ends_every_session_lifts_the_lock_notifies_and_works_once(backe
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
     app.login("helene@exemple.fr", GOOD_PASSWORD).await;
-    assert!(!whoami(&app.client, &app.base).await.is_null());
+    assert!(whoami(&app.client, &app.base).await.is_some());
     let other = client();
     for _ in 0..5 {
         crate::helpers::login(&other, &app.base, "helene@exemple.fr", "mauvais mot de passe").await;
     }
-    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let _ = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
     let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     let new_password = "un tout nouveau mot de passe";
 
-    let (status, _) = app.call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)]).await;
-    let (again, body) =
-        app.call("account/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)]).await;
+    let (status, _) = app.call_fn(&app.client, reset(&token, new_password, new_password)).await;
+    let (again, refused) = app.call_fn(&app.client, reset(&token, new_password, new_password)).await;
 
-    assert!(status < 400, "{status}");
+    assert!(status.as_u16() < 400, "{status}");
     assert_eq!(again, 409);
-    assert!(body["Conflict"].as_str().unwrap().contains("déjà servi"));
-    assert!(whoami(&app.client, &app.base).await.is_null(), "the open session ended");
+    assert!(matches!(&refused, Err(AppError::Conflict(m)) if m.contains("déjà servi")), "{refused:?}");
+    assert!(whoami(&app.client, &app.base).await.is_none(), "the open session ended");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
     let notified = app.smtp.wait_for(3, Duration::from_secs(10)).await;
     assert!(notified.iter().any(|e| e.subject() == "Votre mot de passe Passerelle a été modifié"));
-    let (_, login) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", new_password)]).await;
-    assert_eq!(login["LoggedIn"]["destination"], "/espace", "the lock is lifted and the new password works");
+    let (_, logged_in) = app.call_fn(&app.client, login("helene@exemple.fr", new_password)).await;
+    assert_eq!(logged_in, Ok(LoginOutcome::LoggedIn { destination: "/espace".into() }), "the lock is lifted and the new password works");
     app.stop().await;
 }
 both_backends!(a_reset_ends_every_session_lifts_the_lock_notifies_and_works_once);
@@ -345,19 +364,16 @@ both_backends!(a_reset_ends_every_session_lifts_the_lock_notifies_and_works_once
 async fn a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link(backend: Backend) {
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
-    app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await;
+    let _ = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
     let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
 
-    let (weak, body) =
-        app.call("account/reset-password", &[("token", &token), ("password", "azertyuiop123"), ("password_confirm", "azertyuiop123")]).await;
-    let (mismatch, _) = app
-        .call("account/reset-password", &[("token", &token), ("password", "une phrase assez longue"), ("password_confirm", "une autre phrase")])
-        .await;
+    let (weak, refused) = app.call_fn(&app.client, reset(&token, "azertyuiop123", "azertyuiop123")).await;
+    let (mismatch, _) = app.call_fn(&app.client, reset(&token, "une phrase assez longue", "une autre phrase")).await;
 
-    assert_eq!((weak, mismatch), (422, 422));
-    assert_eq!(body["Validation"][0][0], "password");
-    let (_, link) = app.call("account/reset-link", &[("token", &token)]).await;
-    assert!(link.is_null(), "the link still works: {link}");
+    assert_eq!([weak, mismatch], [422, 422]);
+    assert_eq!(refused_fields(&refused)[0].0, "password");
+    let (_, link) = app.call_fn(&app.client, ResetLinkStatus { token }).await;
+    assert_eq!(link, Ok(None), "the link still works");
     app.stop().await;
 }
 both_backends!(a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link);
@@ -377,10 +393,10 @@ async fn twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window(b
             .unwrap();
     }
 
-    let (_, body) = app.call("session/login", &[("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")]).await;
+    let (_, outcome) = app.call_fn(&app.client, login("helene@exemple.fr", "mauvais mot de passe")).await;
 
-    let minutes = body["Locked"]["minutes"].as_i64().expect("locked");
-    assert!((4 * 60 - 1..=4 * 60 + 1).contains(&minutes), "locked until the failures of 20 h ago leave the 24 h window: {minutes} min");
+    let Ok(LoginOutcome::Locked { minutes }) = &outcome else { panic!("locked: {outcome:?}") };
+    assert!((4 * 60 - 1..=4 * 60 + 1).contains(minutes), "locked until the failures of 20 h ago leave the 24 h window: {minutes} min");
     app.stop().await;
 }
 both_backends!(twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window);
@@ -389,19 +405,20 @@ async fn a_merge_request_for_a_nir_already_used_is_stored_for_advisors(backend: 
     let app = spawn_app(backend).await;
     app.register("helene@exemple.fr", &nir()).await;
     let outcome = app.register("nouvelle@exemple.fr", &nir()).await;
-    let ticket = outcome["NirTaken"]["ticket"].as_str().unwrap().to_string();
+    let RegistrationOutcome::NirTaken { ticket, .. } = &outcome else { panic!("the NIR is taken: {outcome:?}") };
+    let merge_request = |contact_email: &str, message: &str| {
+        app.call_fn(&app.client, RequestMerge { ticket: ticket.clone(), contact_email: contact_email.into(), message: message.into() })
+    };
 
-    let (bad, _) = app.call("account/merge-request", &[("ticket", &ticket), ("contact_email", "pas une adresse"), ("message", "")]).await;
-    let (status, body) = app
-        .call("account/merge-request", &[("ticket", &ticket), ("contact_email", "nouvelle@exemple.fr"), ("message", "J'ai changé d'adresse.")])
-        .await;
-    let (reset, sent) = app.call("account/existing-reset", &[("ticket", &ticket)]).await;
+    let (bad, _) = merge_request("pas une adresse", "").await;
+    let (status, body) = merge_request("nouvelle@exemple.fr", "J'ai changé d'adresse.").await;
+    let (reset, sent) = app.call_fn(&app.client, ResetExistingAccount { ticket: ticket.clone() }).await;
 
     assert_eq!(bad, 422);
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 200, "{body:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM merge_requests WHERE status = 'open' AND contact_email = 'nouvelle@exemple.fr'").await, 1);
     assert_eq!(reset, 200);
-    assert!(sent.as_str().unwrap().contains("h•••@exemple.fr"));
+    assert!(sent.unwrap().contains("h•••@exemple.fr"));
     app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     app.stop().await;
 }
@@ -433,6 +450,7 @@ async fn account_server_functions_called_with_hostile_input_answer_clearly_and_c
     ];
 
     for (endpoint, fields) in calls {
+        // The raw answer: what must never reach the browser is looked for in its very text.
         let response = app.client.post(app.url(&format!("/api/{endpoint}"))).form(&fields).send().await.unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
@@ -457,17 +475,14 @@ async fn the_session_reports_its_time_left_and_rester_connecte_extends_it(backen
     app.login("camille@exemple.fr", GOOD_PASSWORD).await;
     sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(now_ms() - 29 * 60 * 1000).execute(app.db.pool()).await.unwrap();
 
-    let (_, before) = app.call("session/time", &[]).await;
-    let (_, extended) = app.call("session/extend", &[]).await;
-    let (_, anonymous) = {
-        let response = client().post(app.url("/api/session/time")).form(&[("x", "")]).send().await.unwrap();
-        (response.status(), response.json::<serde_json::Value>().await.unwrap())
-    };
+    let (_, before) = app.call_fn(&app.client, GetSessionTime {}).await;
+    let (_, extended) = app.call_fn(&app.client, ExtendSession {}).await;
+    let (_, anonymous) = app.call_fn(&client(), GetSessionTime {}).await;
 
-    let before = before["idle_left_secs"].as_i64().unwrap();
+    let before = before.unwrap().expect("a session").idle_left_secs;
     assert!((0..=60).contains(&before), "about a minute left: {before}");
-    assert!(extended["idle_left_secs"].as_i64().unwrap() >= 29 * 60, "back to 30 minutes");
-    assert!(anonymous.is_null());
+    assert!(extended.unwrap().expect("a session").idle_left_secs >= 29 * 60, "back to 30 minutes");
+    assert_eq!(anonymous, Ok(None));
     app.stop().await;
 }
 both_backends!(the_session_reports_its_time_left_and_rester_connecte_extends_it);

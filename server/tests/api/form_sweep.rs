@@ -20,7 +20,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use app::account::registration::{RegistrationOutcome, RequestMerge};
+use app::account::reset::RequestPasswordReset;
 use app::account::Role;
+use app::admin::PublishLegal;
+use app::documents::RequestDocument;
+use app::project::SubmitProject;
 
 use crate::helpers::{both_backends, client, complete_project, nir_with_key, pdf, person, spawn_app, Backend, TestApp, GOOD_PASSWORD};
 
@@ -498,31 +503,32 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
     person(&app, "h.lefevre@exemple.fr", "2850775056043", "Helene", "LEFEVRE", "1985-07-14").await;
     let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
-    let (sent, _) = app.upload_as(&helene_client, "messages/send", &[("to", "referent"), ("subject", "Mon dossier"), ("body", "Bonjour")], &[]).await;
-    let (uploaded, _) = app.upload_as(&helene_client, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(2000))]).await;
-    let (asked, _) = app.call_as(&advisor, "staff/documents/request", &[("beneficiary_id", &helene), ("category", "piece_identite")]).await;
+    let (sent, _) =
+        app.upload_as::<String>(&helene_client, "messages/send", &[("to", "referent"), ("subject", "Mon dossier"), ("body", "Bonjour")], &[]).await;
+    let (uploaded, _) = app.upload_as::<String>(&helene_client, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(2000))]).await;
+    let request = RequestDocument { beneficiary_id: helene.clone(), category: "piece_identite".into(), note: String::new(), due_date: String::new() };
+    let (asked, _) = app.call_fn(&advisor, request).await;
     let pending = app.register("paul@exemple.fr", &nir_with_key("1850775056042")).await;
-    let ticket = pending["Registered"]["ticket"].as_str().unwrap().to_string();
+    let RegistrationOutcome::Registered { ticket, .. } = &pending else { panic!("Paul is registered: {pending:?}") };
     // Jules's activation link: Paul's own is replaced when the sweep resends or corrects his.
     app.register("jules@exemple.fr", &nir_with_key("1850775056043")).await;
     let activation = app.last_link_to("jules@exemple.fr", "/activation").await;
     let duplicate = app.register("helene.autre@exemple.fr", &nir_with_key("2850775056042")).await;
-    let existing_ticket = duplicate["NirTaken"]["ticket"].as_str().unwrap().to_string();
-    let (merge_asked, _) = app
-        .call("account/merge-request", &[("ticket", &existing_ticket), ("contact_email", "helene.autre@exemple.fr"), ("message", "C'est bien moi")])
-        .await;
-    assert_eq!(app.call("account/forgot-password", &[("email", "helene@exemple.fr")]).await.0, 200);
+    let RegistrationOutcome::NirTaken { ticket: existing_ticket, .. } = &duplicate else { panic!("Hélène's NIR is taken: {duplicate:?}") };
+    let merge = RequestMerge { ticket: existing_ticket.clone(), contact_email: "helene.autre@exemple.fr".into(), message: "C'est bien moi".into() };
+    let (merge_asked, _) = app.call_fn(&app.client, merge).await;
+    assert_eq!(app.call_fn(&app.client, RequestPasswordReset { email: "helene@exemple.fr".into() }).await.0, 200);
     let reset = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     // Béa's project is submitted: the reopening request and the advisor's decisions are forms.
     let (_, bea_client) = person(&app, "bea@exemple.fr", "2900175056042", "Béa", "Durand", "1990-01-01").await;
     let mut project = vec![("version".to_string(), "0".to_string())];
     project.extend(complete_project());
     let saved = bea_client.post(app.url("/api/project/save")).form(&project).send().await.unwrap().status();
-    let (submitted, _) = app.call_as(&bea_client, "project/submit", &[("version", "1")]).await;
-    assert_eq!((saved.as_u16(), submitted), (200, 200), "Béa's project is submitted");
-    let (published, _) =
-        app.call_as(&admin, "admin/legal/publish", &[("document", "cgu"), ("version", "2"), ("summary", "Un article sur les cookies")]).await;
-    assert_eq!((sent, uploaded, asked, merge_asked, published), (200, 200, 200, 200, 200), "the scene is set");
+    let (submitted, _) = app.call_fn(&bea_client, SubmitProject { version: 1 }).await;
+    assert_eq!([saved, submitted], [200, 200], "Béa's project is submitted");
+    let publish = PublishLegal { document: "cgu".into(), version: "2".into(), summary: "Un article sur les cookies".into() };
+    let (published, _) = app.call_fn(&admin, publish).await;
+    assert_eq!([sent, uploaded, asked, merge_asked, published], [200, 200, 200, 200, 200], "the scene is set");
 
     let sweep = Sweep { app, backend, clients: vec![client(), helene_client, advisor, admin, bea_client], fresh: std::cell::Cell::new(0) };
     let get = |who: usize, path: &str| Source::Get { who, path: path.to_string() };

@@ -9,11 +9,19 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use app::account::{password, users, Role};
+use app::account::activation::Activate;
+use app::account::login::HeaderUser;
+use app::account::registration::RegistrationOutcome;
+use app::account::{password, users, Role, SessionUser};
 use app::db::Db;
 use app::domain::Email;
-use passerelle_server::config::Settings;
+use app::error::AppError;
+use http::StatusCode;
+use leptos::server_fn::ServerFn;
+use passerelle_server::config::{MailTransport, Settings, SmtpTls};
 use passerelle_server::Running;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Runs a test body once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
 /// `<name>::postgres`.
@@ -100,13 +108,13 @@ pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
     settings.server.listen = "127.0.0.1:0".into();
     settings.database.url = database_url.into();
     settings.database.max_connections = 5;
-    settings.mail.transport = "smtp".into();
+    settings.mail.transport = MailTransport::Smtp;
     settings.mail.smtp_host = "127.0.0.1".into();
     settings.mail.smtp_port = smtp_port;
-    settings.mail.smtp_tls = "none".into();
-    settings.mail.poll_interval_ms = 20;
-    settings.mail.retry_base_ms = 50;
-    settings.mail.retry_max_ms = 200;
+    settings.mail.smtp_tls = SmtpTls::None;
+    settings.mail.poll_interval = Duration::from_millis(20);
+    settings.mail.retry_base = Duration::from_millis(50);
+    settings.mail.retry_max = Duration::from_millis(200);
     settings.storage.files_dir = std::env::temp_dir().join(format!("passerelle-files-{}", uuid::Uuid::new_v4().simple())).display().to_string();
     settings
 }
@@ -198,9 +206,9 @@ pub async fn login(client: &reqwest::Client, base: &str, email: &str, password_t
     client.post(format!("{base}/api/session/login")).form(&[("email", email), ("password", password_text)]).send().await.expect("login answered")
 }
 
-/// The user the server recognises from this client's cookie, as JSON (`null` when anonymous).
-pub async fn whoami(client: &reqwest::Client, base: &str) -> serde_json::Value {
-    let header: serde_json::Value = client
+/// The user the server recognises from this client's cookie (`None` when anonymous).
+pub async fn whoami(client: &reqwest::Client, base: &str) -> Option<SessionUser> {
+    let header: Option<HeaderUser> = client
         .post(format!("{base}/api/session/current"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("")
@@ -209,8 +217,8 @@ pub async fn whoami(client: &reqwest::Client, base: &str) -> serde_json::Value {
         .expect("current-user answered")
         .json()
         .await
-        .expect("current-user answers JSON");
-    header.get("user").cloned().unwrap_or(serde_json::Value::Null)
+        .expect("current-user answers who is logged in");
+    header.map(|h| h.user)
 }
 
 /// Polls `condition` until it holds; fails with `what` after `timeout`.
@@ -417,10 +425,10 @@ pub async fn person(app: &TestApp, email: &str, nir13: &str, first: &str, birth:
             _ => {}
         }
     }
-    let response = app.register_with(form).await;
-    assert_eq!(response.status(), 200, "{email} registers");
+    let (status, outcome) = app.register_with(form).await;
+    assert_eq!(status, 200, "{email} registers: {outcome:?}");
     let token = app.last_link_to(email, "/activation").await;
-    assert!(app.call("account/activate", &[("token", &token)]).await.0 < 400);
+    assert!(app.call_fn(&app.client, Activate { token }).await.0.as_u16() < 400);
     let c = client();
     assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
     let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email).fetch_one(app.db.pool()).await.unwrap();
@@ -443,25 +451,41 @@ impl TestApp {
         app::account::robot::encode_solution(&app::account::robot::solve(&challenge).expect("solvable"))
     }
 
-    /// Posts the registration form (fields as the page names them, `form[...]`), adding a
-    /// solved robot check unless the fields already hold one.
-    pub async fn register_with(&self, mut fields: Vec<(String, String)>) -> reqwest::Response {
+    /// Posts the registration form (fields as the page names them, `form[...]`, some left out or
+    /// wrong as a test needs), adding a solved robot check unless the fields already hold one.
+    pub async fn register_with(&self, mut fields: Vec<(String, String)>) -> Answer<RegistrationOutcome> {
         if !fields.iter().any(|(k, _)| k.starts_with("robot")) {
             fields.push(("robot_solution".into(), self.robot_solution().await));
         }
         let body: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
-        self.client.post(self.url("/api/account/register")).form(&body).send().await.unwrap()
+        let borrowed: Vec<(&str, &str)> = body.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.call_as(&self.client, "account/register", &borrowed).await
     }
 
-    pub async fn register(&self, email: &str, nir: &str) -> serde_json::Value {
-        let response = self.register_with(registration_form(email, nir)).await;
-        assert_eq!(response.status(), 200, "registration answered {}", response.status());
-        response.json().await.unwrap()
+    /// Registers with a complete, valid form: what the registration led to.
+    pub async fn register(&self, email: &str, nir: &str) -> RegistrationOutcome {
+        let (status, outcome) = self.register_with(registration_form(email, nir)).await;
+        assert_eq!(status, 200, "registration answered {status}: {outcome:?}");
+        outcome.unwrap()
     }
 
-    /// Posts a server function with form fields and returns status and JSON body.
-    pub async fn call(&self, endpoint: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
-        self.call_as(&self.client, endpoint, fields).await
+    /// Calls the server function `F` as `c` with typed arguments, encoded as the browser encodes
+    /// them: a URL-encoded form (`form[email]=…` for a nested argument) posted to `F::PATH`.
+    pub async fn call_fn<F>(&self, c: &reqwest::Client, args: F) -> Answer<F::Output>
+    where
+        F: ServerFn + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        let body = serde_qs::to_string(&args).expect("the arguments encode as a form");
+        let response = c
+            .post(self.url(F::PATH))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        answer(F::PATH, response).await
     }
 
     /// The token of the last link to `/{path_prefix}/…` emailed to `to`.
@@ -491,12 +515,12 @@ impl TestApp {
         (id, c)
     }
 
-    /// Posts a server function as `c`, with form fields; returns status and JSON body.
-    pub async fn call_as(&self, c: &reqwest::Client, endpoint: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    /// Posts form fields made by hand (left out, unknown or wrong as a test needs) to the server
+    /// function at `/api/{endpoint}` as `c`; its value is read as `T` (`IgnoredAny` when only
+    /// the status matters).
+    pub async fn call_as<T: DeserializeOwned>(&self, c: &reqwest::Client, endpoint: &str, fields: &[(&str, &str)]) -> Answer<T> {
         let response = c.post(self.url(&format!("/api/{endpoint}"))).form(fields).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        answer(endpoint, response).await
     }
 
     /// Posts a form the way a browser without JavaScript does, from `page`, and follows the
@@ -518,18 +542,16 @@ impl TestApp {
     }
 
     /// Posts a multipart form as the page's script does: text `fields`, then `files` as
-    /// (field, file name, bytes).
-    pub async fn upload_as(
+    /// (field, file name, bytes); the value is read as `T`.
+    pub async fn upload_as<T: DeserializeOwned>(
         &self,
         c: &reqwest::Client,
         endpoint: &str,
         fields: &[(&str, &str)],
         files: &[(&str, &str, Vec<u8>)],
-    ) -> (u16, serde_json::Value) {
+    ) -> Answer<T> {
         let response = c.post(self.url(&format!("/api/{endpoint}"))).multipart(multipart(fields, files)).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        answer(endpoint, response).await
     }
 
     /// Every file in the store, partial writes included.
@@ -539,6 +561,33 @@ impl TestApp {
 
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.unwrap()
+    }
+}
+
+/// What a server function answered: the HTTP status, and the function's value or the error it
+/// refused with.
+pub type Answer<T> = (StatusCode, Result<T, AppError>);
+
+/// Reads a server function's answer: a 2xx body is its value, any other is an [`AppError`]; a
+/// body that is neither fails the test, showing it.
+async fn answer<T: DeserializeOwned>(called: &str, response: reqwest::Response) -> Answer<T> {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    let result = if status.is_success() {
+        Ok(serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{called} answered {status} with no {}: {e}; the body: {body}", std::any::type_name::<T>())))
+    } else {
+        Err(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{called} answered {status} with no AppError: {e}; the body: {body}")))
+    };
+    (status, result)
+}
+
+/// The fields a validation error names, each with its message, in order; any other answer fails
+/// the test.
+pub fn refused_fields<T: std::fmt::Debug>(result: &Result<T, AppError>) -> &[app::error::FieldError] {
+    match result {
+        Err(AppError::Validation(fields)) => fields,
+        other => panic!("a validation error, got {other:?}"),
     }
 }
 

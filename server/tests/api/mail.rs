@@ -35,7 +35,8 @@ async fn a_queued_email_arrives_at_the_smtp_listener(backend: Backend) {
     assert_eq!(received[0].to, vec!["camille@exemple.fr".to_string()]);
     assert_eq!(received[0].subject(), "Activez votre compte Passerelle");
     assert!(received[0].text().contains("https://passerelle.example/activation/abc"));
-    wait_until(Duration::from_secs(5), "the outbox records the delivery", || async { status_of(&app, &id).await.status == DeliveryStatus::Sent }).await;
+    wait_until(Duration::from_secs(5), "the outbox records the delivery", || async { status_of(&app, &id).await.status == DeliveryStatus::Sent })
+        .await;
     app.stop().await;
 }
 both_backends!(a_queued_email_arrives_at_the_smtp_listener);
@@ -55,7 +56,8 @@ async fn an_email_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_b
 
     let received = back.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(received[0].subject(), "Réinitialisation de votre mot de passe");
-    wait_until(Duration::from_secs(5), "the outbox records the delivery", || async { status_of(&app, &id).await.status == DeliveryStatus::Sent }).await;
+    wait_until(Duration::from_secs(5), "the outbox records the delivery", || async { status_of(&app, &id).await.status == DeliveryStatus::Sent })
+        .await;
     assert_eq!(back.received().len(), 1, "delivered once");
     app.stop().await;
 }
@@ -69,7 +71,8 @@ async fn an_email_queued_in_a_rolled_back_transaction_is_never_sent(backend: Bac
     tx.rollback().await.unwrap();
     let kept = queue(&app, &email("garde@exemple.fr", "Envoyé")).await;
 
-    wait_until(Duration::from_secs(10), "the committed email is sent", || async { status_of(&app, &kept).await.status == DeliveryStatus::Sent }).await;
+    wait_until(Duration::from_secs(10), "the committed email is sent", || async { status_of(&app, &kept).await.status == DeliveryStatus::Sent })
+        .await;
     let received = app.smtp.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].to, vec!["garde@exemple.fr".to_string()]);
@@ -95,7 +98,8 @@ both_backends!(an_email_that_can_never_be_delivered_is_marked_failed_with_its_er
 async fn dev_mailbox_lists_and_shows_each_email_with_clickable_links() {
     let app = spawn_app_with(Backend::Sqlite, |s| s.mail.transport = passerelle_server::config::MailTransport::Mailbox).await;
     let id = queue(&app, &email("camille@exemple.fr", "Activez votre compte Passerelle")).await;
-    wait_until(Duration::from_secs(5), "the mailbox marks it delivered", || async { status_of(&app, &id).await.status == DeliveryStatus::Sent }).await;
+    wait_until(Duration::from_secs(5), "the mailbox marks it delivered", || async { status_of(&app, &id).await.status == DeliveryStatus::Sent })
+        .await;
 
     let list = app.get("/dev/mailbox").await.text().await.unwrap();
     let page = app.get(&format!("/dev/mailbox/{id}")).await.text().await.unwrap();

@@ -1,6 +1,7 @@
 //! Role checks on staff and beneficiary server functions, and forms posted without JavaScript.
 
 use crate::helpers::{both_backends, client, create_account, login, nir_with_key, registration_form, spawn_app, Backend, GOOD_PASSWORD};
+use app::account::login::{Login, LoginOutcome};
 use app::account::Role;
 
 async fn staff_and_beneficiary_server_functions_refuse_the_other_role_and_anonymous_callers(backend: Backend) {
@@ -31,11 +32,11 @@ async fn staff_land_on_the_advisor_page_and_beneficiaries_on_their_space(backend
     let app = spawn_app(backend).await;
     app.create_user("camille@exemple.fr", GOOD_PASSWORD).await;
 
-    let (_, outcome) = app.call("session/login", &[("email", "camille@exemple.fr"), ("password", GOOD_PASSWORD)]).await;
+    let (_, outcome) = app.call_fn(&app.client, Login { email: "camille@exemple.fr".into(), password: GOOD_PASSWORD.into() }).await;
     let page = app.get("/espace").await.text().await.unwrap();
     let staff_page = app.get("/conseiller").await.text().await.unwrap();
 
-    assert_eq!(outcome["LoggedIn"]["destination"], "/espace");
+    assert_eq!(outcome, Ok(LoginOutcome::LoggedIn { destination: "/espace".into() }));
     assert!(page.contains("Bonjour Camille Martin"));
     assert!(staff_page.contains("n&#x27;avez pas accès") || staff_page.contains("n'avez pas accès"));
     app.stop().await;
@@ -111,13 +112,13 @@ async fn a_robot_question_answered_wrong_is_refused_and_cannot_be_reused(backend
         form
     };
 
-    let wrong = app.register_with(attempt("a@exemple.fr", right + 1)).await;
-    let good = app.register_with(attempt("a@exemple.fr", right)).await;
-    let replay = app.register_with(attempt("b@exemple.fr", right)).await;
+    let (wrong, _) = app.register_with(attempt("a@exemple.fr", right + 1)).await;
+    let (good, _) = app.register_with(attempt("a@exemple.fr", right)).await;
+    let (replay, _) = app.register_with(attempt("b@exemple.fr", right)).await;
 
-    assert_eq!(wrong.status(), 422);
-    assert_eq!(good.status(), 200);
-    assert_eq!(replay.status(), 422);
+    assert_eq!(wrong, 422);
+    assert_eq!(good, 200);
+    assert_eq!(replay, 422);
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
     app.stop().await;
 }
@@ -141,9 +142,8 @@ async fn a_registration_with_fields_left_out_names_them_keeps_the_rest_and_creat
     cases.push(("every field".into(), Vec::new()));
 
     for (left_out, fields) in cases {
-        let scripted = app.register_with(fields.clone()).await;
-        let status = scripted.status().as_u16();
-        let error: app::error::AppError = scripted.json().await.unwrap();
+        let (status, scripted) = app.register_with(fields.clone()).await;
+        let error = scripted.unwrap_err();
         let mut plain_fields = fields.clone();
         plain_fields.push(("robot_solution".into(), app.robot_solution().await));
         let plain_fields: Vec<(String, String)> = plain_fields.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();

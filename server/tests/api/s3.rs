@@ -134,11 +134,11 @@ async fn with_the_s3_backend_uploads_land_in_the_bucket_download_whole_and_refus
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", app::account::Role::Beneficiary).await;
     let bytes = crate::helpers::pdf(200_000);
 
-    let (status, id) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", bytes.clone())]).await;
-    let refused = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "x.pdf", b"MZ".to_vec())]).await;
-    let downloaded = camille.get(app.url(&format!("/fichiers/{}", id.as_str().unwrap()))).send().await.unwrap().bytes().await.unwrap();
+    let (status, id) = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", bytes.clone())]).await;
+    let refused = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", "x.pdf", b"MZ".to_vec())]).await;
+    let downloaded = camille.get(app.url(&format!("/fichiers/{}", id.unwrap()))).send().await.unwrap().bytes().await.unwrap();
 
-    assert_eq!((status, refused.0), (200, 422));
+    assert_eq!([status, refused.0], [200, 422]);
     assert_eq!(downloaded.to_vec(), bytes);
     assert_eq!(bucket.keys().await.unwrap().len(), 1, "one object, for the accepted upload only");
     assert!(app.stored_files().await.is_empty(), "nothing in the local folder");

@@ -5,13 +5,17 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{both_backends, client, multipart, pdf, png, spawn_app, Backend, TestApp};
+use crate::helpers::{both_backends, client, multipart, pdf, png, refused_fields, spawn_app, Backend, TestApp};
+use app::account::login::CurrentUser;
 use app::account::Role;
+use app::documents::{MyDocuments, RequestDocument, StaffDocuments};
+use app::error::AppError;
+use app::messages::{MyThreads, StaffThreads, Thread};
 
 const TEN_MB: usize = 10 * 1024 * 1024;
 
 async fn header_unread(app: &TestApp, c: &reqwest::Client) -> i64 {
-    app.call_as(c, "session/current", &[]).await.1["unread_messages"].as_i64().unwrap()
+    app.call_fn(c, CurrentUser {}).await.1.unwrap().expect("logged in").unread_messages
 }
 
 async fn uploads_are_checked_by_content_and_size_and_refused_ones_leave_nothing(backend: Backend) {
@@ -19,25 +23,26 @@ async fn uploads_are_checked_by_content_and_size_and_refused_ones_leave_nothing(
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let upload = |name: &'static str, bytes: Vec<u8>| {
         let (app, camille) = (&app, &camille);
-        async move { app.upload_as(camille, "documents/upload", &[("category", "devis_formation")], &[("file", name, bytes)]).await }
+        async move { app.upload_as::<String>(camille, "documents/upload", &[("category", "devis_formation")], &[("file", name, bytes)]).await }
     };
 
     let empty = upload("vide.pdf", Vec::new()).await;
     let too_big = upload("gros.pdf", pdf(TEN_MB + 1)).await;
     let exe = upload("devis.pdf", b"MZ\x90\x00\x03\x00\x00\x00 program".to_vec()).await;
-    let no_category = app.upload_as(&camille, "documents/upload", &[], &[("file", "a.pdf", pdf(100))]).await;
+    let no_category = app.upload_as::<String>(&camille, "documents/upload", &[], &[("file", "a.pdf", pdf(100))]).await;
     let at_limit = upload("juste.pdf", pdf(TEN_MB)).await;
     let double = upload("scan.pdf.exe", png()).await;
     let unicode = upload("Relevé d'activité — été 2026 ✓.pdf", pdf(2048)).await;
 
+    let says = |answer: &Result<String, AppError>, text: &str| refused_fields(answer).iter().any(|(_, message)| message.contains(text));
     assert_eq!(empty.0, 422);
-    assert!(empty.1.to_string().contains("est vide"), "{}", empty.1);
+    assert!(says(&empty.1, "est vide"), "{:?}", empty.1);
     assert_eq!(too_big.0, 422);
-    assert!(too_big.1.to_string().contains("10 Mo"), "{}", too_big.1);
+    assert!(says(&too_big.1, "10 Mo"), "{:?}", too_big.1);
     assert_eq!(exe.0, 422);
-    assert!(exe.1.to_string().contains("ni un PDF, ni une image JPEG ou PNG"), "{}", exe.1);
+    assert!(says(&exe.1, "ni un PDF, ni une image JPEG ou PNG"), "{:?}", exe.1);
     assert_eq!(no_category.0, 422);
-    assert_eq!((at_limit.0, double.0, unicode.0), (200, 200, 200));
+    assert_eq!([at_limit.0, double.0, unicode.0], [200, 200, 200]);
     let names: Vec<String> = sqlx::query_scalar("SELECT file_name FROM documents ORDER BY file_name").fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(names, ["Relevé d'activité — été 2026 ✓.pdf", "juste.pdf", "scan.pdf.exe.png"]);
     let types: Vec<String> = sqlx::query_scalar("SELECT content_type FROM documents ORDER BY file_name").fetch_all(app.db.pool()).await.unwrap();
@@ -53,8 +58,8 @@ async fn downloads_are_attachments_for_the_owner_and_staff_only(backend: Backend
     let (_, dominique) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
     let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let bytes = pdf(5000);
-    let (_, id) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "Mon CV été.pdf", bytes.clone())]).await;
-    let url = app.url(&format!("/fichiers/{}", id.as_str().unwrap()));
+    let (_, id) = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", "Mon CV été.pdf", bytes.clone())]).await;
+    let url = app.url(&format!("/fichiers/{}", id.unwrap()));
 
     let own = camille.get(&url).send().await.unwrap();
     let staff = alex.get(&url).send().await.unwrap();
@@ -94,7 +99,7 @@ async fn an_upload_cut_halfway_leaves_no_file_and_no_row(backend: Backend) {
 
     assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
     assert!(app.stored_files().await.is_empty(), "no orphan file: {:?}", app.stored_files().await);
-    let after = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
+    let after = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
     assert_eq!(after.0, 200, "the next upload works");
     app.stop().await;
 }
@@ -135,14 +140,14 @@ async fn hand_made_calls_to_the_upload_endpoints_get_a_clear_400(backend: Backen
     let app = spawn_app(backend).await;
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
 
-    let form = app.call_as(&camille, "documents/upload", &[("category", "cv")]).await;
-    let message = app.call_as(&camille, "messages/send", &[("body", "Bonjour")]).await;
+    let form = app.call_as::<String>(&camille, "documents/upload", &[("category", "cv")]).await;
+    let message = app.call_as::<String>(&camille, "messages/send", &[("body", "Bonjour")]).await;
     let no_boundary =
         camille.post(app.url("/api/documents/upload")).header("content-type", "multipart/form-data").body("garbage").send().await.unwrap();
-    let anonymous = app.upload_as(&client(), "documents/upload", &[("category", "cv")], &[("file", "a.pdf", pdf(10))]).await;
+    let anonymous = app.upload_as::<String>(&client(), "documents/upload", &[("category", "cv")], &[("file", "a.pdf", pdf(10))]).await;
 
     assert_eq!(form.0, 400);
-    assert!(form.1.to_string().contains("BadRequest"), "{}", form.1);
+    assert_eq!(form.1, Err(AppError::BadRequest));
     assert_eq!(message.0, 400);
     assert_eq!(no_boundary.status(), 400);
     assert_eq!(anonymous.0, 401);
@@ -159,32 +164,32 @@ async fn a_message_with_two_attachments_reaches_the_referent_with_an_unread_coun
     sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
 
     let (status, thread_id) = app
-        .upload_as(
+        .upload_as::<String>(
             &camille,
             "messages/send",
             &[("to", "referent"), ("subject", "Mon devis"), ("body", "Voici mon devis et mon CV, secret 4242.")],
             &[("file", "devis.pdf", pdf(3000)), ("file", "cv.png", png())],
         )
         .await;
-    let thread_id = thread_id.as_str().unwrap().to_string();
+    let thread_id = thread_id.unwrap();
     let alex_unread = header_unread(&app, &alex).await;
-    let inbox = app.call_as(&alex, "staff/messages/threads", &[]).await.1;
+    let inbox = app.call_fn(&alex, StaffThreads {}).await.1.unwrap();
     let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.into_iter().find(|e| e.to.iter().any(|t| t == "alex@exemple.fr")).unwrap();
-    let read = app.call_as(&alex, "messages/thread", &[("id", &thread_id)]).await.1;
+    let read = app.call_fn(&alex, Thread { id: thread_id.clone() }).await.1.unwrap();
     let alex_unread_after = header_unread(&app, &alex).await;
-    let (reply_status, _) = app.upload_as(&alex, "messages/send", &[("thread_id", &thread_id), ("body", "Bien reçu.")], &[]).await;
+    let (reply_status, _) = app.upload_as::<String>(&alex, "messages/send", &[("thread_id", &thread_id), ("body", "Bien reçu.")], &[]).await;
     let camille_unread = header_unread(&app, &camille).await;
 
     assert_eq!(status, 200);
     assert_eq!(alex_unread, 1);
-    assert_eq!(inbox[0]["subject"], "Mon devis");
-    assert_eq!(inbox[0]["unread"], 1);
+    assert_eq!(inbox[0].subject, "Mon devis");
+    assert_eq!(inbox[0].unread, 1);
     assert_eq!(email.subject(), "Un nouveau message vous attend");
     assert!(!email.text().contains("secret 4242") && !email.text().contains("Mon devis"), "the email never carries the message");
     assert!(email.text().contains(&format!("/conseiller/messages/{thread_id}")));
-    let attachments = read["messages"][0]["attachments"].as_array().unwrap();
+    let attachments = &read.messages[0].attachments;
     assert_eq!(attachments.len(), 2);
-    assert_eq!(read["messages"][0]["body"], "Voici mon devis et mon CV, secret 4242.");
+    assert_eq!(read.messages[0].body, "Voici mon devis et mon CV, secret 4242.");
     assert_eq!(alex_unread_after, 0);
     assert_eq!(reply_status, 200);
     assert_eq!(camille_unread, 1);
@@ -199,19 +204,20 @@ async fn a_refused_message_stores_nothing_of_its_attachments(backend: Backend) {
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
 
     let bad_file = app
-        .upload_as(
+        .upload_as::<String>(
             &camille,
             "messages/send",
             &[("to", "referent"), ("subject", "Test"), ("body", "Texte")],
             &[("file", "ok.pdf", pdf(100)), ("file", "virus.pdf", b"MZ".to_vec())],
         )
         .await;
-    let no_body =
-        app.upload_as(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "  ")], &[("file", "ok.pdf", pdf(100))]).await;
-    let bad_service = app.upload_as(&camille, "messages/send", &[("to", "inconnu"), ("subject", "Test"), ("body", "Texte")], &[]).await;
+    let no_body = app
+        .upload_as::<String>(&camille, "messages/send", &[("to", "referent"), ("subject", "Test"), ("body", "  ")], &[("file", "ok.pdf", pdf(100))])
+        .await;
+    let bad_service = app.upload_as::<String>(&camille, "messages/send", &[("to", "inconnu"), ("subject", "Test"), ("body", "Texte")], &[]).await;
 
-    assert_eq!((bad_file.0, no_body.0, bad_service.0), (422, 422, 422));
-    assert!(no_body.1.to_string().contains("Écrivez votre message"));
+    assert_eq!([bad_file.0, no_body.0, bad_service.0], [422, 422, 422]);
+    assert!(refused_fields(&no_body.1).iter().any(|(_, message)| message.contains("Écrivez votre message")), "{no_body:?}");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM threads").await
             + app.count("SELECT COUNT(*) FROM messages").await
@@ -229,29 +235,37 @@ async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_re
     let (_, dominique) = app.logged_in("dominique@exemple.fr", "Dominique Roux", Role::Beneficiary).await;
     let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (_, thread) = app
-        .upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Privé"), ("body", "Texte privé")], &[("file", "piece.pdf", pdf(100))])
+        .upload_as::<String>(
+            &camille,
+            "messages/send",
+            &[("to", "accueil"), ("subject", "Privé"), ("body", "Texte privé")],
+            &[("file", "piece.pdf", pdf(100))],
+        )
         .await;
-    let thread = thread.as_str().unwrap().to_string();
-    let (_, document) = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
-    let (_, request) =
-        app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv"), ("note", ""), ("due_date", "")]).await;
+    let thread = thread.unwrap();
+    let (_, document) = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
+    let document = document.unwrap();
+    let request = RequestDocument { beneficiary_id: camille_id.clone(), category: "cv".into(), note: String::new(), due_date: String::new() };
+    let request = app.call_fn(&alex, request).await.1.unwrap();
     let attachment: String = sqlx::query_scalar("SELECT id FROM documents WHERE message_id IS NOT NULL").fetch_one(app.db.pool()).await.unwrap();
     let before = (app.count("SELECT COUNT(*) FROM messages").await, app.count("SELECT COUNT(*) FROM documents").await);
 
-    let read = app.call_as(&dominique, "messages/thread", &[("id", &thread)]).await;
-    let own_threads = app.call_as(&dominique, "messages/threads", &[]).await.1;
-    let own_documents = app.call_as(&dominique, "documents/list", &[]).await.1;
-    let staff_list = app.call_as(&dominique, "staff/documents", &[("beneficiary_id", &camille_id)]).await;
-    let staff_threads = app.call_as(&dominique, "staff/messages/threads", &[]).await;
-    let request_as_beneficiary = app.call_as(&dominique, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv")]).await;
-    let write = app.upload_as(&dominique, "messages/send", &[("thread_id", &thread), ("body", "Intrus")], &[]).await;
+    let read = app.call_fn(&dominique, Thread { id: thread.clone() }).await;
+    let own_threads = app.call_fn(&dominique, MyThreads {}).await.1.unwrap();
+    let own_documents = app.call_fn(&dominique, MyDocuments {}).await.1.unwrap();
+    let staff_list = app.call_fn(&dominique, StaffDocuments { beneficiary_id: camille_id.clone() }).await;
+    let staff_threads = app.call_fn(&dominique, StaffThreads {}).await;
+    let request_as_beneficiary =
+        app.call_as::<String>(&dominique, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "cv")]).await;
+    let write = app.upload_as::<String>(&dominique, "messages/send", &[("thread_id", &thread), ("body", "Intrus")], &[]).await;
     let answer = app
-        .upload_as(&dominique, "documents/upload", &[("category", "cv"), ("request_id", request.as_str().unwrap())], &[("file", "x.pdf", pdf(100))])
+        .upload_as::<String>(&dominique, "documents/upload", &[("category", "cv"), ("request_id", &request)], &[("file", "x.pdf", pdf(100))])
         .await;
-    let download_doc = dominique.get(app.url(&format!("/fichiers/{}", document.as_str().unwrap()))).send().await.unwrap().status();
+    let download_doc = dominique.get(app.url(&format!("/fichiers/{document}"))).send().await.unwrap().status();
     let download_attachment = dominique.get(app.url(&format!("/fichiers/{attachment}"))).send().await.unwrap().status();
-    let post_to_other =
-        app.upload_as(&dominique, "documents/upload", &[("category", "cv"), ("beneficiary_id", &camille_id)], &[("file", "x.pdf", pdf(100))]).await;
+    let post_to_other = app
+        .upload_as::<String>(&dominique, "documents/upload", &[("category", "cv"), ("beneficiary_id", &camille_id)], &[("file", "x.pdf", pdf(100))])
+        .await;
     let page = |path: String| {
         let dominique = &dominique;
         let url = app.url(&path);
@@ -267,8 +281,8 @@ async fn another_beneficiary_reaches_no_thread_message_attachment_document_or_re
     }
     assert!(thread_page.contains("n&#x27;existe pas") || thread_page.contains("n'existe pas"));
     assert!(staff_documents_page.contains("Vous n&#x27;avez pas accès") || staff_documents_page.contains("Vous n'avez pas accès"));
-    assert!(own_threads["threads"].as_array().unwrap().is_empty());
-    assert!(own_documents["documents"].as_array().unwrap().is_empty() && own_documents["requests"].as_array().unwrap().is_empty());
+    assert!(own_threads.threads.is_empty());
+    assert!(own_documents.documents.is_empty() && own_documents.requests.is_empty());
     assert_eq!(staff_list.0, 403);
     assert_eq!(staff_threads.0, 403);
     assert_eq!(request_as_beneficiary.0, 403);
@@ -294,49 +308,57 @@ async fn staff_ask_for_a_document_and_the_beneficiary_answers_it_once(backend: B
     let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
 
-    let bad = app.call_as(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "x"), ("due_date", "31/02/2027")]).await;
-    let (status, request) = app
-        .call_as(
-            &alex,
-            "staff/documents/request",
-            &[("beneficiary_id", &camille_id), ("category", "autorisation_absence"), ("note", "Signée par l'employeur"), ("due_date", "15/01/2027")],
-        )
+    let bad = app
+        .call_as::<String>(&alex, "staff/documents/request", &[("beneficiary_id", &camille_id), ("category", "x"), ("due_date", "31/02/2027")])
         .await;
+    let request = RequestDocument {
+        beneficiary_id: camille_id.clone(),
+        category: "autorisation_absence".into(),
+        note: "Signée par l'employeur".into(),
+        due_date: "15/01/2027".into(),
+    };
+    let (status, request) = app.call_fn(&alex, request).await;
+    let request = request.unwrap();
     let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
-    let listed = app.call_as(&camille, "documents/list", &[]).await.1;
+    let listed = app.call_fn(&camille, MyDocuments {}).await.1.unwrap();
     let answered = app
-        .upload_as(
+        .upload_as::<String>(
             &camille,
             "documents/upload",
-            &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())],
+            &[("category", "autorisation_absence"), ("request_id", &request)],
             &[("file", "autorisation.pdf", pdf(500))],
         )
         .await;
     let again = app
-        .upload_as(
+        .upload_as::<String>(
             &camille,
             "documents/upload",
-            &[("category", "autorisation_absence"), ("request_id", request.as_str().unwrap())],
+            &[("category", "autorisation_absence"), ("request_id", &request)],
             &[("file", "encore.pdf", pdf(500))],
         )
         .await;
-    let staff_view = app.call_as(&alex, "staff/documents", &[("beneficiary_id", &camille_id)]).await.1;
+    let staff_view = app.call_fn(&alex, StaffDocuments { beneficiary_id: camille_id.clone() }).await.1.unwrap();
     let posted = app
-        .upload_as(&alex, "documents/upload", &[("category", "autre"), ("beneficiary_id", &camille_id)], &[("file", "notice.pdf", pdf(500))])
+        .upload_as::<String>(
+            &alex,
+            "documents/upload",
+            &[("category", "autre"), ("beneficiary_id", &camille_id)],
+            &[("file", "notice.pdf", pdf(500))],
+        )
         .await;
 
     assert_eq!(bad.0, 422);
-    assert!(bad.1.to_string().contains("category") && bad.1.to_string().contains("due_date"), "{}", bad.1);
+    assert!(bad.1.as_ref().is_err_and(|e| e.field("category").is_some() && e.field("due_date").is_some()), "{:?}", bad.1);
     assert_eq!(status, 200);
     assert_eq!(email.to, ["camille@exemple.fr"]);
     assert_eq!(email.subject(), "Un document vous est demandé");
     assert!(email.text().contains("Autorisation d'absence") && email.text().contains("15/01/2027"), "{}", email.text());
-    assert_eq!(listed["requests"][0]["note"], "Signée par l'employeur");
-    assert_eq!(listed["requests"][0]["received"], false);
+    assert_eq!(listed.requests[0].note, "Signée par l'employeur");
+    assert!(!listed.requests[0].received);
     assert_eq!(answered.0, 200);
     assert_eq!(again.0, 409);
-    assert_eq!(staff_view["requests"][0]["received"], true);
-    assert_eq!(staff_view["documents"][0]["file_name"], "autorisation.pdf");
+    assert!(staff_view.requests[0].received);
+    assert_eq!(staff_view.documents[0].file_name, "autorisation.pdf");
     assert_eq!(posted.0, 200);
     assert_eq!(app.stored_files().await.len(), 2, "the refused second answer left no file");
     app.smtp.wait_for(2, Duration::from_secs(10)).await;
@@ -384,7 +406,7 @@ async fn an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing(ba
         .multipart(multipart(&[("to", "referent"), ("subject", "Gros"), ("body", "Six fichiers")], &files))
         .send()
         .await;
-    let after = app.upload_as(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
+    let after = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", pdf(100))]).await;
 
     let response = sent.expect("the refusal reaches the sender");
     assert_eq!(response.status(), 422);
@@ -411,12 +433,14 @@ async fn a_message_to_a_service_tells_its_members_and_nobody_else(backend: Backe
             .unwrap();
     }
 
-    let (status, thread) =
-        app.upload_as(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Texte confidentiel")], &[]).await;
+    let (status, thread) = app
+        .upload_as::<String>(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Texte confidentiel")], &[])
+        .await;
     let email = app.smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
-    let (reply, _) = app.upload_as(&accueil, "messages/send", &[("thread_id", thread.as_str().unwrap()), ("body", "Bien noté")], &[]).await;
+    let (reply, _) =
+        app.upload_as::<String>(&accueil, "messages/send", &[("thread_id", thread.as_deref().unwrap()), ("body", "Bien noté")], &[]).await;
 
-    assert_eq!((status, reply), (200, 200));
+    assert_eq!([status, reply], [200, 200]);
     assert_eq!(email.to, ["accueil@exemple.fr"]);
     assert!(email.text().contains("a écrit à votre service") && !email.text().contains("Texte confidentiel"));
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'paiement@exemple.fr'").await, 0, "other services are not told");

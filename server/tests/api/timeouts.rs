@@ -44,7 +44,7 @@ fn draft(poste: &str) -> Vec<(&'static str, String)> {
 async fn a_server_function_held_up_by_the_database_answers_503_in_time_and_the_next_one_goes_through(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.server.request_timeout = std::time::Duration::from_millis(2000)).await;
     let camille = client_with(&beneficiary_cookie(&app).await);
-    assert_eq!(app.call_as(&camille, "project/get", &[]).await.0, 200);
+    assert_eq!(app.call_fn(&camille, app::project::MyProject {}).await.0, 200);
     let mut lock = hold_the_projects_table(&app, backend).await;
 
     let started = Instant::now();
