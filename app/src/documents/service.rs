@@ -46,7 +46,8 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
         category: Category,
         note: String,
         due_date: Option<String>,
-        status: String,
+        #[sqlx(try_from = "String")]
+        status: RequestStatus,
         requested_by_name: String,
         created_at: i64,
     }
@@ -61,7 +62,7 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
     let requests = rows
         .into_iter()
         .map(|r| RequestItem {
-            received: r.status == RECEIVED,
+            received: r.status == RequestStatus::Received,
             id: r.id,
             category: r.category,
             note: r.note,
@@ -78,8 +79,14 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
     })
 }
 
-/// The `status` of a document request that was answered.
-const RECEIVED: &str = "recue";
+text_enum! {
+    /// Where a document request is (its `status` column).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum RequestStatus {
+        Requested = "demandee",
+        Received = "recue",
+    }
+}
 
 /// The columns a [`DocumentRow`] reads: a document `d` joined with its uploader `u`.
 pub const DOCUMENT_COLUMNS: &str = "d.id, d.message_id, d.category, d.file_name, d.content_type, d.size_bytes, d.created_at, \
