@@ -100,6 +100,31 @@ pub mod service {
         (60_000i64 << doublings).min(3_600_000)
     }
 
+    /// Reserves one password verification for the account, in one conditional statement and
+    /// before any hashing: `Err(until)` while it is locked. The reservation counts as a failure
+    /// until the password proves right (the count then goes back to zero), and the one that
+    /// reaches [`FAILURES_BEFORE_LOCK`] locks the account at once for [`lock_ms`] of its count:
+    /// however many requests arrive together, at most that many passwords are verified.
+    async fn reserve(state: &AppState, account_id: &str, now: i64) -> Result<Result<i64, i64>, AppError> {
+        let waits: String = (FAILURES_BEFORE_LOCK..FAILURES_BEFORE_LOCK + 7).map(|n| format!(" WHEN {n} THEN $2 + {}", lock_ms(n))).collect();
+        let reserved: Option<i64> = sqlx::query_scalar(&format!(
+            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE \
+             WHEN failed_logins + 1 < {FAILURES_BEFORE_LOCK} THEN locked_until ELSE CASE failed_logins + 1{waits} ELSE $2 + {} END END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING failed_logins",
+            lock_ms(i64::MAX)
+        ))
+        .bind(account_id)
+        .bind(now)
+        .fetch_optional(state.db.pool())
+        .await?;
+        if let Some(failures) = reserved {
+            return Ok(Ok(failures));
+        }
+        let until: Option<i64> =
+            sqlx::query_scalar("SELECT locked_until FROM users WHERE id = $1").bind(account_id).fetch_one(state.db.pool()).await?;
+        Ok(Err(until.unwrap_or(now)))
+    }
+
     fn minutes_left(until: i64, now: i64) -> i64 {
         ((until - now) + 59_999) / 60_000
     }
@@ -112,8 +137,6 @@ pub mod service {
         #[sqlx(try_from = "String")]
         role: Role,
         activated_at: Option<i64>,
-        failed_logins: i64,
-        locked_until: Option<i64>,
         merged_email: Option<String>,
         deactivated_at: Option<i64>,
     }
@@ -131,28 +154,32 @@ pub mod service {
 
     pub async fn login(state: &AppState, email: &str, password_text: String) -> Result<LoginOutcome, AppError> {
         let account: Option<Account> = match Email::parse(email) {
-            Ok(email) => sqlx::query_as(
-                "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, u.failed_logins, u.locked_until, m.email AS merged_email, u.deactivated_at \
+            Ok(email) => {
+                sqlx::query_as(
+                    "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, m.email AS merged_email, u.deactivated_at \
                  FROM users u LEFT JOIN users m ON m.id = u.merged_into WHERE u.email_normalized = $1",
-            )
-            .bind(email.normalized())
-            .fetch_optional(state.db.pool())
-            .await?,
+                )
+                .bind(email.normalized())
+                .fetch_optional(state.db.pool())
+                .await?
+            }
             Err(_) => None,
         };
         let now = now_ms();
-        if let Some(account) = &account {
-            if let Some(until) = account.locked_until.filter(|until| *until > now) {
-                record(state, &account.id, AttemptOutcome::Locked).await?;
-                return Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) });
-            }
-        }
+        // A locked account answers at once: no hashing, no row written.
+        let failures = match &account {
+            Some(account) => match reserve(state, &account.id, now).await? {
+                Ok(failures) => Some(failures),
+                Err(until) => return Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) }),
+            },
+            None => None,
+        };
         // Unknown accounts verify a dummy hash: the answer takes as long either way.
         let stored = account.as_ref().map(|a| a.password_hash.clone());
         let right = password::verify(&state.hashing, stored, password_text).await?;
-        let Some(account) = account else { return Err(refused()) };
+        let (Some(account), Some(failures)) = (account, failures) else { return Err(refused()) };
         if !right {
-            return failed(state, &account, now).await;
+            return failed(state, &account, failures, now).await;
         }
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(&account.id).execute(state.db.pool()).await?;
         if let Some(merged_email) = &account.merged_email {
@@ -219,9 +246,10 @@ pub mod service {
         open_session(state, &user_id, role).await
     }
 
-    async fn failed(state: &AppState, account: &Account, now: i64) -> Result<LoginOutcome, AppError> {
+    /// A wrong password, the `failures`-th in a row (counted and locked by [`reserve`]); past
+    /// [`FAILURES_PER_DAY`] in 24 hours, the lock lasts until the oldest leaves the window.
+    async fn failed(state: &AppState, account: &Account, failures: i64, now: i64) -> Result<LoginOutcome, AppError> {
         record(state, &account.id, AttemptOutcome::BadPassword).await?;
-        let failures = account.failed_logins + 1;
         let failures_today: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2")
                 .bind(&account.id)
@@ -240,12 +268,14 @@ pub mod service {
             .await?;
             until = Some(until.unwrap_or(0).max(oldest + 86_400_000));
         }
-        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(failures)
-            .bind(until)
-            .bind(&account.id)
-            .execute(state.db.pool())
-            .await?;
+        if let Some(until) = until {
+            // Only ever longer: a reservation made meanwhile may have locked it already.
+            sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until < $1)")
+                .bind(until)
+                .bind(&account.id)
+                .execute(state.db.pool())
+                .await?;
+        }
         match until {
             Some(until) => Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) }),
             None => Err(refused()),

@@ -277,6 +277,36 @@ async fn five_failures_lock_the_account_and_say_for_how_long(backend: Backend) {
 }
 both_backends!(five_failures_lock_the_account_and_say_for_how_long);
 
+async fn a_hundred_wrong_passwords_at_once_get_at_most_five_verified_and_the_right_one_waits_for_the_lock(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    let url = app.url("/api/session/login");
+    let mut attempts = tokio::task::JoinSet::new();
+
+    // Act: 100 wrong passwords sent together, each on its own connection.
+    for n in 0..100 {
+        let (c, url) = (client(), url.clone());
+        attempts.spawn(async move {
+            let wrong = format!("mauvais mot de passe {n}");
+            c.post(url).form(&[("email", "helene@exemple.fr"), ("password", wrong.as_str())]).send().await.unwrap().status().as_u16()
+        });
+    }
+    let statuses = attempts.join_all().await;
+    let verified: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE outcome = 'bad_password'").fetch_one(app.db.pool()).await.unwrap();
+    let (_, right) = app.call_fn(&app.client, login("helene@exemple.fr", GOOD_PASSWORD)).await;
+
+    // Assert
+    assert!(verified <= 5, "{verified} wrong passwords were verified");
+    assert!(statuses.iter().filter(|s| **s == 422).count() <= 5, "at most five 'incorrect' answers: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 100 - statuses.iter().filter(|s| **s == 422).count(), "the others: locked");
+    assert!(matches!(right, Ok(LoginOutcome::Locked { .. })), "the right password waits for the lock to end: {right:?}");
+    assert!(whoami(&app.client, &app.base).await.is_none());
+    app.stop().await;
+}
+both_backends!(a_hundred_wrong_passwords_at_once_get_at_most_five_verified_and_the_right_one_waits_for_the_lock);
+
 async fn a_wrong_password_and_an_unknown_address_get_the_same_refusal(backend: Backend) {
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
