@@ -284,17 +284,31 @@ pub enum SmtpTls {
 }
 
 impl Settings {
-    /// Reads `path` if it exists (embedded defaults otherwise), then applies the environment.
+    /// Reads `path` if it exists (embedded defaults otherwise), then applies the environment;
+    /// refuses settings with a problem.
     pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let settings = Settings::read(path, env)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// [`Settings::load`] without the checks of [`Settings::problems`] (`passerelle check`).
+    pub fn read(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(error("", format!("cannot read {}: {e}", path.display()))),
         };
-        Settings::from_toml(&text, env)
+        Settings::parse(&text, env)
     }
 
     pub fn from_toml(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let settings = Settings::parse(text, env)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| error("", format!("Leptos.toml: {}", e.message())))?;
         let defaults = toml::Table::try_from(Settings::default()).map_err(|e| error("", e.to_string()))?;
         for (section, keys) in &defaults {
@@ -318,25 +332,63 @@ impl Settings {
                 error(&key, message)
             }
         })?;
-        settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        match self.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem of these settings, one per key, in the order of `Leptos.toml`
+    /// (`passerelle check` prints them all; start-up stops at the first).
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
+        let mut check = |result: Result<(), ConfigError>| {
+            if let Err(problem) = result {
+                problems.push(problem);
+            }
+        };
+        check(self.server_problems());
+        check(self.store_problems());
+        check(self.mail_problems());
+        check(self.storage_problems());
+        check(self.session_problems());
+        check(self.secret_problems());
+        problems
+    }
+
+    fn server_problems(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
         let base = &self.server.base_url;
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
             return Err(error("server.base_url", "must start with http:// or https:// and not end with /"));
         }
+        if self.server.dev_mode && !self.loopback() {
+            return Err(error(
+                "server.dev_mode",
+                format!("development mode only runs on this machine (base_url http://127.0.0.1 or http://localhost); set it to false for {base}"),
+            ));
+        }
         if self.server.request_timeout < Duration::from_millis(100) {
             return Err(error("server.request_timeout_ms", "must be at least 100 (milliseconds)"));
         }
+        Ok(())
+    }
+
+    fn store_problems(&self) -> Result<(), ConfigError> {
         if Backend::of_url(&self.database.url).is_none() {
             return Err(error("database.url", "must start with sqlite: or postgres://"));
         }
         if self.database.max_connections == 0 {
             return Err(error("database.max_connections", "must be at least 1"));
         }
+        Ok(())
+    }
+
+    fn mail_problems(&self) -> Result<(), ConfigError> {
         if self.mail.transport == MailTransport::Mailbox && !self.server.dev_mode {
             return Err(error("mail.transport", "\"mailbox\" keeps emails in the database and only exists in development mode; use \"smtp\""));
         }
@@ -349,6 +401,10 @@ impl Settings {
         if self.mail.max_attempts == 0 {
             return Err(error("mail.max_attempts", "must be at least 1"));
         }
+        Ok(())
+    }
+
+    fn storage_problems(&self) -> Result<(), ConfigError> {
         if self.storage.files_dir.trim().is_empty() {
             return Err(error("storage.files_dir", "must name a folder"));
         }
@@ -368,6 +424,10 @@ impl Settings {
                 return Err(error(missing, "the access key id and the secret access key go together"));
             }
         }
+        Ok(())
+    }
+
+    fn session_problems(&self) -> Result<(), ConfigError> {
         if self.session.idle_timeout.is_zero() {
             return Err(error("session.idle_timeout_minutes", "must be at least 1"));
         }
@@ -383,6 +443,10 @@ impl Settings {
         if self.accounts.reset_link.is_zero() {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
+        Ok(())
+    }
+
+    fn secret_problems(&self) -> Result<(), ConfigError> {
         if !self.server.dev_mode && (self.security.secret_key.expose() == DEV_SECRET_KEY || self.security.secret_key.expose().chars().count() < 32) {
             return Err(error(
                 "security.secret_key",
@@ -412,14 +476,18 @@ impl Settings {
         }
     }
 
-    /// `Secure` cookies everywhere except development over plain http on this machine.
-    pub fn secure_cookies(&self) -> bool {
-        let local_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"].iter().any(|prefix| {
+    /// Whether `base_url` is plain http on this machine (localhost, 127.0.0.1 or [::1]).
+    pub fn loopback(&self) -> bool {
+        ["http://localhost", "http://127.0.0.1", "http://[::1]"].iter().any(|prefix| {
             self.server.base_url == *prefix
                 || self.server.base_url.starts_with(&format!("{prefix}:"))
                 || self.server.base_url.starts_with(&format!("{prefix}/"))
-        });
-        !(self.server.dev_mode && local_http)
+        })
+    }
+
+    /// `Secure` cookies everywhere except development over plain http on this machine.
+    pub fn secure_cookies(&self) -> bool {
+        !(self.server.dev_mode && self.loopback())
     }
 
     pub fn app_config(&self) -> AppConfig {
@@ -565,6 +633,31 @@ mod tests {
         for choice in ["none", "starttls", "tls"] {
             assert!(err.message.contains(choice), "{err}");
         }
+    }
+
+    #[test]
+    fn development_mode_only_runs_on_this_machine() {
+        // Arrange
+        let public = "[server]\nbase_url = \"https://passerelle.example\"\n";
+
+        // Act
+        let refused = Settings::from_toml(public, no_env).unwrap_err();
+        let local = Settings::from_toml("[server]\nbase_url = \"http://localhost:8080\"\n", no_env);
+
+        // Assert
+        assert_eq!(refused.key, "server.dev_mode");
+        assert!(refused.to_string().contains("PASSERELLE_SERVER_DEV_MODE"), "{refused}");
+        assert!(local.is_ok_and(|s| s.server.dev_mode));
+    }
+
+    #[test]
+    fn every_problem_is_listed_one_per_line() {
+        let text = "[server]\nbase_url = \"https://passerelle.example\"\n[database]\nmax_connections = 0\n[session]\nidle_timeout_minutes = 0\n";
+        let settings: Settings = toml::from_str(text).unwrap();
+
+        let keys: Vec<String> = settings.problems().into_iter().map(|p| p.key).collect();
+
+        assert_eq!(keys, ["server.dev_mode", "database.max_connections", "session.idle_timeout_minutes"]);
     }
 
     #[test]

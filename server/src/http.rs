@@ -20,14 +20,15 @@ use app::account::session;
 use app::state::{content_security_policy, AppState};
 use app::{shell, App};
 
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// The application's router; `dev_mailbox` adds `/dev/mailbox` (only with `mail.transport = mailbox`).
+pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> Router {
     let routes = route_list();
     let options = state.leptos_options.clone();
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/fichiers/{id}", get(app::documents::download::download))
         .route(app::profile::page::EXPORT_PATH, get(app::profile::export::export));
-    if state.config.dev_mode {
+    if dev_mailbox {
         router = router.merge(crate::mailbox::routes());
     }
     let router = router

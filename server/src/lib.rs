@@ -120,7 +120,7 @@ pub async fn start(
         });
     }
     let worker = tokio::spawn(worker.run(stopped.clone()));
-    let app = http::router(state, settings.server.request_timeout);
+    let app = http::router(state, settings.server.request_timeout, settings.mail.transport == config::MailTransport::Mailbox);
     let mut stopped_http = stopped;
     let server = tokio::spawn(async move {
         let graceful = async move {

@@ -34,6 +34,8 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Check the settings without starting: one line per problem, exit code 0 when there is none.
+    Check,
     /// Manage staff accounts.
     Admin {
         #[command(subcommand)]
@@ -66,7 +68,11 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
         .init();
-    let settings = match Settings::load(&cli.config, |name| std::env::var(name).ok()) {
+    let env = |name: &str| std::env::var(name).ok();
+    if let Some(Command::Check) = cli.command {
+        return check(Settings::read(&cli.config, env));
+    }
+    let settings = match Settings::load(&cli.config, env) {
         Ok(settings) => settings,
         Err(e) => return fail(e),
     };
@@ -78,6 +84,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
             Command::SeedDemo { beneficiaries, seed } => seed_demo(settings, beneficiaries, seed).await,
+            Command::Check => Ok(()),
             Command::Admin { command: AdminCommand::Create { email, name, role, services } } => {
                 create_staff(settings, email, name, role, services).await
             }
@@ -86,6 +93,23 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(message),
+    }
+}
+
+/// `passerelle check`: every problem of the settings, one per line.
+fn check(settings: Result<Settings, passerelle_server::config::ConfigError>) -> ExitCode {
+    let problems = match settings {
+        Ok(settings) => settings.problems(),
+        Err(e) => vec![e],
+    };
+    for problem in &problems {
+        eprintln!("passerelle: {problem}");
+    }
+    if problems.is_empty() {
+        println!("The settings are valid.");
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     }
 }
 
@@ -104,6 +128,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
 const DEMO_PASSWORD: &str = "Demo-Passerelle-2026";
 
 async fn seed_demo(settings: Settings, beneficiaries: u32, seed: u64) -> Result<(), String> {
+    if !settings.server.dev_mode {
+        return Err("seed-demo fills the database with fake people: it only runs in development mode (server.dev_mode)".into());
+    }
     if beneficiaries == 0 || beneficiaries > 998_000 {
         return Err("--beneficiaries must be between 1 and 998000".into());
     }

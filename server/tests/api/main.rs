@@ -17,5 +17,6 @@ mod s3;
 mod sessions;
 mod shell;
 mod space;
+mod startup;
 mod timeouts;
 mod two_servers;
