@@ -37,8 +37,21 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn(uploads_are_multipart))
         .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
-        .with_state(state);
-    with_security_headers(router).layer(CompressionLayer::new())
+        .layer(middleware::from_fn(nothing_personal_is_stored));
+    let https = state.config.base_url.starts_with("https://");
+    with_security_headers(router.with_state(state), https).layer(CompressionLayer::new())
+}
+
+/// `Cache-Control: no-store` on every answer but the site's static files (`/pkg/…`), unless the
+/// handler chose its own: pages and server-function answers may hold personal data, and after a
+/// logout a shared computer's Back button must show nothing.
+async fn nothing_personal_is_stored(request: Request<Body>, next: Next) -> Response {
+    let asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if !asset {
+        response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// The application's routes, listed once per process.
@@ -211,9 +224,20 @@ fn read_to_the_end(request: Request<Body>) -> Request<Body> {
 
 /// Headers on every response. Pages rendered by Leptos set their own CSP with a nonce; the
 /// default here (no inline script at all) covers everything else.
-fn with_security_headers(router: Router) -> Router {
+/// Headers for every answer; `https`: the site is served over https only (HSTS).
+fn with_security_headers(router: Router, https: bool) -> Router {
     let default_csp = HeaderValue::from_str(&content_security_policy(None, None)).expect("the CSP is a valid header value");
+    let router = if https {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ))
+    } else {
+        router
+    };
     router
+        // No other site's window keeps a handle on ours (and ours on theirs).
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, default_csp))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // Reset and activation links carry tokens: a URL never leaves for another site. Same-origin

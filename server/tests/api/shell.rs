@@ -1,6 +1,8 @@
 //! The French app shell and the security headers (no database involved beyond start-up).
 
-use crate::helpers::{spawn_app, Backend};
+use passerelle_server::config::Secret;
+
+use crate::helpers::{both_backends, spawn_app, spawn_app_with, Backend};
 
 #[tokio::test]
 async fn home_page_is_french_with_skip_link_header_main_and_footer_links() {
@@ -83,3 +85,39 @@ async fn every_response_gets_security_headers_even_outside_pages() {
     assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     app.stop().await;
 }
+
+async fn pages_and_server_function_answers_are_never_stored_and_keep_their_window_to_themselves(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+
+    // Act
+    let page = app.get("/connexion").await;
+    let answer = app.client.post(app.url("/api/session/current")).send().await.unwrap();
+
+    // Assert
+    for response in [&page, &answer] {
+        assert_eq!(response.headers()["cache-control"], "no-store", "{}", response.url());
+        assert_eq!(response.headers()["cross-origin-opener-policy"], "same-origin", "{}", response.url());
+    }
+    assert!(page.headers().get("strict-transport-security").is_none(), "no HSTS over plain http");
+    app.stop().await;
+}
+both_backends!(pages_and_server_function_answers_are_never_stored_and_keep_their_window_to_themselves);
+
+async fn a_site_served_over_https_tells_browsers_to_stay_on_https(backend: Backend) {
+    // Arrange: production settings with a https address.
+    let app = spawn_app_with(backend, |s| {
+        s.server.base_url = "https://passerelle.example".into();
+        s.server.dev_mode = false;
+        s.security.secret_key = Secret::from("a-production-secret-of-more-than-32-characters");
+    })
+    .await;
+
+    // Act
+    let response = app.get("/healthz").await;
+
+    // Assert
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
+    app.stop().await;
+}
+both_backends!(a_site_served_over_https_tells_browsers_to_stay_on_https);
