@@ -368,6 +368,8 @@ def request_bytes(path: str, port: int, token: str, body: bytes) -> bytes:
         # What the app's own fetch sends: no text/html, so no plain-form-post redirect.
         "Accept: application/json\r\n"
         f"Cookie: {COOKIE_NAME}={token}\r\n"
+        # What a browser sends with every POST: the server refuses posts from other sites.
+        f"Origin: http://127.0.0.1:{port}\r\n"
         f"Content-Length: {len(body)}\r\n"
         "\r\n"
     )

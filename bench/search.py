@@ -88,7 +88,8 @@ def run(cmd: list[str], env: dict[str, str]) -> str:
 
 def post(conn: http.client.HTTPConnection, path: str, fields: dict[str, str], cookie: str = "") -> tuple[int, bytes, dict[str, str]]:
     body = urllib.parse.urlencode(fields).encode()
-    headers = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
+    # The Origin a browser sends with every POST: the server refuses posts from other sites.
+    headers = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json", "origin": f"http://{conn.host}:{conn.port}"}
     if cookie:
         headers["cookie"] = cookie
     conn.request("POST", path, body=body, headers=headers)

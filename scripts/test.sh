@@ -7,7 +7,9 @@
 # Settings (environment):
 #   PASSERELLE_TEST_POSTGRES     server URL for PostgreSQL tests (default postgres://postgres@127.0.0.1:5432)
 #   PASSERELLE_REQUIRE_POSTGRES  1: fail when no PostgreSQL answers (CI sets it)
-#   E2E_ENGINES                  engines to run (default chromium,firefox,webkit,chromium-nojs,firefox-nojs)
+#   E2E_ENGINES                  engines to run, in groups separated by ';' that run at the same time,
+#                                each with its own advisor account (default
+#                                chromium,webkit;firefox,chromium-nojs,firefox-nojs: two groups)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,14 +53,6 @@ fi
 
 took_since fmt
 
-bold "== Lints (cargo clippy -p app -p server --features ssr -- -D warnings) =="
-if cargo clippy -p app -p server --features ssr --locked -- -D warnings; then
-  outcome[clippy]=passed
-else
-  outcome[clippy]="FAILED (see the lints above)"; status=1
-fi
-took_since clippy
-
 # --- Rust: unit + integration ------------------------------------------------------------------
 # Not --workspace: building `frontend` alongside would switch on app's `hydrate` feature next to
 # `ssr` (Cargo unifies features), and the server would then run browser-only code paths.
@@ -82,6 +76,24 @@ else
 fi
 
 took_since rust
+
+# --- Lints, while the browsers run --------------------------------------------------------------
+# Clippy compiles every dependency again (for checking): it runs in the background during the
+# browser tests, which mostly wait, to keep the CI run under 45 minutes. Its output is printed at
+# the end of the browser tests.
+lint_log=$(mktemp)
+start_lints() {
+  lint_started=$SECONDS
+  (cargo clippy -p app -p server --features ssr --locked -- -D warnings >"$lint_log" 2>&1; echo $? >"$lint_log.rc") &
+  lint_pid=$!
+}
+finish_lints() {
+  wait "$lint_pid" 2>/dev/null
+  bold "== Lints (cargo clippy -p app -p server --features ssr -- -D warnings) =="
+  cat "$lint_log"
+  if [ "$(cat "$lint_log.rc" 2>/dev/null)" = 0 ]; then outcome[clippy]=passed; else outcome[clippy]="FAILED (see the lints above)"; status=1; fi
+  took[clippy]="$(( (SECONDS - lint_started) / 60 ))m$(( (SECONDS - lint_started) % 60 ))s"
+}
 
 # --- Release build, page weight, browsers ------------------------------------------------------
 bold "== Release build =="
@@ -120,27 +132,42 @@ if [ "${outcome[build]}" = passed ]; then
     bold "== Page weight (home page, brotli) =="
     if node scripts/page-weight.mjs "http://127.0.0.1:$port" 250; then outcome[weight]=passed; else outcome[weight]=FAILED; status=1; fi
 
-    # The advisor the project specs act as: its password set-up link, from the real command.
-    export E2E_ADVISOR_EMAIL="conseiller-e2e@exemple.fr"
-    E2E_ADVISOR_SETUP_LINK=$(env "${app_env[@]}" target/release/passerelle admin create \
-      --email "$E2E_ADVISOR_EMAIL" --name "Alex Conseil" --role advisor | grep -o 'http[^ ]*/mot-de-passe/nouveau/[^ ]*' || true)
-    export E2E_ADVISOR_SETUP_LINK
-
     took_since weight
+    start_lints
     bold "== Browser tests =="
-    engines="${E2E_ENGINES:-chromium,firefox,webkit,chromium-nojs,firefox-nojs}"
-    if (cd end2end && E2E_SHORT_SESSION=1 node run.mjs --base-url "http://127.0.0.1:$port" --engines "$engines"); then
+    engines="${E2E_ENGINES:-chromium,webkit;firefox,chromium-nojs,firefox-nojs}"
+    IFS=';' read -ra groups <<<"$engines"
+    e2e_pids=()
+    for n in "${!groups[@]}"; do
+      # Each group's advisor (the project and space specs act as one): its password set-up link,
+      # from the real command.
+      email="conseiller-e2e-$n@exemple.fr"
+      link=$(env "${app_env[@]}" target/release/passerelle admin create \
+        --email "$email" --name "Alex Conseil $n" --role advisor | grep -o 'http[^ ]*/mot-de-passe/nouveau/[^ ]*' || true)
+      (cd end2end && E2E_ADVISOR_EMAIL="$email" E2E_ADVISOR_SETUP_LINK="$link" E2E_SHORT_SESSION=1 \
+        node run.mjs --base-url "http://127.0.0.1:$port" --engines "${groups[$n]}") >"$workdir/e2e-$n.log" 2>&1 &
+      e2e_pids+=($!)
+    done
+    e2e_ok=1
+    for n in "${!e2e_pids[@]}"; do
+      wait "${e2e_pids[$n]}" || e2e_ok=0
+      bold "-- Browser engines ${groups[$n]} --"
+      cat "$workdir/e2e-$n.log"
+    done
+    if [ $e2e_ok = 1 ]; then
       outcome[e2e]="passed ($engines)"
     else
-      outcome[e2e]="FAILED (see the table above; requested: $engines)"; status=1
+      outcome[e2e]="FAILED (see the tables above; requested: $engines)"; status=1
     fi
   fi
   kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null
 else
   outcome[weight]="not run (no build)"; outcome[e2e]="not run (no build)"
 fi
-
 took_since e2e
+[ -n "${lint_pid:-}" ] || start_lints
+finish_lints
+
 
 # --- Summary -----------------------------------------------------------------------------------
 banner "================================ SUMMARY ================================"
@@ -152,7 +179,7 @@ row "Rust unit + integration tests" "${took[rust]}" "${outcome[rust]}"
 row "  database backend SQLite" "" "${outcome[sqlite]}"
 row "  database backend PostgreSQL" "" "${outcome[postgres]}"
 row "Release build" "${took[build]}" "${outcome[build]}"
-row "Page weight ≤ 250 KB brotli" "${took[weight]:-}" "${outcome[weight]}"
+row "Page weight (<= 250 KB brotli)" "${took[weight]:-}" "${outcome[weight]}"
 row "Browser engines" "${took[e2e]}" "${outcome[e2e]}"
 printf '  %-34s %s\n' "Total" "$(( SECONDS / 60 ))m$(( SECONDS % 60 ))s"
 if [ $status = 0 ]; then bold "ALL PASSED"; else bold "SOMETHING FAILED"; fi

@@ -496,7 +496,7 @@ export async function advisorCookie(baseUrl) {
 export const postFields = (baseUrl, endpoint, fields, cookie = '') =>
   fetch(`${baseUrl}/api/${endpoint}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: baseUrl },
     body: new URLSearchParams(fields),
   });
 

@@ -87,7 +87,7 @@ function postMultipart(baseUrl, endpoint, cookie, fields, files = []) {
   const body = new FormData();
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
   for (const [name, fileName] of files) body.append(name, new Blob(['%PDF-1.7\n', 'a'.repeat(3000)], { type: 'application/pdf' }), fileName);
-  return fetch(`${baseUrl}/api/${endpoint}`, { method: 'POST', headers: { cookie }, body });
+  return fetch(`${baseUrl}/api/${endpoint}`, { method: 'POST', headers: { cookie, origin: baseUrl }, body });
 }
 
 /** A registered, activated beneficiary; returns the person and their session cookie. */

@@ -246,7 +246,7 @@ export default [
       // The session ends on the server (as after 30 minutes idle) while the page stays open.
       const ended = await fetch(`${baseUrl}/api/session/logout`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${SESSION_COOKIE}=${sessionOf.get(browser)}` },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${SESSION_COOKIE}=${sessionOf.get(browser)}`, origin: baseUrl },
       });
       assert.ok(ended.status < 400, `the session is ended on the server (${ended.status})`);
       const more = ' Et après, sans session.';
@@ -359,14 +359,14 @@ export default [
       // The other device: its own session, saving at the version this page also started from.
       const device = await fetch(`${baseUrl}/api/session/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: baseUrl },
         body: new URLSearchParams({ email: person.email, password: person.password }),
       });
       assert.equal(device.status, 200, 'the other device logs in');
       const deviceCookie = device.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)).split(';')[0];
       const saved = await fetch(`${baseUrl}/api/project/save`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: deviceCookie },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: deviceCookie, origin: baseUrl },
         body: new URLSearchParams({ version: '0', 'draft[motivation]': "Texte de l'autre appareil" }),
       });
       assert.equal(saved.status, 200, 'the other device saves');

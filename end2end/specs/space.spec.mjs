@@ -40,7 +40,7 @@ async function watchProgress(browser) {
 /** The logged-in beneficiary's id, from the page's own server function. */
 async function myId(browser, baseUrl) {
   const [cookie] = await browser.getCookies(['passerelle_session']);
-  const response = await fetch(`${baseUrl}/api/space/me`, { method: 'POST', headers: { cookie: `passerelle_session=${cookie.value}` } });
+  const response = await fetch(`${baseUrl}/api/space/me`, { method: 'POST', headers: { cookie: `passerelle_session=${cookie.value}`, origin: baseUrl } });
   return (await response.json()).user_id;
 }
 

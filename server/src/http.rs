@@ -1,12 +1,12 @@
 //! The axum router: Leptos pages and server functions, health check, development mailbox,
 //! session lookup and security headers.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -37,9 +37,40 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn(uploads_are_multipart))
         .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
-        .layer(middleware::from_fn(nothing_personal_is_stored));
+        .layer(middleware::from_fn(nothing_personal_is_stored))
+        .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only));
     let https = state.config.base_url.starts_with("https://");
     with_security_headers(router.with_state(state), https).layer(CompressionLayer::new())
+}
+
+/// Refuses (403) every `POST` that does not come from one of our pages, before anything reads
+/// it: its `Origin` must be our `base_url`; without `Origin` (older browsers), `Sec-Fetch-Site`
+/// must say `same-origin` or `none` (typed by the person), or else the `Referer` must be on our
+/// site. Another site's form or script cannot act with the person's session, nor log them into
+/// an account of the attacker's (login CSRF).
+async fn posts_from_our_pages_only(State(origin): State<Arc<str>>, request: Request<Body>, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    // In a block: the borrowing closure must be gone before the request moves on (Send).
+    let ours = {
+        let header = |name: header::HeaderName| request.headers().get(name).and_then(|v| v.to_str().ok());
+        match (header(header::ORIGIN), header(HeaderName::from_static("sec-fetch-site"))) {
+            (Some(from), _) => from == &*origin,
+            (None, Some(site)) => site == "same-origin" || site == "none",
+            (None, None) => header(header::REFERER).is_some_and(|page| page == &*origin || page.starts_with(&format!("{origin}/"))),
+        }
+    };
+    if ours {
+        return next.run(request).await;
+    }
+    tracing::warn!(path = %request.uri().path(), "a POST from another site was refused");
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Cette demande ne vient pas d'une page de Passerelle : elle est refusée. Ouvrez le site puis réessayez.",
+    )
+        .into_response()
 }
 
 /// `Cache-Control: no-store` on every answer but the site's static files (`/pkg/…`), unless the
@@ -138,8 +169,12 @@ async fn attach_session(State(state): State<AppState>, mut request: Request<Body
     let path = request.uri().path();
     let is_static = path.starts_with(&format!("/{}/", state.leptos_options.site_pkg_dir)) || path == "/healthz";
     if !is_static {
-        let token =
-            request.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(session::token_from_cookie_header).map(str::to_string);
+        let token = request
+            .headers()
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| session::token_from_cookie_header(&state.config, c))
+            .map(str::to_string);
         if let Some(token) = token {
             // The session-expiry watcher polls this: it must not keep the session alive.
             let activity = request.uri().path() != "/api/session/time";

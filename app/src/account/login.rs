@@ -80,6 +80,7 @@ pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> 
 #[cfg(feature = "ssr")]
 pub mod service {
     use super::*;
+    use crate::account::tokens::{self, Purpose};
     use crate::account::{password, session, ticket, Role};
     use crate::dashboard::AttemptOutcome;
     use crate::db::{new_id, now_ms};
@@ -202,17 +203,16 @@ pub mod service {
             let texts = crate::admin::service::to_accept(&mut conn, &account.id).await?;
             if !texts.is_empty() {
                 record(state, &account.id, AttemptOutcome::NewTerms).await?;
-                return Ok(LoginOutcome::NewTerms {
-                    texts,
-                    ticket: ticket::issue_scoped(&state.config.secrets, "terms", &account.id, TERMS_TICKET_MS),
-                });
+                let ticket = tokens::issue(&mut conn, &account.id, Purpose::Terms, TERMS_TICKET).await?;
+                return Ok(LoginOutcome::NewTerms { texts, ticket });
             }
         }
         open_session(state, &account.id, account.role).await
     }
 
-    /// How long the page may take to accept new terms after the password was checked.
-    const TERMS_TICKET_MS: i64 = 30 * 60 * 1000;
+    /// How long the page may take to accept new terms after the password was checked. The
+    /// ticket is single use, and void after a reset, a logout or a lock.
+    const TERMS_TICKET: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
     /// Logs the account in: a new session (nothing from before login carried over).
     async fn open_session(state: &AppState, user_id: &str, role: Role) -> Result<LoginOutcome, AppError> {
@@ -233,13 +233,16 @@ pub mod service {
     /// Records the acceptance of the texts in force and finishes the login the ticket started.
     pub async fn accept_terms(state: &AppState, ticket_text: &str) -> Result<LoginOutcome, AppError> {
         let expired = || AppError::Conflict("Cette page a expiré : connectez-vous à nouveau.".into());
-        let user_id = ticket::verify_scoped(&state.config.secrets, "terms", ticket_text).ok_or_else(expired)?;
         let mut tx = state.db.begin_write().await?;
-        let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND activated_at IS NOT NULL AND closed_at IS NULL AND deactivated_at IS NULL")
-                .bind(&user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let user_id = tokens::consume(&mut tx, ticket_text, Purpose::Terms).await?.ok_or_else(expired)?;
+        let role: Option<String> = sqlx::query_scalar(
+            "SELECT role FROM users WHERE id = $1 AND activated_at IS NOT NULL AND closed_at IS NULL AND deactivated_at IS NULL \
+             AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(&user_id)
+        .bind(now_ms())
+        .fetch_optional(&mut *tx)
+        .await?;
         let role = role.and_then(|r| Role::parse(&r)).ok_or_else(expired)?;
         crate::admin::service::accept_current(&mut tx, &user_id).await?;
         tx.commit().await?;
@@ -305,6 +308,8 @@ pub async fn logout() -> Result<(), AppError> {
     crate::server::serve_anyone(|state| async move {
         if let Some(current) = session::current() {
             session::end(&state.db, &current.token_hash).await?;
+            let mut conn = state.db.pool().acquire().await?;
+            crate::account::tokens::void(&mut conn, &current.user.user_id, crate::account::tokens::Purpose::Terms).await?;
         }
         set_cookie(&session::removal_cookie(&state.config));
         leptos_axum::redirect("/");

@@ -68,6 +68,15 @@ impl LinkProblem {
         }
     }
 
+    pub fn email_change_message(self) -> &'static str {
+        match self {
+            LinkProblem::Unknown => "Ce lien n'est pas reconnu : copiez-le en entier depuis le courriel.",
+            LinkProblem::Used => "Ce lien a déjà servi : votre nouvelle adresse est enregistrée.",
+            LinkProblem::Expired => "Ce lien a expiré (il fonctionne 24 heures). Refaites la demande depuis votre profil.",
+            LinkProblem::Superseded => "Un lien plus récent vous a été envoyé : utilisez le dernier courriel reçu.",
+        }
+    }
+
     pub fn reset_message(self) -> &'static str {
         match self {
             LinkProblem::Unknown => "Ce lien n'est pas reconnu : il a peut-être été coupé en deux dans le courriel. Copiez-le en entier, ou demandez un nouveau lien ci-dessous.",

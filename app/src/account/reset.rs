@@ -118,6 +118,7 @@ pub mod service {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
+        tokens::void(&mut tx, &user_id, Purpose::Terms).await?;
         let address: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await?;
         enqueue(&mut tx, &emails::password_changed(&state.config.base_url, &address)).await?;
         tx.commit().await?;

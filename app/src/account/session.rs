@@ -106,16 +106,26 @@ pub async fn end(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// The session cookie's name: with `Secure` cookies, `__Host-` makes browsers refuse it unless
+/// it was set over https by this very host, for the whole site (no sibling domain can plant one).
+pub fn cookie_name(config: &AppConfig) -> &'static str {
+    if config.secure_cookies {
+        "__Host-passerelle_session"
+    } else {
+        COOKIE_NAME
+    }
+}
+
 /// The `Set-Cookie` value that carries a session token.
 pub fn cookie(config: &AppConfig, token: &str) -> String {
     let secure = if config.secure_cookies { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", config.session_absolute.as_secs())
+    format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", cookie_name(config), config.session_absolute.as_secs())
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn removal_cookie(config: &AppConfig) -> String {
     let secure = if config.secure_cookies { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config))
 }
 
 /// The value of cookie `name` in a `Cookie` header, if present and not empty.
@@ -124,8 +134,8 @@ pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The session token in a `Cookie` header, if any.
-pub fn token_from_cookie_header(header: &str) -> Option<&str> {
-    cookie_value(header, COOKIE_NAME)
+pub fn token_from_cookie_header<'a>(config: &AppConfig, header: &'a str) -> Option<&'a str> {
+    cookie_value(header, cookie_name(config))
 }
 
 /// The session of the request being served (server functions and server-rendered pages).
@@ -140,9 +150,9 @@ mod tests {
     #[test]
     fn the_session_token_is_found_among_other_cookies() {
         let header = "theme=dark; passerelle_session=abc123; other=1";
-        assert_eq!(token_from_cookie_header(header), Some("abc123"));
-        assert_eq!(token_from_cookie_header("passerelle_session="), None);
-        assert_eq!(token_from_cookie_header("x=1"), None);
+        assert_eq!(cookie_value(header, COOKIE_NAME), Some("abc123"));
+        assert_eq!(cookie_value("passerelle_session=", COOKIE_NAME), None);
+        assert_eq!(cookie_value("x=1", COOKIE_NAME), None);
     }
 
     #[test]

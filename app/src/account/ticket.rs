@@ -17,13 +17,13 @@ pub fn verify(secrets: &Secrets, ticket: &str) -> Option<String> {
     verify_scoped(secrets, "ticket", ticket)
 }
 
-pub fn issue_scoped(secrets: &Secrets, scope: &str, user_id: &str, lifetime_ms: i64) -> String {
+fn issue_scoped(secrets: &Secrets, scope: &str, user_id: &str, lifetime_ms: i64) -> String {
     let expires = now_ms() + lifetime_ms;
     let signature = secrets.sign(&format!("{scope}:{user_id}:{expires}"));
     format!("{user_id}.{expires}.{signature}")
 }
 
-pub fn verify_scoped(secrets: &Secrets, scope: &str, ticket: &str) -> Option<String> {
+fn verify_scoped(secrets: &Secrets, scope: &str, ticket: &str) -> Option<String> {
     let mut parts = ticket.split('.');
     let (user_id, expires, signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || expires.parse::<i64>().ok()? <= now_ms() {

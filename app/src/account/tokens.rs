@@ -17,6 +17,8 @@ text_enum! {
         StaffSetup = "staff_setup",
         /// Confirms a new email address; the address is the link's payload.
         EmailChange = "email_change",
+        /// Finishes a login by accepting new terms (never emailed: the login page holds it).
+        Terms = "terms",
     }
 }
 
@@ -63,6 +65,17 @@ pub async fn check(db: &Db, token: &str, purpose: Purpose) -> Result<Result<Stri
     } else {
         Ok(user_id)
     })
+}
+
+/// Voids every unused link of `purpose` for the account (a reset, a logout).
+pub async fn void(conn: &mut AnyConnection, user_id: &str, purpose: Purpose) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_tokens SET superseded_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL")
+        .bind(now_ms())
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Uses the link: atomically, so that two clicks at once cannot both succeed.

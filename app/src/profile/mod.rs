@@ -112,11 +112,23 @@ pub async fn change_email(#[server(default)] new_email: String, #[server(default
     .await
 }
 
-/// Uses the link sent to the new address: the account now uses it, and the old one is told.
+/// Whether the link sent to a new address can be used (the page asks for a click before using
+/// it: opening a link, as a mail scanner does, changes nothing).
+#[server(endpoint = "profile/email-link")]
+pub async fn email_link_status(token: String) -> Result<Option<crate::account::LinkProblem>, AppError> {
+    // Anyone: the emailed link works in any browser, logged in or not.
+    crate::server::serve_anyone(|state| async move {
+        Ok(crate::account::tokens::check(&state.db, &token, crate::account::tokens::Purpose::EmailChange).await?.err())
+    })
+    .await
+}
+
+/// Uses the link sent to the new address (its page's button): the account now uses it, and the
+/// old one is told.
 #[server(endpoint = "profile/confirm-email")]
 pub async fn confirm_email(token: String) -> Result<String, AppError> {
     // Anyone: the emailed link works in any browser, logged in or not.
-    crate::server::serve_anyone(|state| async move { service::confirm_email_change(&state, &token).await }).await
+    crate::server::serve_form_anyone("confirm-email", vec![], None, |state| async move { service::confirm_email_change(&state, &token).await }).await
 }
 
 /// "Supprimer mon compte": files a request that an advisor handles.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{confirm_email, my_profile, ChangeEmail, ProfileView, RequestDeletion, SaveProfile, CONTRACTS, DIPLOMAS, FIELDS};
+use super::{email_link_status, my_profile, ChangeEmail, ConfirmEmail, ProfileView, RequestDeletion, SaveProfile, CONTRACTS, DIPLOMAS, FIELDS};
 use crate::components::feedback::Refused;
 use crate::domain::date::paris_date_time;
 use crate::error::AppError;
@@ -130,18 +130,44 @@ fn Profile(profile: ProfileView, flash: Option<Flash>, email_flash: Option<Flash
 pub fn ConfirmEmailPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let outcome = Resource::new(token, confirm_email);
+    let status = Resource::new(token, email_link_status);
+    let flash = flash_resource("confirm-email");
+    let confirm = ServerAction::<ConfirmEmail>::new();
     view! {
         <Title text="Nouvelle adresse électronique"/>
         <h1>"Nouvelle adresse électronique"</h1>
         <Suspense fallback=|| ()>
-            {move || outcome.get().map(|result| match result {
-                Ok(email) => view! {
-                    <p class="alert alert-success" role="status">{format!("C'est fait : votre compte utilise désormais {email}. Votre ancienne adresse a été prévenue.")}</p>
-                    <p><a href="/profil">"Retour à mon profil"</a></p>
-                }.into_any(),
-                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p><p><a href="/profil">"Mon profil"</a></p> }.into_any(),
-            })}
+            {move || match (status.get(), flash.get()) {
+                (Some(Ok(problem)), Some(flash)) => {
+                    let from_flash = flash.and_then(|f| f.answer::<String>());
+                    Some(view! {
+                        {move || match confirm.value().get().or_else(|| from_flash.clone()) {
+                            Some(Ok(email)) => view! {
+                                <p class="alert alert-success" role="status">{format!("C'est fait : votre compte utilise désormais {email}. Votre ancienne adresse a été prévenue.")}</p>
+                                <p><a href="/profil">"Retour à mon profil"</a></p>
+                            }.into_any(),
+                            answer => view! {
+                                {answer.and_then(|a| a.err()).map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })}
+                                {match problem {
+                                    None => view! {
+                                        <p>"Votre lien est valable. Confirmez pour que votre compte utilise cette nouvelle adresse."</p>
+                                        <ActionForm action=confirm attr:class="inline-form">
+                                            <input type="hidden" name="token" value=token()/>
+                                            <button type="submit" class="button">"Confirmer ma nouvelle adresse"</button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                    Some(problem) => view! {
+                                        <p class="alert alert-error" role="alert">{problem.email_change_message()}</p>
+                                        <p><a href="/profil">"Mon profil"</a></p>
+                                    }.into_any(),
+                                }}
+                            }.into_any(),
+                        }}
+                    }.into_any())
+                }
+                (Some(Err(e)), _) => Some(view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any()),
+                _ => None,
+            }}
         </Suspense>
     }
 }

@@ -152,12 +152,7 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
 pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<String, AppError> {
     let problem = tokens::check(&state.db, token, Purpose::EmailChange).await?;
     if let Err(problem) = problem {
-        return Err(AppError::Conflict(match problem {
-            tokens::LinkProblem::Used => "Ce lien a déjà servi : votre nouvelle adresse est enregistrée.".to_string(),
-            tokens::LinkProblem::Expired => "Ce lien a expiré (il fonctionne 24 heures). Refaites la demande depuis votre profil.".to_string(),
-            tokens::LinkProblem::Superseded => "Un lien plus récent vous a été envoyé : utilisez le dernier courriel reçu.".to_string(),
-            tokens::LinkProblem::Unknown => "Ce lien n'est pas reconnu : copiez-le en entier depuis le courriel.".to_string(),
-        }));
+        return Err(AppError::Conflict(problem.email_change_message().into()));
     }
     let mut tx = state.db.begin_write().await?;
     let new_email = tokens::payload(&mut tx, token).await?.ok_or(AppError::NotFound)?;

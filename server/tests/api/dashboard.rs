@@ -507,6 +507,7 @@ async fn a_new_version_of_the_cgu_is_accepted_at_the_next_login_before_the_sessi
     let wrong_ticket = app.call_fn(&c, accept_terms(registration_ticket)).await.0;
     let accepted = app.call_fn(&c, accept_terms(&ticket)).await;
     let in_space = app.call_fn(&c, MySpace {}).await.0;
+    let replayed = app.call_fn(&client(), accept_terms(&ticket)).await.0;
     let next_login = app.call_fn(&client(), log_in_as("camille@exemple.fr")).await.1;
     let cgu_page = app.get("/cgu").await.text().await.unwrap();
 
@@ -519,9 +520,53 @@ async fn a_new_version_of_the_cgu_is_accepted_at_the_next_login_before_the_sessi
     assert_eq!(wrong_ticket, 409, "a registration ticket does not log anyone in");
     assert_eq!(accepted.0, 200, "{accepted:?}");
     assert_eq!(in_space, 200);
+    assert_eq!(replayed, 409, "a terms ticket works once");
     assert!(matches!(next_login, Ok(LoginOutcome::LoggedIn { .. })), "accepted once: {next_login:?}");
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM consents WHERE user_id = '{id}' AND document = 'cgu' AND version = '2'")).await, 1);
     assert!(cgu_page.contains("Version 2") && cgu_page.contains("Un article sur les cookies"));
     app.stop().await;
 }
 both_backends!(a_new_version_of_the_cgu_is_accepted_at_the_next_login_before_the_session_opens);
+
+async fn a_terms_ticket_lasts_five_minutes_and_dies_with_a_lock_or_a_reset(backend: Backend) {
+    // Arrange: new terms, and three logins waiting for them.
+    let app = spawn_app(backend).await;
+    let (id, _) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
+    let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
+    let _ = app.call_fn(&admin, PublishLegal { document: "cgu".into(), version: "2".into(), summary: "Nouvel article".into() }).await;
+    let ticket = || async {
+        match app.call_fn(&client(), log_in_as("camille@exemple.fr")).await.1 {
+            Ok(LoginOutcome::NewTerms { ticket, .. }) => ticket,
+            other => panic!("new terms: {other:?}"),
+        }
+    };
+    let stranger = client();
+    let accept = |ticket: String| app.call_fn(&stranger, AcceptTerms { ticket, accept: "on".into() });
+
+    // Act
+    let old = ticket().await;
+    sqlx::query("UPDATE account_tokens SET expires_at = $1 WHERE purpose = 'terms'")
+        .bind(app::db::now_ms() - 1)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let after_five_minutes = accept(old).await.0;
+    let before_lock = ticket().await;
+    sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2").bind(app::db::now_ms() + 60_000).bind(&id).execute(app.db.pool()).await.unwrap();
+    let while_locked = accept(before_lock).await.0;
+    sqlx::query("UPDATE users SET locked_until = NULL WHERE id = $1").bind(&id).execute(app.db.pool()).await.unwrap();
+    let before_reset = ticket().await;
+    let _ = app.call_fn(&app.client, app::account::reset::RequestPasswordReset { email: "camille@exemple.fr".into() }).await;
+    let token = app.last_link_to("camille@exemple.fr", "/mot-de-passe/nouveau").await;
+    let new_password = "Un tout nouveau mot de passe 2026";
+    let reset =
+        app.call_fn(&app.client, app::account::reset::ResetPassword { token, password: new_password.into(), password_confirm: new_password.into() });
+    assert!(reset.await.0.is_success());
+    let after_reset = accept(before_reset).await.0;
+
+    // Assert
+    assert_eq!([after_five_minutes, while_locked, after_reset], [409, 409, 409]);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM sessions WHERE user_id = '{id}'")).await, 0, "no session opened");
+    app.stop().await;
+}
+both_backends!(a_terms_ticket_lasts_five_minutes_and_dies_with_a_lock_or_a_reset);

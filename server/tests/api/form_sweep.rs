@@ -646,7 +646,9 @@ async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
     let before = snapshot(&sweep.app, sweep.backend).await;
     let (status, body) = sweep.post(form, &fixed, &values, false).await;
     let after_script = snapshot(&sweep.app, sweep.backend).await;
+    // A fresh form may write (a new terms ticket is a row): the plain post is judged after it.
     let fixed = sweep.current_fixed(form).await;
+    let before_plain = snapshot(&sweep.app, sweep.backend).await;
     let (_, page) = sweep.post(form, &fixed, &values, true).await;
     let after_plain = snapshot(&sweep.app, sweep.backend).await;
 
@@ -683,7 +685,7 @@ async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
     }
     assert!(!page.contains(GOOD_PASSWORD), "{what}: a password is never sent back");
     assert_eq!(changes(&before, &after_script), Vec::<String>::new(), "{what}: the script's post wrote nothing");
-    assert_eq!(changes(&after_script, &after_plain), Vec::<String>::new(), "{what}: the plain post wrote nothing");
+    assert_eq!(changes(&before_plain, &after_plain), Vec::<String>::new(), "{what}: the plain post wrote nothing");
 }
 
 async fn check_all_optional(sweep: &Sweep, form: &Form) {

@@ -146,9 +146,13 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 }
 
 /// An HTTP client that keeps cookies and does not follow redirects (tests look at them).
+/// The test settings' `base_url`: every test client's requests come from our pages (`Origin`).
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers([(reqwest::header::ORIGIN, reqwest::header::HeaderValue::from_static(ORIGIN))].into_iter().collect())
         // A request the server never answers fails the test (naming the call) instead of hanging it.
         .timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
@@ -613,7 +617,7 @@ pub fn raw_cv_upload(cookie: &str, pdf_size: usize) -> (String, Vec<u8>) {
     body.extend(pdf(pdf_size));
     body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
     let head = format!(
-        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept: application/json\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\nOrigin: {ORIGIN}\r\nCookie: {cookie}\r\nAccept: application/json\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     (head, body)
@@ -633,7 +637,12 @@ pub fn png() -> Vec<u8> {
 pub async fn session_cookie(app: &TestApp, email: &str) -> String {
     use reqwest::cookie::CookieStore;
     let jar = Arc::new(reqwest::cookie::Jar::default());
-    let c = reqwest::Client::builder().cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let c = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .default_headers([(reqwest::header::ORIGIN, reqwest::header::HeaderValue::from_static(ORIGIN))].into_iter().collect())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
     jar.cookies(&app.base.parse().unwrap()).unwrap().to_str().unwrap().to_string()
 }

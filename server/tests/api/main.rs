@@ -6,10 +6,12 @@ mod helpers;
 
 mod accounts;
 mod audiences;
+mod cross_site;
 mod dashboard;
 mod form_sweep;
 mod health;
 mod mail;
+mod mail_scanner;
 mod profile;
 mod projects;
 mod roles_and_forms;

@@ -70,6 +70,9 @@ async fn a_new_email_needs_the_password_then_its_link_and_the_old_address_is_tol
     let token = app.last_link_to("camille.m@exemple.fr", "/profil/courriel").await;
     let pending = app.call_fn(&camille, MyProfile {}).await.1.unwrap();
     let old_still_works = login(&client(), &app.base, "camille@exemple.fr", GOOD_PASSWORD).await.status();
+    // Opening the link, as a mail scanner does, only shows a button.
+    let opened = app.get(&format!("/profil/courriel/{token}")).await.text().await.unwrap();
+    let after_opening = app.call_fn(&camille, MyProfile {}).await.1.unwrap();
     let confirmed = app.call_fn(&app.client, ConfirmEmail { token: token.clone() }).await;
     let again = app.call_fn(&app.client, ConfirmEmail { token }).await;
     let notice = {
@@ -86,6 +89,8 @@ async fn a_new_email_needs_the_password_then_its_link_and_the_old_address_is_tol
     assert_eq!(pending.pending_email.as_deref(), Some("camille.m@exemple.fr"));
     assert_eq!(pending.email, "camille@exemple.fr", "the address changes only with the link");
     assert_eq!(old_still_works, 200);
+    assert!(opened.contains("Confirmer ma nouvelle adresse"), "the page offers the button");
+    assert_eq!(after_opening.email, "camille@exemple.fr", "opening the link changes nothing");
     assert_eq!(confirmed, (StatusCode::OK, Ok("camille.m@exemple.fr".to_string())));
     assert_eq!(again.0, 409);
     assert_eq!(notice.subject(), "L'adresse de votre compte Passerelle a changé");

@@ -17,6 +17,7 @@ async fn beneficiary_cookie(app: &TestApp) -> String {
 fn client_with(cookie: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    headers.insert(reqwest::header::ORIGIN, reqwest::header::HeaderValue::from_static(crate::helpers::ORIGIN));
     reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(60)).build().unwrap()
 }
 

@@ -92,8 +92,8 @@ async fn two_servers_on_one_postgres_share_sessions_and_deliver_100_emails_exact
     // Log in through the first server, be recognised by the second.
     let response = login(&client(), &first.base, "alex@exemple.fr", PASSWORD).await;
     let cookie = session_cookie(&response);
-    let other =
-        reqwest::Client::builder().default_headers([(reqwest::header::COOKIE, cookie.parse().unwrap())].into_iter().collect()).build().unwrap();
+    let headers = [(reqwest::header::COOKIE, cookie.parse().unwrap()), (reqwest::header::ORIGIN, crate::helpers::ORIGIN.parse().unwrap())];
+    let other = reqwest::Client::builder().default_headers(headers.into_iter().collect()).build().unwrap();
     assert_eq!(whoami(&other, &second.base).await.map(|u| u.display_name).as_deref(), Some("Alex Conseil"));
 
     // 100 emails queued at once; both workers deliver, none twice.
@@ -136,7 +136,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_the_process_exits() {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
     stream
         .write_all(
-            b"POST /api/session/current HTTP/1.1\r\nHost: test\r\n\
+            b"POST /api/session/current HTTP/1.1\r\nHost: test\r\nOrigin: http://127.0.0.1:3000\r\n\
               Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\nx=123",
         )
         .await
