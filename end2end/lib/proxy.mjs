@@ -22,12 +22,22 @@ export async function startProxy(baseUrl) {
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
+    // The page's origin is the proxy's; the server refuses posts whose Origin is not its
+    // base_url, as it should. The proxy stands for the network between the two, so it says the
+    // page came from the site (a browser writes each request's headers at once: one chunk).
+    client.on('data', (chunk) => {
+      const text = chunk.toString('latin1');
+      const said = text.includes(proxyOrigin) ? text.replace(fromProxy, `$1${target.origin}`) : text;
+      upstream.write(said === text ? chunk : Buffer.from(said, 'latin1'));
+    });
+    client.on('end', () => upstream.end());
     upstream.pipe(client);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxyOrigin = `http://127.0.0.1:${server.address().port}`;
+  const fromProxy = new RegExp(`^((?:origin|referer): )${proxyOrigin.replace(/[.]/g, '\\.')}`, 'gim');
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: proxyOrigin,
     cut() {
       down = true;
       for (const socket of sockets) socket.resetAndDestroy?.() ?? socket.destroy();
