@@ -77,10 +77,9 @@ fi
 
 took_since rust
 
-# --- Lints, while the browsers run --------------------------------------------------------------
-# Clippy compiles every dependency again (for checking): it runs in the background during the
-# browser tests, which mostly wait, to keep the CI run under 45 minutes. Its output is printed at
-# the end of the browser tests.
+# --- Lints --------------------------------------------------------------------------------------
+# Clippy compiles every dependency again (for checking). Run in the background during the browser
+# tests it saved minutes but slowed WebKit past its hydration wait: it runs on its own, here.
 lint_log=$(mktemp)
 start_lints() {
   lint_started=$SECONDS
@@ -94,6 +93,9 @@ finish_lints() {
   if [ "$(cat "$lint_log.rc" 2>/dev/null)" = 0 ]; then outcome[clippy]=passed; else outcome[clippy]="FAILED (see the lints above)"; status=1; fi
   took[clippy]="$(( (SECONDS - lint_started) / 60 ))m$(( (SECONDS - lint_started) % 60 ))s"
 }
+
+start_lints
+finish_lints
 
 # --- Release build, page weight, browsers ------------------------------------------------------
 bold "== Release build =="
@@ -133,7 +135,6 @@ if [ "${outcome[build]}" = passed ]; then
     if node scripts/page-weight.mjs "http://127.0.0.1:$port" 250; then outcome[weight]=passed; else outcome[weight]=FAILED; status=1; fi
 
     took_since weight
-    start_lints
     bold "== Browser tests =="
     engines="${E2E_ENGINES:-chromium,webkit;firefox,chromium-nojs,firefox-nojs}"
     IFS=';' read -ra groups <<<"$engines"
@@ -165,8 +166,6 @@ else
   outcome[weight]="not run (no build)"; outcome[e2e]="not run (no build)"
 fi
 took_since e2e
-[ -n "${lint_pid:-}" ] || start_lints
-finish_lints
 
 
 # --- Summary -----------------------------------------------------------------------------------
