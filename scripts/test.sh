@@ -9,7 +9,8 @@
 #   PASSERELLE_REQUIRE_POSTGRES  1: fail when no PostgreSQL answers (CI sets it)
 #   E2E_ENGINES                  engines to run, in groups separated by ';' that run at the same time,
 #                                each with its own advisor account (default
-#                                chromium,webkit;firefox,chromium-nojs,firefox-nojs: two groups)
+#                                chromium,firefox,webkit,chromium-nojs,firefox-nojs: one group, in turn;
+#                                two groups at once proved too slow for WebKit on 2 cores)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -136,7 +137,7 @@ if [ "${outcome[build]}" = passed ]; then
 
     took_since weight
     bold "== Browser tests =="
-    engines="${E2E_ENGINES:-chromium,webkit;firefox,chromium-nojs,firefox-nojs}"
+    engines="${E2E_ENGINES:-chromium,firefox,webkit,chromium-nojs,firefox-nojs}"
     IFS=';' read -ra groups <<<"$engines"
     e2e_pids=()
     for n in "${!groups[@]}"; do
