@@ -37,7 +37,7 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn(uploads_are_multipart))
         .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
-        .layer(middleware::from_fn(nothing_personal_is_stored))
+        .layer(middleware::from_fn_with_state(state.clone(), nothing_personal_is_stored))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only));
     let https = state.config.base_url.starts_with("https://");
     with_security_headers(router.with_state(state), https).layer(CompressionLayer::new())
@@ -73,11 +73,16 @@ async fn posts_from_our_pages_only(State(origin): State<Arc<str>>, request: Requ
         .into_response()
 }
 
-/// `Cache-Control: no-store` on every answer but the site's static files (`/pkg/…`), unless the
-/// handler chose its own: pages and server-function answers may hold personal data, and after a
-/// logout a shared computer's Back button must show nothing.
-async fn nothing_personal_is_stored(request: Request<Body>, next: Next) -> Response {
-    let asset = request.uri().path().starts_with("/pkg/");
+/// Whether `path` is one of the site's static files (`/pkg/…`: WASM, JavaScript, CSS).
+fn site_file(state: &AppState, path: &str) -> bool {
+    path.strip_prefix('/').and_then(|rest| rest.strip_prefix(state.leptos_options.site_pkg_dir.as_ref())).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// `Cache-Control: no-store` on every answer but the site's static files, unless the handler
+/// chose its own: pages and server-function answers may hold personal data, and after a logout a
+/// shared computer's Back button must show nothing.
+async fn nothing_personal_is_stored(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+    let asset = site_file(&state, request.uri().path());
     let mut response = next.run(request).await;
     if !asset {
         response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
@@ -167,7 +172,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// server functions and pages find it (`app::account::session::current`). Static files skip it.
 async fn attach_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path();
-    let is_static = path.starts_with(&format!("/{}/", state.leptos_options.site_pkg_dir)) || path == "/healthz";
+    let is_static = site_file(&state, path) || path == "/healthz";
     if !is_static {
         let token = request
             .headers()
