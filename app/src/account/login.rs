@@ -249,20 +249,24 @@ pub mod service {
         open_session(state, &user_id, role).await
     }
 
+    /// Failures before the last reset or unlock (`failures_cleared_at`) leave the 24-hour count.
+    const SINCE_CLEARED: &str = " AND at > COALESCE((SELECT failures_cleared_at FROM users WHERE id = $1), 0)";
+
     /// A wrong password, the `failures`-th in a row (counted and locked by [`reserve`]); past
     /// [`FAILURES_PER_DAY`] in 24 hours, the lock lasts until the oldest leaves the window.
     async fn failed(state: &AppState, account: &Account, failures: i64, now: i64) -> Result<LoginOutcome, AppError> {
         record(state, &account.id, AttemptOutcome::BadPassword).await?;
-        let failures_today: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2")
-                .bind(&account.id)
-                .bind(now - 86_400_000)
-                .fetch_one(state.db.pool())
-                .await?;
+        let failures_today: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2{SINCE_CLEARED}"
+        ))
+        .bind(&account.id)
+        .bind(now - 86_400_000)
+        .fetch_one(state.db.pool())
+        .await?;
         let mut until = (lock_ms(failures) > 0).then(|| now + lock_ms(failures));
         if failures_today >= FAILURES_PER_DAY {
             let oldest: i64 = sqlx::query_scalar(
-                "SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password'                  AND at > $2 ORDER BY at DESC LIMIT $3) AS recent",
+                &format!("SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2{SINCE_CLEARED} ORDER BY at DESC LIMIT $3) AS recent"),
             )
             .bind(&account.id)
             .bind(now - 86_400_000)

@@ -109,7 +109,7 @@ pub mod service {
         let now = now_ms();
         // Receiving the link proves the address: an account not yet activated is activated too.
         sqlx::query(
-            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, \
+            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, failures_cleared_at = $2, \
              activated_at = COALESCE(activated_at, $2) WHERE id = $3",
         )
         .bind(&hash)

@@ -244,7 +244,11 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             }
         }
         "debloquer" => {
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, failures_cleared_at = $1 WHERE id = $2")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             (String::new(), "Le compte est débloqué : la personne peut se connecter dès maintenant.".to_string())
         }
         "fermer_sessions" => {

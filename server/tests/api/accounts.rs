@@ -431,6 +431,37 @@ async fn twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window(b
 }
 both_backends!(twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window);
 
+async fn a_reset_clears_the_days_failures_so_the_next_wrong_password_does_not_lock_for_hours(backend: Backend) {
+    // Arrange: 24 failures 20 hours ago, then a reset by the emailed link.
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.db.pool()).await.unwrap();
+    for n in 0..24 {
+        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, 'bad_password')")
+            .bind(format!("old-{n}"))
+            .bind(&user_id)
+            .bind(now_ms() - 20 * 3_600_000)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let _ = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
+    let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
+    let new_password = "un tout nouveau mot de passe";
+    let (status, _) = app.call_fn(&app.client, reset(&token, new_password, new_password)).await;
+    assert!(status.as_u16() < 400, "{status}");
+
+    // Act
+    let (_, wrong) = app.call_fn(&app.client, login("helene@exemple.fr", "mauvais mot de passe")).await;
+    let (_, right) = app.call_fn(&app.client, login("helene@exemple.fr", new_password)).await;
+
+    // Assert
+    assert!(matches!(&wrong, Err(AppError::Validation(_))), "an ordinary failure (identifiants invalides), no lock: {wrong:?}");
+    assert_eq!(right, Ok(LoginOutcome::LoggedIn { destination: "/espace".into() }), "the right password still works at once");
+    app.stop().await;
+}
+both_backends!(a_reset_clears_the_days_failures_so_the_next_wrong_password_does_not_lock_for_hours);
+
 async fn a_merge_request_for_a_nir_already_used_is_stored_for_advisors(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register("helene@exemple.fr", &nir()).await;
