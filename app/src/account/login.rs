@@ -140,6 +140,7 @@ pub mod service {
         activated_at: Option<i64>,
         merged_email: Option<String>,
         deactivated_at: Option<i64>,
+        failures_cleared_at: Option<i64>,
     }
 
     async fn record(state: &AppState, user_id: &str, outcome: AttemptOutcome) -> Result<(), AppError> {
@@ -157,7 +158,8 @@ pub mod service {
         let account: Option<Account> = match Email::parse(email) {
             Ok(email) => {
                 sqlx::query_as(
-                    "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, m.email AS merged_email, u.deactivated_at \
+                    "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, m.email AS merged_email, u.deactivated_at, \
+                 u.failures_cleared_at \
                  FROM users u LEFT JOIN users m ON m.id = u.merged_into WHERE u.email_normalized = $1",
                 )
                 .bind(email.normalized())
@@ -249,27 +251,36 @@ pub mod service {
         open_session(state, &user_id, role).await
     }
 
-    /// Failures before the last reset or unlock (`failures_cleared_at`) leave the 24-hour count.
-    const SINCE_CLEARED: &str = " AND at > COALESCE((SELECT failures_cleared_at FROM users WHERE id = $1), 0)";
+    /// Lifts the lock and forgets the failures so far, the 24-hour window's included (a reset by
+    /// the emailed link, an advisor's unlock): only later failures count.
+    pub async fn clear_failures(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, failures_cleared_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 
     /// A wrong password, the `failures`-th in a row (counted and locked by [`reserve`]); past
-    /// [`FAILURES_PER_DAY`] in 24 hours, the lock lasts until the oldest leaves the window.
+    /// [`FAILURES_PER_DAY`] in 24 hours (since the last [`clear_failures`]), the lock lasts until
+    /// the oldest leaves the window.
     async fn failed(state: &AppState, account: &Account, failures: i64, now: i64) -> Result<LoginOutcome, AppError> {
         record(state, &account.id, AttemptOutcome::BadPassword).await?;
-        let failures_today: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2{SINCE_CLEARED}"
-        ))
-        .bind(&account.id)
-        .bind(now - 86_400_000)
-        .fetch_one(state.db.pool())
-        .await?;
+        let since = (now - 86_400_000).max(account.failures_cleared_at.unwrap_or(0));
+        let failures_today: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2")
+                .bind(&account.id)
+                .bind(since)
+                .fetch_one(state.db.pool())
+                .await?;
         let mut until = (lock_ms(failures) > 0).then(|| now + lock_ms(failures));
         if failures_today >= FAILURES_PER_DAY {
             let oldest: i64 = sqlx::query_scalar(
-                &format!("SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2{SINCE_CLEARED} ORDER BY at DESC LIMIT $3) AS recent"),
+                "SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2 ORDER BY at DESC LIMIT $3) AS recent",
             )
             .bind(&account.id)
-            .bind(now - 86_400_000)
+            .bind(since)
             .bind(FAILURES_PER_DAY)
             .fetch_one(state.db.pool())
             .await?;

@@ -108,15 +108,13 @@ pub mod service {
         };
         let now = now_ms();
         // Receiving the link proves the address: an account not yet activated is activated too.
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, failures_cleared_at = $2, \
-             activated_at = COALESCE(activated_at, $2) WHERE id = $3",
-        )
-        .bind(&hash)
-        .bind(now)
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE users SET password_hash = $1, activated_at = COALESCE(activated_at, $2) WHERE id = $3")
+            .bind(&hash)
+            .bind(now)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        crate::account::login::service::clear_failures(&mut tx, &user_id).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
         tokens::void(&mut tx, &user_id, Purpose::Terms).await?;
         let address: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await?;

@@ -244,11 +244,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             }
         }
         "debloquer" => {
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, failures_cleared_at = $1 WHERE id = $2")
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            crate::account::login::service::clear_failures(&mut tx, id).await?;
             (String::new(), "Le compte est débloqué : la personne peut se connecter dès maintenant.".to_string())
         }
         "fermer_sessions" => {

@@ -411,17 +411,7 @@ both_backends!(a_reset_refuses_a_weak_or_mismatched_password_and_keeps_the_link)
 async fn twenty_five_failures_in_a_day_lock_until_the_oldest_leaves_the_window(backend: Backend) {
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
-    let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.db.pool()).await.unwrap();
-    let hours_ago = |h: i64| now_ms() - h * 3_600_000;
-    for n in 0..24 {
-        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, 'bad_password')")
-            .bind(format!("old-{n}"))
-            .bind(&user_id)
-            .bind(hours_ago(20))
-            .execute(app.db.pool())
-            .await
-            .unwrap();
-    }
+    app.past_failures("helene@exemple.fr", 24, 20).await;
 
     let (_, outcome) = app.call_fn(&app.client, login("helene@exemple.fr", "mauvais mot de passe")).await;
 
@@ -435,16 +425,7 @@ async fn a_reset_clears_the_days_failures_so_the_next_wrong_password_does_not_lo
     // Arrange: 24 failures 20 hours ago, then a reset by the emailed link.
     let app = spawn_app(backend).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
-    let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.db.pool()).await.unwrap();
-    for n in 0..24 {
-        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, 'bad_password')")
-            .bind(format!("old-{n}"))
-            .bind(&user_id)
-            .bind(now_ms() - 20 * 3_600_000)
-            .execute(app.db.pool())
-            .await
-            .unwrap();
-    }
+    app.past_failures("helene@exemple.fr", 24, 20).await;
     let _ = app.call_fn(&app.client, forgot("helene@exemple.fr")).await;
     let token = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     let new_password = "un tout nouveau mot de passe";

@@ -283,6 +283,29 @@ async fn support_actions_unlock_end_sessions_send_links_assign_the_referent_and_
 }
 both_backends!(support_actions_unlock_end_sessions_send_links_assign_the_referent_and_are_audited);
 
+async fn an_advisors_unlock_clears_the_days_failures_so_the_next_wrong_password_does_not_lock_for_hours(backend: Backend) {
+    // Arrange: 24 failures 20 hours ago, then a 25th that locks until they leave the window.
+    let app = spawn_app(backend).await;
+    let (id, _) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    app.past_failures("camille@exemple.fr", 24, 20).await;
+    let (_, locked) = app.call_fn(&client(), Login { email: "camille@exemple.fr".into(), password: "pas le bon mot de passe".into() }).await;
+    assert!(matches!(locked, Ok(LoginOutcome::Locked { minutes }) if minutes > 60), "locked for hours first: {locked:?}");
+
+    // Act
+    let unlock = SupportAction { id, action: "debloquer".into(), reason: "Appel téléphonique".into(), value: String::new() };
+    let (unlocked, _) = app.call_fn(&advisor, unlock).await;
+    let (_, wrong) = app.call_fn(&client(), Login { email: "camille@exemple.fr".into(), password: "pas le bon mot de passe".into() }).await;
+    let (_, right) = app.call_fn(&client(), log_in_as("camille@exemple.fr")).await;
+
+    // Assert
+    assert_eq!(unlocked, 200);
+    assert!(matches!(&wrong, Err(AppError::Validation(_))), "an ordinary failure (identifiants invalides), no lock: {wrong:?}");
+    assert!(matches!(right, Ok(LoginOutcome::LoggedIn { .. })), "the right password works at once: {right:?}");
+    app.stop().await;
+}
+both_backends!(an_advisors_unlock_clears_the_days_failures_so_the_next_wrong_password_does_not_lock_for_hours);
+
 async fn the_inbox_holds_the_advisors_people_and_services_and_people_without_referent(backend: Backend) {
     let app = spawn_app(backend).await;
     let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;

@@ -566,6 +566,20 @@ impl TestApp {
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.unwrap()
     }
+
+    /// Writes `count` wrong-password attempts on the account of `email`, `hours` hours ago.
+    pub async fn past_failures(&self, email: &str, count: usize, hours: i64) {
+        let user_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(self.db.pool()).await.unwrap();
+        for n in 0..count {
+            sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, 'bad_password')")
+                .bind(format!("old-{n}"))
+                .bind(&user_id)
+                .bind(app::db::now_ms() - hours * 3_600_000)
+                .execute(self.db.pool())
+                .await
+                .unwrap();
+        }
+    }
 }
 
 /// What a server function answered: the HTTP status, and the function's value or the error it
