@@ -17,6 +17,8 @@ pub struct AppConfig {
     pub base_url: String,
     /// Development mode: `/dev/mailbox` exists, and cookies may go without `Secure` on localhost.
     pub dev_mode: bool,
+    /// Proxies whose `X-Forwarded-For`/`Forwarded` name the client (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<crate::account::client::Cidr>,
     /// Whether the session cookie carries `Secure`.
     pub secure_cookies: bool,
     /// A session ends after this long without a request.
@@ -33,6 +35,11 @@ pub struct AppConfig {
     pub reset_ttl: Duration,
     /// Accounts one address (IP) may create per hour.
     pub registrations_per_ip_per_hour: i64,
+    /// Wrong passwords one network (IPv4 address, IPv6 /64) may try per hour, all accounts
+    /// together: password spraying from one place slows down.
+    pub login_failures_per_ip_per_hour: i64,
+    /// Wrong passwords per hour from everywhere together.
+    pub login_failures_per_hour: i64,
 }
 
 #[derive(Clone)]

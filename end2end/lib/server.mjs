@@ -28,6 +28,8 @@ export async function startPrivateServer() {
     PASSERELLE_DATABASE_URL: `sqlite://${dir}/passerelle.db`,
     PASSERELLE_STORAGE_FILES_DIR: `${dir}/files`,
     PASSERELLE_ACCOUNTS_REGISTRATIONS_PER_IP_PER_HOUR: '100000',
+    PASSERELLE_ACCOUNTS_LOGIN_FAILURES_PER_IP_PER_HOUR: '100000',
+    PASSERELLE_ACCOUNTS_LOGIN_FAILURES_PER_HOUR: '100000',
     LEPTOS_SITE_ROOT: path.join(ROOT, 'target/site'),
     LEPTOS_OUTPUT_NAME: 'passerelle',
   };

@@ -32,6 +32,8 @@ pub struct AccountSettings {
     #[serde(rename = "reset_link_minutes", with = "minutes")]
     pub reset_link: Duration,
     pub registrations_per_ip_per_hour: i64,
+    pub login_failures_per_ip_per_hour: i64,
+    pub login_failures_per_hour: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -79,6 +81,9 @@ pub struct ServerSettings {
     pub dev_mode: bool,
     #[serde(rename = "request_timeout_ms", with = "millis")]
     pub request_timeout: Duration,
+    /// Proxies in front of the server, comma-separated addresses or CIDR blocks: when a request
+    /// comes from one, the client is read from `X-Forwarded-For`/`Forwarded`.
+    pub trusted_proxies: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -105,6 +110,10 @@ pub struct MailSettings {
     #[serde(rename = "retry_max_ms", with = "millis")]
     pub retry_max: Duration,
     pub max_attempts: u32,
+    /// How long a worker's claim on an email lasts before another worker may take it over
+    /// (extended while it is being sent).
+    #[serde(rename = "claim_ms", with = "millis")]
+    pub claim: Duration,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -159,6 +168,7 @@ impl Default for Settings {
                 base_url: "http://127.0.0.1:3000".into(),
                 dev_mode: true,
                 request_timeout: Duration::from_secs(15),
+                trusted_proxies: String::new(),
             },
             database: DatabaseSettings { url: "sqlite://data/passerelle.db".into(), max_connections: 10 },
             mail: MailSettings {
@@ -173,6 +183,7 @@ impl Default for Settings {
                 retry_base: Duration::from_secs(5),
                 retry_max: Duration::from_secs(3600),
                 max_attempts: 12,
+                claim: Duration::from_secs(120),
             },
             storage: StorageSettings {
                 backend: StorageBackend::Local,
@@ -188,6 +199,8 @@ impl Default for Settings {
                 activation_link: Duration::from_secs(48 * 3600),
                 reset_link: Duration::from_secs(60 * 60),
                 registrations_per_ip_per_hour: 10,
+                login_failures_per_ip_per_hour: 30,
+                login_failures_per_hour: 1000,
             },
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
         }
@@ -375,6 +388,7 @@ impl Settings {
         if self.server.request_timeout < Duration::from_millis(100) {
             return Err(error("server.request_timeout_ms", "must be at least 100 (milliseconds)"));
         }
+        self.trusted_proxies()?;
         Ok(())
     }
 
@@ -400,6 +414,9 @@ impl Settings {
         }
         if self.mail.max_attempts == 0 {
             return Err(error("mail.max_attempts", "must be at least 1"));
+        }
+        if self.mail.claim < Duration::from_millis(300) {
+            return Err(error("mail.claim_ms", "must be at least 300"));
         }
         Ok(())
     }
@@ -440,6 +457,12 @@ impl Settings {
         if self.accounts.registrations_per_ip_per_hour < 1 {
             return Err(error("accounts.registrations_per_ip_per_hour", "must be at least 1"));
         }
+        if self.accounts.login_failures_per_ip_per_hour < 1 {
+            return Err(error("accounts.login_failures_per_ip_per_hour", "must be at least 1"));
+        }
+        if self.accounts.login_failures_per_hour < self.accounts.login_failures_per_ip_per_hour {
+            return Err(error("accounts.login_failures_per_hour", "must be at least accounts.login_failures_per_ip_per_hour"));
+        }
         if self.accounts.reset_link.is_zero() {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
@@ -476,6 +499,18 @@ impl Settings {
         }
     }
 
+    /// The blocks of `server.trusted_proxies`; the error names the entry that is not one.
+    pub fn trusted_proxies(&self) -> Result<Vec<app::account::client::Cidr>, ConfigError> {
+        let entries = self.server.trusted_proxies.split(',').map(str::trim).filter(|entry| !entry.is_empty());
+        entries
+            .map(|entry| {
+                app::account::client::Cidr::parse(entry).ok_or_else(|| {
+                    error("server.trusted_proxies", format!("{entry:?} is not an address or a block such as 10.0.0.0/8 or 2001:db8::/32"))
+                })
+            })
+            .collect()
+    }
+
     /// Whether `base_url` is plain http on this machine (localhost, 127.0.0.1 or [::1]).
     pub fn loopback(&self) -> bool {
         ["http://localhost", "http://127.0.0.1", "http://[::1]"].iter().any(|prefix| {
@@ -495,6 +530,7 @@ impl Settings {
             base_url: self.server.base_url.clone(),
             dev_mode: self.server.dev_mode,
             secure_cookies: self.secure_cookies(),
+            trusted_proxies: self.trusted_proxies().unwrap_or_default(),
             session_idle: self.session.idle_timeout,
             session_absolute: self.session.absolute_timeout,
             live_reload_origin: None,
@@ -502,6 +538,8 @@ impl Settings {
             activation_ttl: self.accounts.activation_link,
             reset_ttl: self.accounts.reset_link,
             registrations_per_ip_per_hour: self.accounts.registrations_per_ip_per_hour,
+            login_failures_per_ip_per_hour: self.accounts.login_failures_per_ip_per_hour,
+            login_failures_per_hour: self.accounts.login_failures_per_hour,
         }
     }
 }
@@ -605,6 +643,17 @@ mod tests {
         let env = |name: &str| (name == "PASSERELLE_SERVER_REQUEST_TIMEOUT_MS").then(|| "0".to_string());
         let err = Settings::from_toml("", env).unwrap_err();
         assert_eq!(err.key, "server.request_timeout_ms");
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list_of_blocks_and_a_bad_entry_is_named() {
+        let env = |name: &str| (name == "PASSERELLE_SERVER_TRUSTED_PROXIES").then(|| "10.0.0.0/8, ::1".to_string());
+        let settings = Settings::from_toml("", env).unwrap();
+        assert_eq!(settings.trusted_proxies().unwrap().len(), 2);
+        assert!(Settings::from_toml("", no_env).unwrap().trusted_proxies().unwrap().is_empty(), "none by default");
+        let err = Settings::from_toml("[server]\ntrusted_proxies = \"10.0.0.0/8, proxy.interne\"\n", no_env).unwrap_err();
+        assert_eq!(err.key, "server.trusted_proxies");
+        assert!(err.to_string().contains("proxy.interne"), "{err}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use app::account::session;
+use app::account::{client, session};
 use app::state::{content_security_policy, AppState};
 use app::{shell, App};
 
@@ -35,6 +35,7 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
         .leptos_routes_with_context(&state, routes, provide_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_nonce, shell))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
+        .layer(middleware::from_fn_with_state(state.clone(), attach_client))
         .layer(middleware::from_fn(uploads_are_multipart))
         .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
         .layer(middleware::from_fn_with_state(state.clone(), nothing_personal_is_stored))
@@ -166,6 +167,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
     }
+}
+
+/// Puts the client's address, read behind the trusted proxies, in the request's extensions
+/// (`app::account::client_ip`): rate limits and the login history use it.
+async fn attach_client(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let client = client::client_address(peer, request.headers(), &state.config.trusted_proxies);
+        request.extensions_mut().insert(client::ClientAddr(client));
+    }
+    next.run(request).await
 }
 
 /// Looks up the session named by the cookie and puts it in the request's extensions, where

@@ -15,8 +15,6 @@ use app::mail::outbox::{self, QueuedEmail};
 
 use crate::config::{lettre_mailbox, MailTransport, Settings, SmtpTls};
 
-/// How long a claimed email belongs to its worker before another may take it over.
-const LEASE_MS: i64 = 120_000;
 const BATCH: i64 = 20;
 
 enum Transport {
@@ -33,6 +31,9 @@ pub struct MailWorker {
     retry_base: Duration,
     retry_max: Duration,
     max_attempts: u32,
+    /// How long a claimed email belongs to its worker before another may take it over
+    /// (`mail.claim_ms`); extended while it is being sent.
+    claim: Duration,
 }
 
 impl MailWorker {
@@ -64,20 +65,28 @@ impl MailWorker {
             retry_base: mail.retry_base,
             retry_max: mail.retry_max,
             max_attempts: mail.max_attempts,
+            claim: mail.claim,
         })
     }
 
-    /// Runs until `shutdown` turns true; an email being sent when it does is finished first.
+    /// Runs until `shutdown` turns true; an email being sent when it does is finished first,
+    /// and the rest of its batch is given back at once for other workers.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let sent_some = match outbox::claim_due(&self.db, BATCH, LEASE_MS).await {
-                Ok(batch) => {
-                    let any = !batch.is_empty();
-                    for email in batch {
-                        self.deliver(email).await;
+            let sent_some = match outbox::claim_due(&self.db, BATCH, self.lease_ms()).await {
+                Ok(claim) => {
+                    let any = !claim.emails.is_empty();
+                    for email in claim.emails {
+                        if *shutdown.borrow() {
+                            break;
+                        }
+                        self.deliver(email, &claim.token).await;
+                    }
+                    if let Err(e) = outbox::release(&self.db, &claim.token).await {
+                        tracing::warn!(error = %e, "mail worker: cannot give back the rest of a claim (it expires by itself)");
                     }
                     any
                 }
@@ -95,25 +104,58 @@ impl MailWorker {
         }
     }
 
-    async fn deliver(&self, email: QueuedEmail) {
-        let outcome = match &self.transport {
-            Transport::Mailbox => Ok(()),
-            Transport::Smtp(smtp) => match self.message(&email) {
-                Ok(message) => smtp.send(message).await.map(|_| ()).map_err(|e| (e.to_string(), !e.is_permanent())),
-                Err(e) => Err((e, false)),
-            },
-        };
-        let recorded = match outcome {
-            Ok(()) => outbox::mark_sent(&self.db, &email.id).await,
-            Err((error, retryable)) => {
-                let retry_at = (retryable && email.attempts < i64::from(self.max_attempts)).then(|| now_ms() + self.backoff_ms(email.attempts));
-                tracing::warn!(email_id = %email.id, attempts = email.attempts, %error,
-                    will_retry = retry_at.is_some(), "mail worker: delivery failed");
-                outbox::mark_attempt_failed(&self.db, &email.id, &error, retry_at).await
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.claim.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Sends one email of a claim: only if the claim still holds it (extended to a full lease
+    /// first), extending it every third of a lease while the SMTP server takes its time, so
+    /// that no other worker can take it over mid-send.
+    async fn deliver(&self, email: QueuedEmail, token: &str) {
+        let attempts = match outbox::extend(&self.db, &email.id, token, self.lease_ms(), true).await {
+            Ok(Some(attempts)) => attempts,
+            Ok(None) => {
+                tracing::info!(email_id = %email.id, "mail worker: claim taken over by another worker; not sending");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(email_id = %email.id, error = %e, "mail worker: cannot extend a claim; not sending");
+                return;
             }
         };
-        if let Err(e) = recorded {
-            tracing::error!(email_id = %email.id, error = %e, "mail worker: cannot record the outcome");
+        let send = async {
+            match &self.transport {
+                Transport::Mailbox => Ok(()),
+                Transport::Smtp(smtp) => match self.message(&email) {
+                    Ok(message) => smtp.send(message).await.map(|_| ()).map_err(|e| (e.to_string(), !e.is_permanent())),
+                    Err(e) => Err((e, false)),
+                },
+            }
+        };
+        tokio::pin!(send);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut send => break outcome,
+                _ = tokio::time::sleep(self.claim / 3) => {
+                    if let Err(e) = outbox::extend(&self.db, &email.id, token, self.lease_ms(), false).await {
+                        tracing::warn!(email_id = %email.id, error = %e, "mail worker: cannot extend a claim while sending");
+                    }
+                }
+            }
+        };
+        let recorded = match outcome {
+            Ok(()) => outbox::mark_sent(&self.db, &email.id, token).await,
+            Err((error, retryable)) => {
+                let retry_at = (retryable && attempts < i64::from(self.max_attempts)).then(|| now_ms() + self.backoff_ms(attempts));
+                tracing::warn!(email_id = %email.id, attempts, %error,
+                    will_retry = retry_at.is_some(), "mail worker: delivery failed");
+                outbox::mark_attempt_failed(&self.db, &email.id, token, &error, retry_at).await
+            }
+        };
+        match recorded {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(email_id = %email.id, "mail worker: the claim was lost while sending; outcome not recorded"),
+            Err(e) => tracing::error!(email_id = %email.id, error = %e, "mail worker: cannot record the outcome"),
         }
     }
 

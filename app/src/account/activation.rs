@@ -48,8 +48,9 @@ pub async fn activate(token: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 pub mod service {
     use super::*;
+    use crate::account::login::{self, service::Holder};
     use crate::account::tokens::{self, Purpose};
-    use crate::account::{emails, password, rate_limit, ticket};
+    use crate::account::{emails, rate_limit, ticket};
     use crate::db::now_ms;
     use crate::domain::Email;
     use crate::mail::enqueue;
@@ -57,8 +58,8 @@ pub mod service {
 
     struct Pending {
         email: String,
-        first_name: String,
         password_hash: String,
+        failures_cleared_at: Option<i64>,
     }
 
     /// The not-yet-activated account a ticket names.
@@ -66,22 +67,22 @@ pub mod service {
         let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(|| {
             AppError::Conflict("Ce lien de page a expiré. Connectez-vous : la page de connexion propose de renvoyer le lien d'activation.".into())
         })?;
-        let row: Option<(String, Option<String>, String, Option<i64>)> =
-            sqlx::query_as("SELECT email, first_name, password_hash, activated_at FROM users WHERE id = $1")
+        let row: Option<(String, String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT email, password_hash, activated_at, failures_cleared_at FROM users WHERE id = $1")
                 .bind(&user_id)
                 .fetch_optional(state.db.pool())
                 .await?;
-        let Some((email, first_name, password_hash, activated_at)) = row else { return Err(AppError::NotFound) };
+        let Some((email, password_hash, activated_at, failures_cleared_at)) = row else { return Err(AppError::NotFound) };
         if activated_at.is_some() {
             return Err(AppError::Conflict("Ce compte est déjà activé : vous pouvez vous connecter.".into()));
         }
-        Ok((user_id, Pending { email, first_name: first_name.unwrap_or_default(), password_hash }))
+        Ok((user_id, Pending { email, password_hash, failures_cleared_at }))
     }
 
-    async fn send_link(state: &AppState, user_id: &str, to: &str, first_name: &str) -> Result<(), AppError> {
+    async fn send_link(state: &AppState, user_id: &str, to: &str) -> Result<(), AppError> {
         let mut tx = state.db.begin_write().await?;
         let token = tokens::issue(&mut tx, user_id, Purpose::Activation, state.config.activation_ttl).await?;
-        let email = emails::activation(&state.config.base_url, to, first_name, &token, state.config.activation_ttl);
+        let email = emails::activation(&state.config.base_url, to, &token, state.config.activation_ttl);
         enqueue(&mut tx, &email).await?;
         Ok(tx.commit().await?)
     }
@@ -108,7 +109,7 @@ pub mod service {
     pub async fn resend(state: &AppState, ticket_text: &str) -> Result<LinkSent, AppError> {
         let (user_id, account) = pending_account(state, ticket_text).await?;
         within_limit(state, &user_id).await?;
-        send_link(state, &user_id, &account.email, &account.first_name).await?;
+        send_link(state, &user_id, &account.email).await?;
         Ok(LinkSent { masked_email: Email::parse(&account.email).map(|e| e.masked()).unwrap_or_default() })
     }
 
@@ -119,9 +120,10 @@ pub mod service {
             ("password", &password_text, "Indiquez le mot de passe choisi à l'inscription."),
         ])?;
         let new_email = Email::parse(new_email).map_err(|m| AppError::invalid("email", m))?;
-        if !password::verify(&state.hashing, Some(account.password_hash), password_text).await? {
-            return Err(AppError::invalid("password", "Ce mot de passe n'est pas celui choisi à l'inscription."));
-        }
+        let holder = Holder { id: &user_id, password_hash: &account.password_hash, failures_cleared_at: account.failures_cleared_at };
+        login::service::verify_counted(state, holder, password_text)
+            .await?
+            .require("password", "Ce mot de passe n'est pas celui choisi à l'inscription.")?;
         within_limit(state, &user_id).await?;
         let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3 AND activated_at IS NULL")
             .bind(new_email.as_str())
@@ -138,7 +140,7 @@ pub mod service {
         }
         let mut conn = state.db.pool().acquire().await?;
         crate::dashboard::search::reindex(&mut conn, &user_id).await?;
-        send_link(state, &user_id, new_email.as_str(), &account.first_name).await?;
+        send_link(state, &user_id, new_email.as_str()).await?;
         Ok(LinkSent { masked_email: new_email.masked() })
     }
 

@@ -46,12 +46,14 @@ pub(crate) fn build(to: &str, subject: &str, paragraphs: &[String], link: Option
     OutgoingEmail { to: to.into(), subject: subject.into(), text, html }
 }
 
-pub fn activation(base_url: &str, to: &str, first_name: &str, token: &str, ttl: Duration) -> OutgoingEmail {
+/// The address is not verified yet: nothing typed at registration (a name) is echoed into it, so
+/// a stranger's registration cannot carry their text into someone's mailbox.
+pub fn activation(base_url: &str, to: &str, token: &str, ttl: Duration) -> OutgoingEmail {
     build(
         to,
         "Activez votre compte Passerelle",
         &[
-            format!("Bonjour {first_name}, vous venez de créer votre compte Passerelle. Pour l'activer, ouvrez le lien ci-dessous."),
+            "Bonjour, vous venez de créer votre compte Passerelle. Pour l'activer, ouvrez le lien ci-dessous.".into(),
             format!("Ce lien fonctionne pendant {} et une seule fois. S'il a expiré, la page de connexion permet d'en recevoir un nouveau.", lifetime(ttl)),
         ],
         Some(("Activer mon compte", &format!("{base_url}/activation/{token}"))),
@@ -104,11 +106,16 @@ mod tests {
 
     #[test]
     fn the_activation_email_says_why_how_long_and_carries_the_link() {
-        let email = activation("https://p.example", "a@exemple.fr", "Zoé <b>", "TOKEN", Duration::from_secs(48 * 3600));
+        let email = activation("https://p.example", "a@exemple.fr", "TOKEN", Duration::from_secs(48 * 3600));
         assert!(email.text.contains("https://p.example/activation/TOKEN"));
         assert!(email.text.contains("48 heures"));
-        assert!(email.html.contains("Zoé &lt;b&gt;"), "names are escaped in HTML");
         assert!(email.text.contains("Passerelle"));
+    }
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        let email = staff_setup("https://p.example", "a@exemple.fr", "Zoé <b>", "TOKEN", Duration::from_secs(3600));
+        assert!(email.html.contains("Zoé &lt;b&gt;"));
     }
 
     #[test]

@@ -81,11 +81,14 @@ pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> 
 pub mod service {
     use super::*;
     use crate::account::tokens::{self, Purpose};
-    use crate::account::{password, session, ticket, Role};
+    use crate::account::{password, rate_limit, session, ticket, Role};
     use crate::dashboard::AttemptOutcome;
     use crate::db::{new_id, now_ms};
     use crate::domain::Email;
     use crate::state::AppState;
+
+    const HOUR_MS: i64 = 3_600_000;
+    const DAY_MS: i64 = 24 * HOUR_MS;
 
     fn refused() -> AppError {
         AppError::invalid("email", BAD_CREDENTIALS)
@@ -141,50 +144,210 @@ pub mod service {
         merged_email: Option<String>,
         deactivated_at: Option<i64>,
         failures_cleared_at: Option<i64>,
+        locked_until: Option<i64>,
     }
 
     async fn record(state: &AppState, user_id: &str, outcome: AttemptOutcome) -> Result<(), AppError> {
-        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO login_attempts (id, user_id, at, outcome, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(new_id())
             .bind(user_id)
             .bind(now_ms())
             .bind(outcome.as_str())
+            .bind(crate::account::client_ip().map(|ip| ip.to_string()))
+            .bind(crate::account::user_agent())
             .execute(state.db.pool())
             .await?;
         Ok(())
     }
 
+    /// What a counted password check found (see [`verify_counted`]).
+    #[derive(Debug, PartialEq, Eq)]
+    pub enum Checked {
+        Right,
+        /// The password was verified and is wrong; `locked_minutes` when this failure locked
+        /// the account.
+        Wrong {
+            locked_minutes: Option<i64>,
+        },
+        /// The account is locked: nothing was verified, nothing was written.
+        Locked {
+            minutes: i64,
+        },
+    }
+
+    /// The account's side of a password check.
+    pub struct Holder<'a> {
+        pub id: &'a str,
+        pub password_hash: &'a str,
+        pub failures_cleared_at: Option<i64>,
+    }
+
+    /// Checks a password the way every endpoint that asks for one must: one verification
+    /// reserved before hashing ([`reserve`]), so failures count towards the lock whatever the
+    /// concurrency, and a right password clears the count. Login, email change and address
+    /// correction before activation all go through it.
+    pub async fn verify_counted(state: &AppState, holder: Holder<'_>, password_text: String) -> Result<Checked, AppError> {
+        let now = now_ms();
+        let failures = match reserve(state, holder.id, now).await? {
+            Ok(failures) => failures,
+            Err(until) => return Ok(Checked::Locked { minutes: minutes_left(until, now) }),
+        };
+        if password::verify(&state.hashing, Some(holder.password_hash.to_string()), password_text).await? {
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(holder.id).execute(state.db.pool()).await?;
+            return Ok(Checked::Right);
+        }
+        let until = failed(state, &holder, failures, now).await?;
+        Ok(Checked::Wrong { locked_minutes: until.map(|until| minutes_left(until, now)) })
+    }
+
+    impl Checked {
+        /// For an endpoint other than login (the login page has its own panels): `Ok` for the
+        /// right password, else an error on `field` — `wrong` for a wrong password, or how long
+        /// the account now waits.
+        pub fn require(self, field: &str, wrong: &str) -> Result<(), AppError> {
+            let minutes = match self {
+                Checked::Right => return Ok(()),
+                Checked::Wrong { locked_minutes: None } => return Err(AppError::invalid(field, wrong)),
+                Checked::Wrong { locked_minutes: Some(minutes) } | Checked::Locked { minutes } => minutes,
+            };
+            let wait = if minutes <= 1 { "1 minute".to_string() } else { format!("{minutes} minutes") };
+            Err(AppError::invalid(
+                field,
+                format!(
+                    "Trop de mots de passe erronés : par sécurité, ce compte est bloqué pendant encore {wait}. \
+                     Mot de passe oublié ? Demandez un lien pour le changer depuis la page de connexion."
+                ),
+            ))
+        }
+    }
+
+    /// An address with no account behaves like an account, failures and locks included, so
+    /// that locking an address reveals nothing: its failures are rate events under a keyed hash
+    /// of the address (never the address itself), kept 24 hours.
+    fn unknown_bucket(state: &AppState, normalized: &str) -> String {
+        format!("login-unknown:{}", state.config.secrets.sign(normalized))
+    }
+
+    /// The last 24 hours' failures of an unknown address, newest first.
+    async fn unknown_failures(conn: &mut sqlx::AnyConnection, bucket: &str, now: i64) -> Result<Vec<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT at FROM rate_events WHERE bucket = $1 AND at > $2 ORDER BY at DESC")
+            .bind(bucket)
+            .bind(now - DAY_MS)
+            .fetch_all(conn)
+            .await
+    }
+
+    /// Until when an unknown address with these failures (newest first) waits: the same rule
+    /// as an account's ([`lock_ms`] of the count, and the 24-hour limit).
+    fn unknown_locked_until(failures: &[i64]) -> Option<i64> {
+        let count = failures.len() as i64;
+        let mut until = (lock_ms(count) > 0).then(|| failures[0] + lock_ms(count));
+        if count >= FAILURES_PER_DAY {
+            until = Some(until.unwrap_or(0).max(failures[FAILURES_PER_DAY as usize - 1] + DAY_MS));
+        }
+        until
+    }
+
+    /// A password typed for an unknown address: one failure reserved atomically, as
+    /// [`verify_counted`] does for an account, then the dummy verification a wrong password
+    /// costs.
+    async fn unknown_address(state: &AppState, bucket: &str, password_text: String) -> Result<Checked, AppError> {
+        let now = now_ms();
+        let mut tx = state.db.begin_write().await?;
+        rate_limit::lock_bucket(&state.db, &mut tx, bucket).await?;
+        sqlx::query("DELETE FROM rate_events WHERE bucket = $1 AND at <= $2").bind(bucket).bind(now - DAY_MS).execute(&mut *tx).await?;
+        let mut failures = unknown_failures(&mut tx, bucket, now).await?;
+        if let Some(until) = unknown_locked_until(&failures).filter(|until| *until > now) {
+            return Ok(Checked::Locked { minutes: minutes_left(until, now) });
+        }
+        sqlx::query("INSERT INTO rate_events (bucket, at, id) VALUES ($1, $2, $3)").bind(bucket).bind(now).bind(new_id()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        password::verify(&state.hashing, None, password_text).await?;
+        failures.insert(0, now);
+        Ok(Checked::Wrong { locked_minutes: unknown_locked_until(&failures).map(|until| minutes_left(until, now)) })
+    }
+
+    /// Reserves one wrong password in the client network's and the whole service's login limits
+    /// (settings `accounts.login_failures_per_ip_per_hour` and `…_per_hour`), before any hashing;
+    /// the caller gives them back when no wrong password was verified after all.
+    async fn within_login_limits(state: &AppState) -> Result<Vec<rate_limit::Reservation>, AppError> {
+        let network = crate::account::client_network().unwrap_or_else(|| "unknown".into());
+        let per_network = format!("login-ip:{network}");
+        let Some(mine) = rate_limit::reserve(&state.db, &per_network, state.config.login_failures_per_ip_per_hour, HOUR_MS).await? else {
+            return Err(AppError::Conflict(
+                "Trop de mots de passe erronés ont été saisis depuis votre réseau. Par sécurité, les connexions depuis ce réseau \
+                 reprendront dans moins d'une heure. Vous avez oublié votre mot de passe ? Demandez un lien pour le changer."
+                    .into(),
+            ));
+        };
+        let Some(everyone) = rate_limit::reserve(&state.db, "login-all", state.config.login_failures_per_hour, HOUR_MS).await? else {
+            rate_limit::release(&state.db, mine).await?;
+            tracing::warn!("login: the service-wide limit of wrong passwords per hour is reached");
+            return Err(AppError::Conflict(
+                "Le service reçoit en ce moment un très grand nombre de tentatives de connexion. Par sécurité, réessayez dans quelques minutes."
+                    .into(),
+            ));
+        };
+        Ok(vec![mine, everyone])
+    }
+
     pub async fn login(state: &AppState, email: &str, password_text: String) -> Result<LoginOutcome, AppError> {
-        let account: Option<Account> = match Email::parse(email) {
-            Ok(email) => {
+        let email = Email::parse(email).ok();
+        let account: Option<Account> = match &email {
+            Some(email) => {
                 sqlx::query_as(
                     "SELECT u.id, u.email, u.password_hash, u.role, u.activated_at, m.email AS merged_email, u.deactivated_at, \
-                 u.failures_cleared_at \
+                 u.failures_cleared_at, u.locked_until \
                  FROM users u LEFT JOIN users m ON m.id = u.merged_into WHERE u.email_normalized = $1",
                 )
                 .bind(email.normalized())
                 .fetch_optional(state.db.pool())
                 .await?
             }
-            Err(_) => None,
-        };
-        let now = now_ms();
-        // A locked account answers at once: no hashing, no row written.
-        let failures = match &account {
-            Some(account) => match reserve(state, &account.id, now).await? {
-                Ok(failures) => Some(failures),
-                Err(until) => return Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) }),
-            },
             None => None,
         };
-        // Unknown accounts verify a dummy hash: the answer takes as long either way.
-        let stored = account.as_ref().map(|a| a.password_hash.clone());
-        let right = password::verify(&state.hashing, stored, password_text).await?;
-        let (Some(account), Some(failures)) = (account, failures) else { return Err(refused()) };
-        if !right {
-            return failed(state, &account, failures, now).await;
+        // A locked account, or an unknown address as locked, answers at once: no hashing, no
+        // row written, the same answer for both.
+        let now = now_ms();
+        let unknown = match (&account, &email) {
+            (None, Some(email)) => Some(unknown_bucket(state, &email.normalized())),
+            _ => None,
+        };
+        let locked_until = match (&account, &unknown) {
+            (Some(account), _) => account.locked_until,
+            (None, Some(bucket)) => {
+                let mut conn = state.db.pool().acquire().await?;
+                unknown_locked_until(&unknown_failures(&mut conn, bucket, now).await?)
+            }
+            (None, None) => None,
+        };
+        if let Some(until) = locked_until.filter(|until| *until > now) {
+            return Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) });
         }
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(&account.id).execute(state.db.pool()).await?;
+        let reservations = within_login_limits(state).await?;
+        let checked = match (&account, &unknown) {
+            (Some(account), _) => {
+                let holder = Holder { id: &account.id, password_hash: &account.password_hash, failures_cleared_at: account.failures_cleared_at };
+                verify_counted(state, holder, password_text).await?
+            }
+            (None, Some(bucket)) => unknown_address(state, bucket, password_text).await?,
+            // Not an address at all: it cannot be an account's, so it has nothing to lock.
+            (None, None) => {
+                password::verify(&state.hashing, None, password_text).await?;
+                Checked::Wrong { locked_minutes: None }
+            }
+        };
+        if !matches!(checked, Checked::Wrong { .. }) {
+            // No wrong password was verified: the network's and the service's limits count none.
+            for reservation in reservations {
+                rate_limit::release(&state.db, reservation).await?;
+            }
+        }
+        let account = match (checked, account) {
+            (Checked::Right, Some(account)) => account,
+            (Checked::Locked { minutes } | Checked::Wrong { locked_minutes: Some(minutes) }, _) => return Ok(LoginOutcome::Locked { minutes }),
+            _ => return Err(refused()),
+        };
         if let Some(merged_email) = &account.merged_email {
             record(state, &account.id, AttemptOutcome::Merged).await?;
             return Ok(LoginOutcome::Merged { masked_email: Email::parse(merged_email).map(|e| e.masked()).unwrap_or_default() });
@@ -264,13 +427,13 @@ pub mod service {
 
     /// A wrong password, the `failures`-th in a row (counted and locked by [`reserve`]); past
     /// [`FAILURES_PER_DAY`] in 24 hours (since the last [`clear_failures`]), the lock lasts until
-    /// the oldest leaves the window.
-    async fn failed(state: &AppState, account: &Account, failures: i64, now: i64) -> Result<LoginOutcome, AppError> {
-        record(state, &account.id, AttemptOutcome::BadPassword).await?;
-        let since = (now - 86_400_000).max(account.failures_cleared_at.unwrap_or(0));
+    /// the oldest leaves the window. Answers when the account is now locked until.
+    async fn failed(state: &AppState, holder: &Holder<'_>, failures: i64, now: i64) -> Result<Option<i64>, AppError> {
+        record(state, holder.id, AttemptOutcome::BadPassword).await?;
+        let since = (now - DAY_MS).max(holder.failures_cleared_at.unwrap_or(0));
         let failures_today: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2")
-                .bind(&account.id)
+                .bind(holder.id)
                 .bind(since)
                 .fetch_one(state.db.pool())
                 .await?;
@@ -279,25 +442,22 @@ pub mod service {
             let oldest: i64 = sqlx::query_scalar(
                 "SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2 ORDER BY at DESC LIMIT $3) AS recent",
             )
-            .bind(&account.id)
+            .bind(holder.id)
             .bind(since)
             .bind(FAILURES_PER_DAY)
             .fetch_one(state.db.pool())
             .await?;
-            until = Some(until.unwrap_or(0).max(oldest + 86_400_000));
+            until = Some(until.unwrap_or(0).max(oldest + DAY_MS));
         }
         if let Some(until) = until {
             // Only ever longer: a reservation made meanwhile may have locked it already.
             sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until < $1)")
                 .bind(until)
-                .bind(&account.id)
+                .bind(holder.id)
                 .execute(state.db.pool())
                 .await?;
         }
-        match until {
-            Some(until) => Ok(LoginOutcome::Locked { minutes: minutes_left(until, now) }),
-            None => Err(refused()),
-        }
+        Ok(until)
     }
 
     #[cfg(test)]

@@ -2,6 +2,8 @@
 
 pub mod activation;
 #[cfg(feature = "ssr")]
+pub mod client;
+#[cfg(feature = "ssr")]
 pub mod emails;
 pub mod link_pages;
 pub mod login;
@@ -28,11 +30,45 @@ pub mod users;
 
 use serde::{Deserialize, Serialize};
 
-/// The address of the client of the current request (rate limits; never logged with data).
+/// The network of the client of the current request, as rate limits count it: an IPv4 address,
+/// or the /64 of an IPv6 one (one household or phone holds a whole /64). Never logged with data.
 #[cfg(feature = "ssr")]
-pub fn client_ip() -> Option<String> {
+pub fn client_network() -> Option<String> {
+    client_ip().map(network_of)
+}
+
+/// The client's address of the current request, behind the proxies we trust
+/// ([`client::client_address`]).
+#[cfg(feature = "ssr")]
+pub fn client_ip() -> Option<std::net::IpAddr> {
     let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string())
+    match parts.extensions.get::<client::ClientAddr>() {
+        Some(client) => Some(client.0),
+        None => parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_canonical()),
+    }
+}
+
+/// The browser's `User-Agent` of the current request, cut to 200 characters (login history).
+#[cfg(feature = "ssr")]
+pub fn user_agent() -> Option<String> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    let agent = parts.headers.get(http::header::USER_AGENT)?.to_str().ok()?;
+    Some(agent.chars().take(200).collect())
+}
+
+/// An address's network as rate limits count it (see [`client_network`]).
+#[cfg(feature = "ssr")]
+pub fn network_of(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{}/64", std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
 }
 
 /// The logged-in user if their role is one of `roles`: `Unauthorized` when nobody is logged
@@ -101,5 +137,18 @@ text_enum! {
         Beneficiary = "beneficiary",
         Advisor = "advisor",
         Admin = "admin",
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::network_of;
+
+    #[test]
+    fn limits_count_an_ipv4_address_alone_and_an_ipv6_address_by_its_64() {
+        assert_eq!(network_of("192.0.2.7".parse().unwrap()), "192.0.2.7");
+        assert_eq!(network_of("2001:db8:1:2:aaaa::1".parse().unwrap()), "2001:db8:1:2::/64");
+        assert_eq!(network_of("2001:db8:1:2:ffff::9".parse().unwrap()), "2001:db8:1:2::/64");
+        assert_eq!(network_of("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7");
     }
 }

@@ -146,7 +146,7 @@ pub enum RegistrationOutcome {
 pub async fn register(form: RegistrationForm) -> Result<RegistrationOutcome, AppError> {
     crate::server::serve_anyone(|state| async move {
         let kept = form.kept_values();
-        let result = service::register(&state, form, crate::account::client_ip()).await;
+        let result = service::register(&state, form, crate::account::client_network()).await;
         // The next step has its own page, with JavaScript or without.
         let next = match &result {
             Ok(RegistrationOutcome::Registered { ticket, .. }) => Some(format!("/inscription/envoye?t={ticket}")),
@@ -313,7 +313,7 @@ pub mod service {
         crate::dashboard::search::index(&mut tx, &id, &names).await?;
         crate::admin::service::accept_current(&mut tx, &id).await?;
         let token = tokens::issue(&mut tx, &id, Purpose::Activation, state.config.activation_ttl).await?;
-        let email = emails::activation(&state.config.base_url, valid.email.as_str(), &valid.first_name, &token, state.config.activation_ttl);
+        let email = emails::activation(&state.config.base_url, valid.email.as_str(), &token, state.config.activation_ttl);
         enqueue(&mut tx, &email).await?;
         tx.commit().await?;
         tracing::info!(user_id = %id, "account registered");

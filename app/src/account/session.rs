@@ -48,8 +48,9 @@ pub async fn start(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
     Ok(token)
 }
 
-/// The session a cookie token names, if it exists and has not timed out. An expired session
-/// is deleted on the spot. `activity` says whether this request counts as activity (asking how
+/// The session a cookie token names, if it exists and has not timed out, and its account is
+/// still open: a login racing a deactivation, a closure or a merge opens nothing usable. An
+/// expired session is deleted on the spot. `activity` says whether this request counts as activity (asking how
 /// long the session has left does not).
 pub async fn resolve(db: &Db, config: &AppConfig, token: &str, activity: bool) -> Result<Option<CurrentSession>, sqlx::Error> {
     let hash = token_hash(token);
@@ -64,7 +65,8 @@ pub async fn resolve(db: &Db, config: &AppConfig, token: &str, activity: bool) -
     }
     let row: Option<Found> = sqlx::query_as(
         "SELECT s.created_at, s.last_seen_at, u.id, u.display_name, u.role \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 \
+         AND u.closed_at IS NULL AND u.deactivated_at IS NULL AND u.merged_into IS NULL",
     )
     .bind(&hash)
     .fetch_optional(db.pool())

@@ -116,9 +116,23 @@ pub struct AttemptLine {
     pub at: i64,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub outcome: AttemptOutcome,
+    /// The client's address and browser, when recorded (attempts since 3 December 2026).
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 impl AttemptLine {
+    /// Where the attempt came from, as staff read it: "203.0.113.9, Firefox sous Windows".
+    pub fn origin_label(&self) -> Option<String> {
+        let browser = self.user_agent.as_deref().map(browser_label);
+        match (self.ip.as_deref(), browser) {
+            (Some(ip), Some(browser)) => Some(format!("{ip}, {browser}")),
+            (Some(ip), None) => Some(ip.to_string()),
+            (None, Some(browser)) => Some(browser),
+            (None, None) => None,
+        }
+    }
+
     pub fn outcome_label(&self) -> &'static str {
         match self.outcome {
             AttemptOutcome::Success => "Connexion réussie",
@@ -366,4 +380,39 @@ pub async fn audit_trail(
     #[server(default)] before: String,
 ) -> Result<(Vec<AuditLine>, Option<String>), AppError> {
     crate::server::serve(crate::server::STAFF, |state, _| async move { audit::list(&state.db, &actor, &beneficiary, &action, &before).await }).await
+}
+
+/// A `User-Agent` as a person reads it: the browser and the system, "navigateur inconnu" else.
+pub fn browser_label(agent: &str) -> String {
+    let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+        .iter()
+        .find(|(marker, _)| agent.contains(marker))
+        .map(|(_, name)| *name);
+    let system = [("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux")]
+        .iter()
+        .find(|(marker, _)| agent.contains(marker))
+        .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} sous {system}"),
+        (Some(browser), None) => browser.to_string(),
+        (None, Some(system)) => format!("navigateur inconnu sous {system}"),
+        (None, None) => "navigateur inconnu".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod browser_tests {
+    use super::browser_label;
+
+    #[test]
+    fn common_browsers_are_named_with_their_system() {
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        let safari =
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+        let chrome = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+        assert_eq!(browser_label(firefox), "Firefox sous Windows");
+        assert_eq!(browser_label(safari), "Safari sous iPhone");
+        assert_eq!(browser_label(chrome), "Chrome sous Android");
+        assert_eq!(browser_label("curl/8.5"), "navigateur inconnu");
+    }
 }

@@ -323,7 +323,10 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoVi
             {if p.attempts.is_empty() {
                 view! { <p>"Aucune tentative."</p> }.into_any()
             } else {
-                view! { <ul>{p.attempts.iter().map(|a| view! { <li>{format!("{} — {}", paris_date_time(a.at), a.outcome_label())}</li> }).collect_view()}</ul> }.into_any()
+                view! { <ul>{p.attempts.iter().map(|a| {
+                    let origin = a.origin_label().map(|o| format!(" — depuis {o}")).unwrap_or_default();
+                    view! { <li>{format!("{} — {}{origin}", paris_date_time(a.at), a.outcome_label())}</li> }
+                }).collect_view()}</ul> }.into_any()
             }}
         </section>
         <section aria-labelledby="projet">

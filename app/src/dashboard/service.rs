@@ -83,7 +83,10 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     };
     let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1").bind(id).fetch_one(db.pool()).await?;
     let attempts: Vec<AttemptLine> =
-        sqlx::query_as("SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20").bind(id).fetch_all(db.pool()).await?;
+        sqlx::query_as("SELECT at, outcome, ip, user_agent FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
     let emails: Vec<EmailLine> = sqlx::query_as(
         "SELECT to_address AS \"to\", subject, created_at AS queued_at, status, attempts, sent_at FROM outbox \
          WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 50",
@@ -146,19 +149,16 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
 #[derive(sqlx::FromRow)]
 struct Target {
     email: String,
-    first_name: String,
     activated_at: Option<i64>,
     closed_at: Option<i64>,
 }
 
 async fn target(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Target, AppError> {
-    sqlx::query_as(
-        "SELECT email, COALESCE(first_name, display_name) AS first_name, activated_at, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(AppError::NotFound)
+    sqlx::query_as("SELECT email, activated_at, closed_at FROM users WHERE id = $1 AND role = 'beneficiary'")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn conflict(message: &str) -> AppError {
@@ -195,7 +195,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
                 return Err(conflict("Ce compte est déjà activé : envoyez plutôt un lien de réinitialisation du mot de passe."));
             }
             let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl).await?;
-            let email = emails::activation(&config.base_url, &person.email, &person.first_name, &token, config.activation_ttl);
+            let email = emails::activation(&config.base_url, &person.email, &token, config.activation_ttl);
             outbox::enqueue(&mut tx, &email).await?;
             (format!("envoyé à {}", person.email), format!("Un nouveau lien d'activation a été envoyé à {}.", person.email))
         }
@@ -235,7 +235,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             } else {
                 // The earlier links went to the wrong address: a new one goes to the right one.
                 let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl).await?;
-                let email = emails::activation(&config.base_url, new_email.as_str(), &person.first_name, &token, config.activation_ttl);
+                let email = emails::activation(&config.base_url, new_email.as_str(), &token, config.activation_ttl);
                 outbox::enqueue(&mut tx, &email).await?;
                 (
                     format!("{detail} ; lien d'activation envoyé"),

@@ -18,13 +18,17 @@ impl Email {
         let Some((local, domain)) = value.split_once('@') else {
             return Err("L'adresse électronique doit contenir un « @ », par exemple nom@exemple.fr.");
         };
+        // A display name (`Jean <jean@exemple.fr>`), a list or a comment is not one bare address.
+        if value.chars().any(|c| matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\' | ':')) {
+            return Err("Indiquez l'adresse seule, sans nom, guillemets ni chevrons, par exemple nom@exemple.fr.");
+        }
         let well_formed = !local.is_empty()
             && !domain.contains('@')
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !well_formed {
+        if !well_formed || !deliverable_form(value) {
             return Err("Cette adresse électronique n'est pas valide ; vérifiez-la, par exemple nom@exemple.fr.");
         }
         Ok(Email(value.to_string()))
@@ -47,6 +51,19 @@ impl Email {
     }
 }
 
+/// On the server, the address must also be one lettre accepts as a bare `Address` (the rules
+/// its messages are built with), so every address we store can be written to.
+#[cfg(feature = "ssr")]
+fn deliverable_form(value: &str) -> bool {
+    value.parse::<lettre::Address>().is_ok()
+}
+
+/// In the browser the checks above stand for lettre's (the server has the last word).
+#[cfg(not(feature = "ssr"))]
+fn deliverable_form(_: &str) -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +74,37 @@ mod tests {
         assert_eq!(email.as_str(), "Jean.Dupont@Exemple.fr");
         assert_eq!(email.normalized(), "jean.dupont@exemple.fr");
         assert_eq!(email.masked(), "J•••@Exemple.fr");
+    }
+
+    #[test]
+    fn display_names_lists_quotes_and_comments_are_refused_with_a_french_message() {
+        for hostile in [
+            "jean<victim@exemple.fr>",
+            "Jean Dupont <jean@exemple.fr>",
+            "\"jean\"@exemple.fr",
+            "jean@exemple.fr,victim@exemple.fr",
+            "jean@exemple.fr;victim@exemple.fr",
+            "jean(commentaire)@exemple.fr",
+            "jean@[192.0.2.1]",
+            "victim@exemple.fr>",
+            "jean\\@exemple.fr",
+            "mailto:jean@exemple.fr",
+        ] {
+            let err = Email::parse(hostile).unwrap_err();
+            assert!(err.contains("adresse seule") || err.contains("n'est pas valide"), "{hostile:?}: {err}");
+        }
+        assert!(Email::parse("jean<victim@exemple.fr>").unwrap_err().contains("sans nom"));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn what_lettre_refuses_is_refused() {
+        for bad in ["jean..dupont@exemple.fr", "jean@exemple..fr", "jean@-exemple.fr", ".jean@exemple.fr"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        for good in ["jean.dupont+passerelle@exemple.fr", "hélène@exemple.fr", "j_o-e@sous.domaine.exemple.fr"] {
+            assert!(Email::parse(good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

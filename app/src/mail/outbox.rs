@@ -56,56 +56,96 @@ pub async fn enqueue(conn: &mut AnyConnection, email: &OutgoingEmail) -> Result<
     Ok(id)
 }
 
-/// Claims up to `limit` emails that are due (or whose previous claimer vanished) for
-/// `lease_ms`. On PostgreSQL, workers on several servers skip each other's rows
-/// (`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a time, so the statement is atomic.
-pub async fn claim_due(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<QueuedEmail>, sqlx::Error> {
+/// A batch of emails claimed by one worker: its token must accompany every later step.
+#[derive(Debug)]
+pub struct Claim {
+    pub token: String,
+    pub emails: Vec<QueuedEmail>,
+}
+
+/// Claims up to `limit` emails that are due (or whose previous claimer's claim expired) for
+/// `lease_ms`, under a new token. On PostgreSQL, workers on several servers skip each other's
+/// rows (`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a time, so the statement is atomic.
+/// An email is only sent after [`extend`] confirms the claim is still this one's.
+pub async fn claim_due(db: &Db, limit: i64, lease_ms: i64) -> Result<Claim, sqlx::Error> {
     let now = now_ms();
+    let token = new_id();
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "UPDATE outbox SET status = 'sending', claimed_until = $1, attempts = attempts + 1 \
+        "UPDATE outbox SET status = 'sending', claimed_until = $1, claim_token = $4 \
          WHERE id IN (SELECT id FROM outbox \
            WHERE (status = 'pending' AND next_attempt_at <= $2) \
               OR (status = 'sending' AND claimed_until < $2) \
            ORDER BY next_attempt_at LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );
-    sqlx::query_as(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(db.pool()).await
+    let emails = sqlx::query_as(&sql).bind(now + lease_ms).bind(now).bind(limit).bind(&token).fetch_all(db.pool()).await?;
+    Ok(Claim { token, emails })
 }
 
-pub async fn mark_sent(db: &Db, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL \
-         WHERE id = $2",
+/// Extends the claim on one email to `lease_ms` from now, and counts an attempt when
+/// `attempt` (just before sending it): the attempts so far, or `None` when the claim is no
+/// longer this token's (it expired and another worker took the email over: do not send it).
+pub async fn extend(db: &Db, id: &str, token: &str, lease_ms: i64, attempt: bool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE outbox SET claimed_until = $1, attempts = attempts + $4 \
+         WHERE id = $2 AND claim_token = $3 AND status = 'sending' RETURNING attempts",
     )
-    .bind(now_ms())
+    .bind(now_ms() + lease_ms)
     .bind(id)
-    .execute(db.pool())
-    .await?;
+    .bind(token)
+    .bind(i64::from(attempt))
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Gives back what is left of a claim (a worker stopping mid-batch): those emails are due again
+/// at once, for any worker.
+pub async fn release(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET status = 'pending', claimed_until = NULL, claim_token = NULL WHERE claim_token = $1 AND status = 'sending'")
+        .bind(token)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
-/// Records a failed attempt: the email is retried at `retry_at`, or given up (`failed`) when
-/// `retry_at` is `None`.
-pub async fn mark_attempt_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) -> Result<(), sqlx::Error> {
+/// Records that the email was sent, if the claim `token` still holds it: false when another
+/// worker took it over meanwhile (nothing is written).
+pub async fn mark_sent(db: &Db, id: &str, token: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_until = NULL, claim_token = NULL, last_error = NULL \
+         WHERE id = $2 AND claim_token = $3",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(token)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt, if the claim `token` still holds the email: it is retried at
+/// `retry_at`, or given up (`failed`) when `retry_at` is `None`.
+pub async fn mark_attempt_failed(db: &Db, id: &str, token: &str, error: &str, retry_at: Option<i64>) -> Result<bool, sqlx::Error> {
     let (status, next) = match retry_at {
         Some(at) => ("pending", at),
         None => ("failed", now_ms()),
     };
-    sqlx::query(
-        "UPDATE outbox SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
-         last_error = $3 WHERE id = $4",
+    let done = sqlx::query(
+        "UPDATE outbox SET status = $1, next_attempt_at = $2, claimed_until = NULL, claim_token = NULL, \
+         last_error = $3 WHERE id = $4 AND claim_token = $5",
     )
     .bind(status)
     .bind(next)
     .bind(error)
     .bind(id)
+    .bind(token)
     .execute(db.pool())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The newest emails first (development mailbox, and later the advisors' view).

@@ -279,13 +279,13 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
 }
 
 /// Staff told of a beneficiary's message: the members of the service written to (activated
-/// accounts), or the referent advisor in a thread with them.
+/// accounts), or the referent advisor in a thread with them; never a deactivated account.
 async fn staff_side(tx: &mut sqlx::AnyConnection, beneficiary_id: &str, service_id: Option<&str>) -> Result<Notify, AppError> {
     let (to, audience) = match service_id {
         Some(service_id) => (
             sqlx::query_scalar::<_, String>(
                 "SELECT u.email FROM staff_services m JOIN users u ON u.id = m.user_id \
-                 WHERE m.service_id = $1 AND u.activated_at IS NOT NULL ORDER BY u.email",
+                 WHERE m.service_id = $1 AND u.activated_at IS NOT NULL AND u.deactivated_at IS NULL ORDER BY u.email",
             )
             .bind(service_id)
             .fetch_all(&mut *tx)
@@ -293,12 +293,14 @@ async fn staff_side(tx: &mut sqlx::AnyConnection, beneficiary_id: &str, service_
             Audience::Service,
         ),
         None => (
-            sqlx::query_scalar::<_, String>("SELECT r.email FROM users b JOIN users r ON r.id = b.referent_id WHERE b.id = $1")
-                .bind(beneficiary_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .into_iter()
-                .collect(),
+            sqlx::query_scalar::<_, String>(
+                "SELECT r.email FROM users b JOIN users r ON r.id = b.referent_id WHERE b.id = $1 AND r.deactivated_at IS NULL",
+            )
+            .bind(beneficiary_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .into_iter()
+            .collect(),
             Audience::Referent,
         ),
     };

@@ -3,8 +3,9 @@
 use sqlx::Row;
 
 use super::{ProfileView, CONTRACTS, DIPLOMAS, FIELDS};
+use crate::account::emails::build;
+use crate::account::login::{self, service::Holder};
 use crate::account::tokens::{self, Purpose};
-use crate::account::{emails::build, password};
 use crate::db::{new_id, now_ms, Db};
 use crate::domain::{Email, Phone};
 use crate::error::AppError;
@@ -112,11 +113,10 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         ("password", &password_text, "Saisissez votre mot de passe actuel."),
     ])?;
     let email = Email::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(state.db.pool()).await?;
-    if !password::verify(&state.hashing, stored, password_text).await? {
-        return Err(AppError::invalid("password", "Ce mot de passe n'est pas le bon."));
-    }
+    let (password_hash, failures_cleared_at): (String, Option<i64>) =
+        sqlx::query_as("SELECT password_hash, failures_cleared_at FROM users WHERE id = $1").bind(user_id).fetch_one(state.db.pool()).await?;
+    let holder = Holder { id: user_id, password_hash: &password_hash, failures_cleared_at };
+    login::service::verify_counted(state, holder, password_text).await?.require("password", "Ce mot de passe n'est pas le bon.")?;
     let taken: Option<String> =
         sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_optional(state.db.pool()).await?;
     match taken {

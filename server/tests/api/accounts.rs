@@ -7,11 +7,15 @@ use app::account::login::{Login, LoginOutcome};
 use app::account::registration::{RegistrationOutcome, RequestMerge, ResetExistingAccount};
 use app::account::reset::{RequestPasswordReset, ResetLinkStatus, ResetPassword, ResetRequested};
 use app::account::session_watch::{ExtendSession, GetSessionTime};
-use app::account::LinkProblem;
+use app::account::{LinkProblem, Role};
 use app::db::now_ms;
 use app::error::AppError;
+use app::profile::ChangeEmail;
 
-use crate::helpers::{both_backends, client, nir_with_key, refused_fields, registration_form, spawn_app, whoami, Backend, TestApp, GOOD_PASSWORD};
+use crate::helpers::{
+    both_backends, client, client_from, create_user, nir_with_key, refused_fields, registration_form, spawn_app, spawn_app_with, whoami, Backend,
+    TestApp, GOOD_PASSWORD,
+};
 
 fn nir() -> String {
     nir_with_key("2850775056042")
@@ -38,8 +42,11 @@ async fn registered_and_activated(app: &TestApp, email: &str) {
 
 async fn registration_creates_an_inactive_account_and_emails_an_activation_link(backend: Backend) {
     let app = spawn_app(backend).await;
+    let mut form = registration_form("helene@exemple.fr", &nir());
+    form.iter_mut().find(|(k, _)| k == "first_name").unwrap().1 = "Gagnez Un Cadeau Ici".into();
 
-    let outcome = app.register("helene@exemple.fr", &nir()).await;
+    let (_, outcome) = app.register_with(form).await;
+    let outcome = outcome.unwrap();
 
     assert!(matches!(&outcome, RegistrationOutcome::Registered { masked_email, .. } if masked_email == "h•••@exemple.fr"), "{outcome:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE activated_at IS NULL").await, 1);
@@ -47,6 +54,7 @@ async fn registration_creates_an_inactive_account_and_emails_an_activation_link(
     let email = &app.smtp.wait_for(1, Duration::from_secs(10)).await[0];
     assert_eq!(email.subject(), "Activez votre compte Passerelle");
     assert!(email.text().contains("48 heures"));
+    assert!(!email.text().contains("Cadeau"), "the address is not verified: nothing typed is echoed into the email");
     app.stop().await;
 }
 both_backends!(registration_creates_an_inactive_account_and_emails_an_activation_link);
@@ -278,8 +286,8 @@ async fn five_failures_lock_the_account_and_say_for_how_long(backend: Backend) {
 both_backends!(five_failures_lock_the_account_and_say_for_how_long);
 
 async fn a_hundred_wrong_passwords_at_once_get_at_most_five_verified_and_the_right_one_waits_for_the_lock(backend: Backend) {
-    // Arrange
-    let app = spawn_app(backend).await;
+    // Arrange: the network's limit out of the way (this is about the account's).
+    let app = spawn_app_with(backend, |s| s.accounts.login_failures_per_ip_per_hour = 1000).await;
     registered_and_activated(&app, "helene@exemple.fr").await;
     let url = app.url("/api/session/login");
     let mut attempts = tokio::task::JoinSet::new();
@@ -442,6 +450,226 @@ async fn a_reset_clears_the_days_failures_so_the_next_wrong_password_does_not_lo
     app.stop().await;
 }
 both_backends!(a_reset_clears_the_days_failures_so_the_next_wrong_password_does_not_lock_for_hours);
+
+async fn a_locked_account_and_an_unknown_address_answer_alike_and_a_locked_answer_writes_nothing(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    let attempt = |email: &'static str| app.call_fn(&app.client, login(email, "mauvais mot de passe"));
+    let mut answers = Vec::new();
+
+    // Act: five wrong passwords for an account and for an address nobody registered, then a sixth.
+    for _ in 0..5 {
+        answers.push((attempt("helene@exemple.fr").await, attempt("personne@exemple.fr").await));
+    }
+    let rows = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let rows: (i64, i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM rate_events), (SELECT COUNT(*) FROM login_attempts), (SELECT CAST(SUM(failed_logins) AS BIGINT) FROM users)",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            rows
+        }
+    };
+    let before = rows(&app).await;
+    let sixth = (attempt("helene@exemple.fr").await, attempt("personne@exemple.fr").await);
+    let after = rows(&app).await;
+
+    // Assert
+    for (n, (known, unknown)) in answers.iter().enumerate() {
+        assert_eq!(known, unknown, "attempt {}: the same answer", n + 1);
+    }
+    assert_eq!(answers[3].0 .0, 422);
+    assert_eq!(answers[4].0 .1, Ok(LoginOutcome::Locked { minutes: 1 }), "the fifth failure locks, known or not");
+    assert_eq!(sixth.0, sixth.1);
+    assert_eq!(sixth.0 .1, Ok(LoginOutcome::Locked { minutes: 1 }));
+    assert_eq!(before, after, "a locked answer writes no row");
+    app.stop().await;
+}
+both_backends!(a_locked_account_and_an_unknown_address_answer_alike_and_a_locked_answer_writes_nothing);
+
+async fn wrong_passwords_at_an_email_change_or_an_address_correction_count_towards_the_lock(backend: Backend) {
+    // Arrange: an activated account (logged in) and one not yet activated (with its ticket).
+    let app = spawn_app(backend).await;
+    registered_and_activated(&app, "helene@exemple.fr").await;
+    assert!(app.login("helene@exemple.fr", GOOD_PASSWORD).await.status().is_success());
+    let other = nir_with_key("1850775056043");
+    let RegistrationOutcome::Registered { ticket, .. } = app.register("paul@exemple.fr", &other).await else { panic!("registered") };
+    let change = |password: &str| app.call_fn(&app.client, ChangeEmail { new_email: "helene@exemple.com".into(), password: password.into() });
+    let paul = client();
+    let correct =
+        |password: &str| app.call_fn(&paul, CorrectEmail { ticket: ticket.clone(), email: "paul@exemple.com".into(), password: password.into() });
+
+    // Act
+    for _ in 0..4 {
+        assert_eq!(change("mauvais mot de passe").await.0, 422);
+        assert_eq!(correct("mauvais mot de passe").await.0, 422);
+    }
+    let (_, fifth_change) = change("mauvais mot de passe").await;
+    let (_, fifth_correction) = correct("mauvais mot de passe").await;
+    let (_, right_change) = change(GOOD_PASSWORD).await;
+    let (_, right_correction) = correct(GOOD_PASSWORD).await;
+    let (_, login_helene) = app.call_fn(&client(), login("helene@exemple.fr", GOOD_PASSWORD)).await;
+    let (_, login_paul) = app.call_fn(&client(), login("paul@exemple.fr", GOOD_PASSWORD)).await;
+
+    // Assert
+    let messages =
+        [refused_fields(&fifth_change), refused_fields(&fifth_correction), refused_fields(&right_change), refused_fields(&right_correction)];
+    for message in messages {
+        assert!(message[0].1.contains("bloqué pendant encore 1 minute"), "{message:?}");
+    }
+    assert_eq!(login_helene, Ok(LoginOutcome::Locked { minutes: 1 }));
+    assert_eq!(login_paul, Ok(LoginOutcome::Locked { minutes: 1 }));
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email IN ('helene@exemple.com', 'paul@exemple.com')").await, 0);
+    app.stop().await;
+}
+both_backends!(wrong_passwords_at_an_email_change_or_an_address_correction_count_towards_the_lock);
+
+async fn one_network_gets_only_so_many_wrong_passwords_across_accounts_even_sent_at_once(backend: Backend) {
+    // Arrange: a limit of 5 wrong passwords an hour per network; 30 accounts.
+    let app = spawn_app_with(backend, |s| s.accounts.login_failures_per_ip_per_hour = 5).await;
+    for n in 0..30 {
+        create_user(&app.db, &format!("personne{n}@exemple.fr"), GOOD_PASSWORD).await;
+    }
+    let url = app.url("/api/session/login");
+
+    // Act: right passwords do not count; then 30 wrong ones together, one per account (spraying).
+    for n in 0..8 {
+        assert!(app.call_fn(&client(), login(&format!("personne{n}@exemple.fr"), GOOD_PASSWORD)).await.1.is_ok());
+    }
+    let mut attempts = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let url = url.clone();
+        attempts.spawn(async move {
+            let email = format!("personne{n}@exemple.fr");
+            client().post(url).form(&[("email", email.as_str()), ("password", "Printemps2026!")]).send().await.unwrap().status().as_u16()
+        });
+    }
+    let statuses = attempts.join_all().await;
+    let verified = app.count("SELECT COUNT(*) FROM login_attempts WHERE outcome = 'bad_password'").await;
+    let (_, right_after) = app.call_fn(&client(), login("personne0@exemple.fr", GOOD_PASSWORD)).await;
+    let (_, elsewhere) = app.call_fn(&client_from("127.0.0.2".parse().unwrap()), login("personne1@exemple.fr", GOOD_PASSWORD)).await;
+
+    // Assert
+    assert_eq!(verified, 5, "five wrong passwords verified, not more: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 25, "the others wait: {statuses:?}");
+    assert!(matches!(&right_after, Err(AppError::Conflict(m)) if m.contains("depuis votre réseau")), "{right_after:?}");
+    assert!(matches!(elsewhere, Ok(LoginOutcome::LoggedIn { .. })), "another network logs in: {elsewhere:?}");
+    app.stop().await;
+}
+both_backends!(one_network_gets_only_so_many_wrong_passwords_across_accounts_even_sent_at_once);
+
+async fn the_service_wide_limit_stops_wrong_passwords_from_every_network(backend: Backend) {
+    // Arrange: 3 wrong passwords an hour per network, 4 for the whole service.
+    let app = spawn_app_with(backend, |s| {
+        s.accounts.login_failures_per_ip_per_hour = 3;
+        s.accounts.login_failures_per_hour = 4;
+    })
+    .await;
+    create_user(&app.db, "helene@exemple.fr", GOOD_PASSWORD).await;
+    let (here, there) = (client(), client_from("127.0.0.2".parse().unwrap()));
+    let wrong = |email: &'static str| login(email, "mauvais mot de passe");
+
+    // Act
+    let mut from_here = Vec::new();
+    for email in ["a@exemple.fr", "b@exemple.fr", "c@exemple.fr"] {
+        from_here.push(app.call_fn(&here, wrong(email)).await.0);
+    }
+    let (fourth_here, _) = app.call_fn(&here, wrong("d@exemple.fr")).await;
+    let (first_there, _) = app.call_fn(&there, wrong("e@exemple.fr")).await;
+    let (second_there, refused) = app.call_fn(&there, wrong("f@exemple.fr")).await;
+
+    // Assert
+    assert_eq!(from_here, [422, 422, 422]);
+    assert_eq!(fourth_here, 409, "this network's limit");
+    assert_eq!(first_there, 422, "another network still has room");
+    assert_eq!(second_there, 409, "the service's limit");
+    assert!(matches!(&refused, Err(AppError::Conflict(m)) if m.contains("très grand nombre")), "{refused:?}");
+    app.stop().await;
+}
+both_backends!(the_service_wide_limit_stops_wrong_passwords_from_every_network);
+
+async fn a_session_whose_account_was_closed_deactivated_or_merged_meanwhile_opens_nothing(backend: Backend) {
+    // Arrange: three sessions whose accounts then change without their sessions being ended, as
+    // when a login races a deactivation, a closure or a merge.
+    let app = spawn_app(backend).await;
+    let mut sessions = Vec::new();
+    for (email, change) in [
+        ("desactive@exemple.fr", "deactivated_at = 1"),
+        ("ferme@exemple.fr", "closed_at = 1"),
+        ("regroupe@exemple.fr", "merged_into = 'un-autre-compte'"),
+    ] {
+        let (id, c) = app.logged_in(email, "Camille Martin", Role::Beneficiary).await;
+        assert!(whoami(&c, &app.base).await.is_some(), "{email} is logged in");
+        sessions.push((id, c, change));
+    }
+
+    // Act
+    for (id, _, change) in &sessions {
+        sqlx::query(&format!("UPDATE users SET {change} WHERE id = $1")).bind(id).execute(app.db.pool()).await.unwrap();
+    }
+
+    // Assert
+    for (_, c, change) in &sessions {
+        assert!(whoami(c, &app.base).await.is_none(), "after {change}: no session");
+    }
+    app.stop().await;
+}
+both_backends!(a_session_whose_account_was_closed_deactivated_or_merged_meanwhile_opens_nothing);
+
+const FIREFOX: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+/// A wrong password for helene@exemple.fr from a client behind a proxy that says `forwarded_for`.
+async fn wrong_password_forwarded_for(app: &TestApp, forwarded_for: &str) -> u16 {
+    let form = [("email", "helene@exemple.fr"), ("password", "mauvais mot de passe")];
+    let request = client().post(app.url("/api/session/login")).header("x-forwarded-for", forwarded_for).header("user-agent", FIREFOX);
+    request.form(&form).send().await.unwrap().status().as_u16()
+}
+
+async fn behind_a_trusted_proxy_the_forwarded_client_is_counted_and_shown_to_advisors(backend: Backend) {
+    // Arrange: the proxy is 127.0.0.1; one wrong password an hour per network.
+    let app = spawn_app_with(backend, |s| {
+        s.server.trusted_proxies = "127.0.0.1".into();
+        s.accounts.login_failures_per_ip_per_hour = 1;
+    })
+    .await;
+    let helene = create_user(&app.db, "helene@exemple.fr", GOOD_PASSWORD).await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    // Act: the client forges a first entry; the proxy appends the real address.
+    let first = wrong_password_forwarded_for(&app, "198.51.100.66, 203.0.113.5").await;
+    let again = wrong_password_forwarded_for(&app, "198.51.100.67, 203.0.113.5").await;
+    let other_network = wrong_password_forwarded_for(&app, "203.0.113.6").await;
+    let (_, person) = app.call_fn(&advisor, app::dashboard::Beneficiary { id: helene }).await;
+
+    // Assert
+    assert_eq!([first, again, other_network], [422, 409, 422], "counted per forwarded client, not per proxy");
+    let origins: Vec<String> = person.unwrap().attempts.iter().filter_map(|a| a.origin_label()).collect();
+    assert_eq!(origins, ["203.0.113.6, Firefox sous Windows", "203.0.113.5, Firefox sous Windows"]);
+    app.stop().await;
+}
+both_backends!(behind_a_trusted_proxy_the_forwarded_client_is_counted_and_shown_to_advisors);
+
+async fn without_trusted_proxies_a_forwarded_header_changes_nothing(backend: Backend) {
+    // Arrange: the default (no proxy trusted); one wrong password an hour per network.
+    let app = spawn_app_with(backend, |s| s.accounts.login_failures_per_ip_per_hour = 1).await;
+    create_user(&app.db, "helene@exemple.fr", GOOD_PASSWORD).await;
+
+    // Act: a client pretends to be two networks.
+    let first = wrong_password_forwarded_for(&app, "203.0.113.5").await;
+    let second = wrong_password_forwarded_for(&app, "203.0.113.6").await;
+
+    // Assert
+    assert_eq!([first, second], [422, 409]);
+    let ips: Vec<Option<String>> = sqlx::query_scalar("SELECT ip FROM login_attempts").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(ips, [Some("127.0.0.1".to_string())]);
+    app.stop().await;
+}
+both_backends!(without_trusted_proxies_a_forwarded_header_changes_nothing);
 
 async fn a_merge_request_for_a_nir_already_used_is_stored_for_advisors(backend: Backend) {
     let app = spawn_app(backend).await;

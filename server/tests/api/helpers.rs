@@ -150,14 +150,22 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 
 pub fn client() -> reqwest::Client {
+    client_builder().build().expect("an HTTP client")
+}
+
+/// A [`client`] whose requests come from another loopback address (`127.0.0.2`…): for the
+/// server, another network.
+pub fn client_from(local: std::net::IpAddr) -> reqwest::Client {
+    client_builder().local_address(local).build().expect("an HTTP client")
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .cookie_store(true)
         .default_headers([(reqwest::header::ORIGIN, reqwest::header::HeaderValue::from_static(ORIGIN))].into_iter().collect())
         // A request the server never answers fails the test (naming the call) instead of hanging it.
         .timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client")
 }
 
 impl TestApp {
@@ -270,6 +278,12 @@ pub struct SmtpCapture {
 impl SmtpCapture {
     /// Listens on `port` (0: any free port).
     pub async fn start(port: u16) -> SmtpCapture {
+        SmtpCapture::start_slow(port, Duration::ZERO).await
+    }
+
+    /// Like [`SmtpCapture::start`], but each message is acknowledged `delay` after it arrived:
+    /// a mail server taking its time.
+    pub async fn start_slow(port: u16, delay: Duration) -> SmtpCapture {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("SMTP listener binds");
         let addr = listener.local_addr().unwrap();
         let messages = Arc::new(Mutex::new(Vec::new()));
@@ -277,7 +291,7 @@ impl SmtpCapture {
         let tasks = tokio::spawn(async move {
             let mut sessions = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
-                sessions.spawn(smtp_session(stream, store.clone()));
+                sessions.spawn(smtp_session(stream, store.clone(), delay));
             }
         });
         SmtpCapture { addr, messages, tasks: Some(tasks) }
@@ -307,7 +321,7 @@ impl Drop for SmtpCapture {
     }
 }
 
-async fn smtp_session(stream: TcpStream, store: Arc<Mutex<Vec<CapturedEmail>>>) {
+async fn smtp_session(stream: TcpStream, store: Arc<Mutex<Vec<CapturedEmail>>>, delay: Duration) {
     let (reader, mut writer) = stream.into_split();
     let mut reader = BufReader::new(reader);
     let mut rcpt = Vec::new();
@@ -350,6 +364,7 @@ async fn smtp_session(stream: TcpStream, store: Arc<Mutex<Vec<CapturedEmail>>>) 
                 raw.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
             store.lock().unwrap().push(CapturedEmail { to: std::mem::take(&mut rcpt), raw });
+            tokio::time::sleep(delay).await;
             b"250 OK queued\r\n"
         } else if command == "QUIT" {
             let _ = writer.write_all(b"221 Bye\r\n").await;

@@ -63,6 +63,43 @@ async fn an_email_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_b
 }
 both_backends!(an_email_queued_while_the_smtp_server_is_down_is_delivered_once_it_is_back);
 
+async fn an_email_whose_claim_expires_mid_batch_is_sent_once_by_one_of_two_workers(backend: Backend) {
+    // Arrange: a mail server that takes 400 ms per email, claims that last 1 s, and a second
+    // worker beside the server's own, as on a second server.
+    let slow = SmtpCapture::start_slow(0, Duration::from_millis(400)).await;
+    let mut settings = None;
+    let app = spawn_app_with(backend, |s| {
+        s.mail.smtp_port = slow.addr.port();
+        s.mail.claim = Duration::from_secs(1);
+        settings = Some(s.clone());
+    })
+    .await;
+    let second = passerelle_server::mail_worker::MailWorker::new(app.db.clone(), &settings.unwrap()).unwrap();
+    let (stop_second, stopped) = tokio::sync::watch::channel(false);
+    let second = tokio::spawn(second.run(stopped));
+
+    // Act: eight emails queued together, so one worker claims them all in one batch (3.2 s of
+    // sending for a 1 s claim).
+    let mut tx = app.db.pool().begin().await.unwrap();
+    for n in 0..8 {
+        enqueue(&mut tx, &email(&format!("personne{n}@exemple.fr"), "Activez votre compte Passerelle")).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    wait_until(Duration::from_secs(30), "every email is recorded as sent", || async {
+        app.count("SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await == 8
+    })
+    .await;
+    stop_second.send(true).unwrap();
+    second.await.unwrap();
+    app.stop().await;
+
+    // Assert: each address received its email exactly once.
+    let mut to: Vec<String> = slow.received().into_iter().flat_map(|e| e.to).collect();
+    to.sort();
+    assert_eq!(to, (0..8).map(|n| format!("personne{n}@exemple.fr")).collect::<Vec<_>>());
+}
+both_backends!(an_email_whose_claim_expires_mid_batch_is_sent_once_by_one_of_two_workers);
+
 async fn an_email_queued_in_a_rolled_back_transaction_is_never_sent(backend: Backend) {
     let app = spawn_app(backend).await;
 

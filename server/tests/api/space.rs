@@ -448,3 +448,35 @@ async fn a_message_to_a_service_tells_its_members_and_nobody_else(backend: Backe
     app.stop().await;
 }
 both_backends!(a_message_to_a_service_tells_its_members_and_nobody_else);
+
+async fn deactivated_staff_are_told_of_no_message(backend: Backend) {
+    // Arrange: Camille's referent is deactivated; the reception service has one active member and
+    // one deactivated.
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let (alex_id, _) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (active_id, _) = app.logged_in("active@exemple.fr", "Agent Actif", Role::Advisor).await;
+    let (gone_id, _) = app.logged_in("partie@exemple.fr", "Agent Parti", Role::Advisor).await;
+    sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
+    for user in [&active_id, &gone_id] {
+        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, 'service-accueil')")
+            .bind(user)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE users SET deactivated_at = 1 WHERE id IN ($1, $2)").bind(&alex_id).bind(&gone_id).execute(app.db.pool()).await.unwrap();
+
+    // Act
+    let (to_service, _) =
+        app.upload_as::<String>(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Bonjour")], &[]).await;
+    let (to_referent, _) =
+        app.upload_as::<String>(&camille, "messages/send", &[("to", "referent"), ("subject", "Mon devis"), ("body", "Bonjour")], &[]).await;
+
+    // Assert
+    assert_eq!([to_service, to_referent], [200, 200]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'active@exemple.fr'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address IN ('partie@exemple.fr', 'alex@exemple.fr')").await, 0);
+    app.stop().await;
+}
+both_backends!(deactivated_staff_are_told_of_no_message);
