@@ -6,6 +6,7 @@
 //   node run.mjs --base-url http://127.0.0.1:PORT
 //                [--engines chromium,firefox,webkit,chromium-nojs,firefox-nojs]
 //                [--grep TEXT]        (only the specs whose name contains TEXT)
+//                [--specs DIR]        (another folder of *.spec.mjs, e.g. ../bench for benchmarks)
 //
 // The app server must already be running at the base URL. A spec module exports by default an
 // array of specs:
@@ -38,7 +39,7 @@ function usage(message) {
   if (message) console.error(`error: ${message}\n`);
   console.error(
     'usage: node run.mjs --base-url http://127.0.0.1:PORT ' +
-      `[--engines ${Object.keys(ENGINES).join(',')}] [--grep TEXT]`,
+      `[--engines ${Object.keys(ENGINES).join(',')}] [--grep TEXT] [--specs DIR]`,
   );
   process.exit(2);
 }
@@ -51,6 +52,7 @@ function parseOptions() {
         'base-url': { type: 'string' },
         engines: { type: 'string', default: Object.keys(ENGINES).join(',') },
         grep: { type: 'string' },
+        specs: { type: 'string', default: SPECS_DIR },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -64,17 +66,17 @@ function parseOptions() {
   const unknown = engines.filter((name) => !ENGINES[name]);
   if (unknown.length > 0) usage(`unknown engine(s): ${unknown.join(', ')}`);
   if (engines.length === 0) usage('no engine given');
-  return { baseUrl, engines, grep: values.grep };
+  return { baseUrl, engines, grep: values.grep, specsDir: path.resolve(values.specs) };
 }
 
-async function loadSpecs(grep) {
+async function loadSpecs(grep, specsDir) {
   const files = fs
-    .readdirSync(SPECS_DIR)
+    .readdirSync(specsDir)
     .filter((file) => file.endsWith('.spec.mjs'))
     .sort();
   const specs = [];
   for (const file of files) {
-    const module = await import(pathToFileURL(path.join(SPECS_DIR, file)).href);
+    const module = await import(pathToFileURL(path.join(specsDir, file)).href);
     if (!Array.isArray(module.default)) throw new Error(`${file}: the default export must be an array of specs`);
     for (const spec of module.default) {
       if (typeof spec.name !== 'string' || typeof spec.run !== 'function') {
@@ -261,7 +263,7 @@ function printSummary(results) {
 }
 
 async function main() {
-  const { baseUrl, engines, grep } = parseOptions();
+  const { baseUrl, engines, grep, specsDir } = parseOptions();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
 
   // Fail early and clearly if nobody serves the app.
@@ -272,7 +274,7 @@ async function main() {
     process.exit(1);
   }
 
-  const specs = await loadSpecs(grep);
+  const specs = await loadSpecs(grep, specsDir);
   if (specs.length === 0) {
     console.error(grep ? `error: no spec name contains "${grep}"` : 'error: no spec found');
     process.exit(1);

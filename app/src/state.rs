@@ -40,6 +40,10 @@ pub struct AppConfig {
     pub login_failures_per_ip_per_hour: i64,
     /// Wrong passwords per hour from everywhere together.
     pub login_failures_per_hour: i64,
+    /// The robot check's proof of work in ordinary times: the secret number is below this.
+    pub robot_difficulty: u64,
+    /// Registrations per hour above which the robot check asks more work of everyone.
+    pub registrations_per_hour_normal: i64,
 }
 
 #[derive(Clone)]

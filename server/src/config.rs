@@ -34,6 +34,8 @@ pub struct AccountSettings {
     pub registrations_per_ip_per_hour: i64,
     pub login_failures_per_ip_per_hour: i64,
     pub login_failures_per_hour: i64,
+    pub robot_difficulty: u64,
+    pub registrations_per_hour_normal: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -201,6 +203,8 @@ impl Default for Settings {
                 registrations_per_ip_per_hour: 10,
                 login_failures_per_ip_per_hour: 30,
                 login_failures_per_hour: 1000,
+                robot_difficulty: 1_000_000,
+                registrations_per_hour_normal: 100,
             },
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
         }
@@ -463,6 +467,12 @@ impl Settings {
         if self.accounts.login_failures_per_hour < self.accounts.login_failures_per_ip_per_hour {
             return Err(error("accounts.login_failures_per_hour", "must be at least accounts.login_failures_per_ip_per_hour"));
         }
+        if !(1_000..=1_000_000_000).contains(&self.accounts.robot_difficulty) {
+            return Err(error("accounts.robot_difficulty", "must be between 1000 and 1000000000"));
+        }
+        if self.accounts.registrations_per_hour_normal < 1 {
+            return Err(error("accounts.registrations_per_hour_normal", "must be at least 1"));
+        }
         if self.accounts.reset_link.is_zero() {
             return Err(error("accounts.reset_link_minutes", "must be at least 1"));
         }
@@ -540,6 +550,8 @@ impl Settings {
             registrations_per_ip_per_hour: self.accounts.registrations_per_ip_per_hour,
             login_failures_per_ip_per_hour: self.accounts.login_failures_per_ip_per_hour,
             login_failures_per_hour: self.accounts.login_failures_per_hour,
+            robot_difficulty: self.accounts.robot_difficulty,
+            registrations_per_hour_normal: self.accounts.registrations_per_hour_normal,
         }
     }
 }

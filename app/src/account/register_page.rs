@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::account::activation::{CorrectEmail, ResendActivation};
 use crate::account::registration::{pending_registration, PendingAccount, Register, RegistrationOutcome, RequestMerge, ResetExistingAccount};
 use crate::account::reset::RequestPasswordReset;
-use crate::account::robot::{encode_solution, robot_challenge, robot_question, solve};
+use crate::account::robot::{encode_solution, robot_challenge, robot_question, solve_range, SOLVE_SLICE};
 use crate::error::AppError;
 use crate::forms::fields::{all_errors, error_for, field_id, ErrorSummary, Field, RevealToggle};
 use crate::forms::{flash_resource, Flash};
@@ -165,7 +165,20 @@ fn RobotCheck(question: Option<crate::account::robot::Question>, error: Signal<O
         }
         state.set("working");
         leptos::task::spawn_local(async move {
-            match robot_challenge().await.ok().and_then(|c| solve(&c)) {
+            let found = match robot_challenge().await {
+                Ok(challenge) => {
+                    let mut found = None;
+                    let mut from = 0;
+                    while found.is_none() && from <= challenge.maxnumber {
+                        found = solve_range(&challenge, from, from + SOLVE_SLICE);
+                        from += SOLVE_SLICE;
+                        crate::components::pause(0).await;
+                    }
+                    found
+                }
+                Err(_) => None,
+            };
+            match found {
                 Some(found) => {
                     solution.set(encode_solution(&found));
                     state.set("done");

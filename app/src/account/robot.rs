@@ -33,15 +33,34 @@ fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Finds the number (in the browser). A few hundred milliseconds at most for our `maxnumber`.
-pub fn solve(challenge: &Challenge) -> Option<Solution> {
-    (0..=challenge.maxnumber).find(|n| sha256_hex(&format!("{}{n}", challenge.salt)) == challenge.challenge).map(|number| Solution {
+/// How many numbers [`solve`] tries before it lets the page breathe (about 10 ms in a browser).
+pub const SOLVE_SLICE: u64 = 10_000;
+
+/// Tries the numbers `from..to` (below `maxnumber`): the solution if one of them is it. The
+/// browser calls it slice by slice ([`SOLVE_SLICE`]), pausing between slices, so the page stays
+/// responsive for the second or so the search takes on a phone.
+pub fn solve_range(challenge: &Challenge, from: u64, to: u64) -> Option<Solution> {
+    let target: Vec<u8> =
+        (0..challenge.challenge.len() / 2).filter_map(|i| u8::from_str_radix(challenge.challenge.get(2 * i..2 * i + 2)?, 16).ok()).collect();
+    let mut buffer = challenge.salt.clone().into_bytes();
+    let salt_len = buffer.len();
+    let number = (from..to.min(challenge.maxnumber.saturating_add(1))).find(|n| {
+        buffer.truncate(salt_len);
+        buffer.extend_from_slice(n.to_string().as_bytes());
+        Sha256::digest(&buffer).as_slice() == target.as_slice()
+    })?;
+    Some(Solution {
         algorithm: challenge.algorithm.clone(),
         challenge: challenge.challenge.clone(),
         number,
         salt: challenge.salt.clone(),
         signature: challenge.signature.clone(),
     })
+}
+
+/// Finds the number at once (tests, and callers that may block).
+pub fn solve(challenge: &Challenge) -> Option<Solution> {
+    solve_range(challenge, 0, u64::MAX)
 }
 
 /// The text question shown when JavaScript is off.
@@ -55,7 +74,11 @@ pub struct Question {
 /// A fresh proof-of-work challenge (asked when the box is ticked).
 #[leptos::server(endpoint = "robot/challenge")]
 pub async fn robot_challenge() -> Result<Challenge, crate::error::AppError> {
-    crate::server::serve_anyone(|state| async move { Ok(new_challenge(&state.config.secrets)) }).await
+    crate::server::serve_anyone(|state| async move {
+        let network = crate::account::client_network().unwrap_or_else(|| "unknown".into());
+        Ok(new_challenge(&state.config.secrets, difficulty(&state, &network).await?))
+    })
+    .await
 }
 
 /// A fresh text question (shown when JavaScript is off).
@@ -82,7 +105,6 @@ mod server {
     use crate::account::secrets::Secrets;
     use crate::db::{now_ms, Db};
 
-    const MAX_NUMBER: u64 = 20_000;
     const LIFETIME_MS: i64 = 20 * 60 * 1000;
 
     #[derive(Debug, PartialEq, Eq)]
@@ -94,13 +116,40 @@ mod server {
         Replayed,
     }
 
-    pub fn new_challenge(secrets: &Secrets) -> Challenge {
+    /// A challenge whose secret number is below `maxnumber` (the work is proportional to it).
+    pub fn new_challenge(secrets: &Secrets, maxnumber: u64) -> Challenge {
         let mut rng = rand::thread_rng();
         let expires = (now_ms() + LIFETIME_MS) / 1000;
         let salt = format!("{:024x}?expires={expires}", rng.gen::<u128>() & ((1u128 << 96) - 1));
-        let number = rng.gen_range(0..MAX_NUMBER);
+        let maxnumber = maxnumber.max(1);
+        let number = rng.gen_range(0..maxnumber);
         let challenge = sha256_hex(&format!("{salt}{number}"));
-        Challenge { algorithm: "SHA-256".into(), signature: secrets.sign(&challenge), challenge, maxnumber: MAX_NUMBER, salt }
+        Challenge { algorithm: "SHA-256".into(), signature: secrets.sign(&challenge), challenge, maxnumber, salt }
+    }
+
+    /// How much work the next challenge asks of this network: `accounts.robot_difficulty`,
+    /// four times more while the network has used half its registrations of the hour, and four
+    /// times more again while the whole service registers more than
+    /// `accounts.registrations_per_hour_normal` an hour.
+    pub async fn difficulty(state: &crate::state::AppState, network: &str) -> Result<u64, sqlx::Error> {
+        let hour_ago = now_ms() - 3_600_000;
+        let from_network: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_events WHERE bucket = $1 AND at > $2")
+            .bind(format!("register-ip:{network}"))
+            .bind(hour_ago)
+            .fetch_one(state.db.pool())
+            .await?;
+        let everywhere: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'beneficiary' AND created_at > $1")
+            .bind(hour_ago)
+            .fetch_one(state.db.pool())
+            .await?;
+        let mut maxnumber = state.config.robot_difficulty;
+        if from_network * 2 >= state.config.registrations_per_ip_per_hour {
+            maxnumber = maxnumber.saturating_mul(4);
+        }
+        if everywhere >= state.config.registrations_per_hour_normal {
+            maxnumber = maxnumber.saturating_mul(4);
+        }
+        Ok(maxnumber)
     }
 
     fn expiry_of_salt(salt: &str) -> Option<i64> {
@@ -176,8 +225,10 @@ mod server {
         #[test]
         fn a_challenge_is_solvable_and_its_solution_checks_out() {
             let secrets = Secrets::from_master(b"k");
-            let challenge = new_challenge(&secrets);
+            let challenge = new_challenge(&secrets, 50_000);
             let solution = solve(&challenge).expect("solvable");
+            assert_eq!(solution, solve_range(&challenge, solution.number, solution.number + 1).unwrap(), "found slice by slice too");
+            assert!(solve_range(&challenge, solution.number + 1, 50_001).is_none());
             assert_eq!(sha256_hex(&format!("{}{}", solution.salt, solution.number)), challenge.challenge);
             assert!(secrets.verify(&solution.challenge, &solution.signature));
             assert!(expiry_of_salt(&solution.salt).unwrap() > now_ms());

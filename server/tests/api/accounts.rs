@@ -529,19 +529,25 @@ async fn wrong_passwords_at_an_email_change_or_an_address_correction_count_towar
 both_backends!(wrong_passwords_at_an_email_change_or_an_address_correction_count_towards_the_lock);
 
 async fn one_network_gets_only_so_many_wrong_passwords_across_accounts_even_sent_at_once(backend: Backend) {
-    // Arrange: a limit of 5 wrong passwords an hour per network; 30 accounts.
-    let app = spawn_app_with(backend, |s| s.accounts.login_failures_per_ip_per_hour = 5).await;
-    for n in 0..30 {
+    // Arrange: a limit of 5 wrong passwords an hour per network; 20 accounts; a pool wide enough
+    // for the requests to really run together.
+    let app = spawn_app_with(backend, |s| {
+        s.accounts.login_failures_per_ip_per_hour = 5;
+        s.database.max_connections = 30;
+    })
+    .await;
+    for n in 0..20 {
         create_user(&app.db, &format!("personne{n}@exemple.fr"), GOOD_PASSWORD).await;
     }
     let url = app.url("/api/session/login");
 
-    // Act: right passwords do not count; then 30 wrong ones together, one per account (spraying).
+    // Act: right passwords do not count; then 100 wrong ones together, one per address
+    // (spraying: 20 accounts, 80 addresses without one).
     for n in 0..8 {
         assert!(app.call_fn(&client(), login(&format!("personne{n}@exemple.fr"), GOOD_PASSWORD)).await.1.is_ok());
     }
     let mut attempts = tokio::task::JoinSet::new();
-    for n in 0..30 {
+    for n in 0..100 {
         let url = url.clone();
         attempts.spawn(async move {
             let email = format!("personne{n}@exemple.fr");
@@ -549,19 +555,50 @@ async fn one_network_gets_only_so_many_wrong_passwords_across_accounts_even_sent
         });
     }
     let statuses = attempts.join_all().await;
-    let verified = app.count("SELECT COUNT(*) FROM login_attempts WHERE outcome = 'bad_password'").await;
+    let counted = app.count("SELECT COUNT(*) FROM rate_events WHERE bucket = 'login-ip:127.0.0.1'").await;
     let (_, right_after) = app.call_fn(&client(), login("personne0@exemple.fr", GOOD_PASSWORD)).await;
     let (_, elsewhere) = app.call_fn(&client_from("127.0.0.2".parse().unwrap()), login("personne1@exemple.fr", GOOD_PASSWORD)).await;
 
     // Assert
-    assert_eq!(verified, 5, "five wrong passwords verified, not more: {statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 25, "the others wait: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 422).count(), 5, "five wrong passwords verified, not more: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 95, "the others wait: {statuses:?}");
+    assert_eq!(counted, 5);
     assert!(matches!(&right_after, Err(AppError::Conflict(m)) if m.contains("depuis votre réseau")), "{right_after:?}");
     assert!(matches!(elsewhere, Ok(LoginOutcome::LoggedIn { .. })), "another network logs in: {elsewhere:?}");
     app.stop().await;
 }
 both_backends!(one_network_gets_only_so_many_wrong_passwords_across_accounts_even_sent_at_once);
+
+async fn rate_limit_reservations_made_at_once_never_pass_the_limit(backend: Backend) {
+    // Arrange: a pool of 40 open connections, so that the reservations really run together.
+    let app = spawn_app_with(backend, |s| s.database.max_connections = 40).await;
+    let mut open = Vec::new();
+    for _ in 0..40 {
+        open.push(app.db.pool().acquire().await.unwrap());
+    }
+    drop(open);
+    let mut granted = Vec::new();
+
+    // Act: four rounds, each of 60 reservations in a bucket limited to 5 an hour, all at once.
+    for round in 0..4 {
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(60));
+        let mut reservations = tokio::task::JoinSet::new();
+        for _ in 0..60 {
+            let (db, start, bucket) = (app.db.clone(), start.clone(), format!("essai-{round}"));
+            reservations.spawn(async move {
+                start.wait().await;
+                app::account::rate_limit::reserve(&db, &bucket, 5, 3_600_000).await.unwrap().is_some()
+            });
+        }
+        granted.push(reservations.join_all().await.into_iter().filter(|granted| *granted).count());
+    }
+
+    // Assert
+    assert_eq!(granted, [5; 4]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM rate_events").await, 20);
+    app.stop().await;
+}
+both_backends!(rate_limit_reservations_made_at_once_never_pass_the_limit);
 
 async fn the_service_wide_limit_stops_wrong_passwords_from_every_network(backend: Backend) {
     // Arrange: 3 wrong passwords an hour per network, 4 for the whole service.
@@ -670,6 +707,63 @@ async fn without_trusted_proxies_a_forwarded_header_changes_nothing(backend: Bac
     app.stop().await;
 }
 both_backends!(without_trusted_proxies_a_forwarded_header_changes_nothing);
+
+async fn the_robot_check_asks_more_work_of_a_busy_network_and_of_everyone_while_registrations_surge(backend: Backend) {
+    // Arrange: 1000 in ordinary times (the tests' setting), 4 registrations an hour per network,
+    // 3 an hour for the whole service is normal.
+    let app = spawn_app_with(backend, |s| {
+        s.accounts.registrations_per_ip_per_hour = 4;
+        s.accounts.registrations_per_hour_normal = 3;
+    })
+    .await;
+    let (here, there) = (&app.client, client_from("127.0.0.2".parse().unwrap()));
+
+    // Act
+    let ordinary = app.robot_challenge(here).await.maxnumber;
+    app.register("helene@exemple.fr", &nir()).await;
+    app.register("paul@exemple.fr", &nir_with_key("1850775056043")).await;
+    let busy_network = (app.robot_challenge(here).await.maxnumber, app.robot_challenge(&there).await.maxnumber);
+    create_user(&app.db, "camille@exemple.fr", GOOD_PASSWORD).await;
+    let surge = (app.robot_challenge(here).await.maxnumber, app.robot_challenge(&there).await.maxnumber);
+
+    // Assert
+    assert_eq!(ordinary, 1_000);
+    assert_eq!(busy_network, (4_000, 1_000), "a network that used half its registrations works four times more");
+    assert_eq!(surge, (16_000, 4_000), "past the normal pace, everyone works four times more");
+    app.stop().await;
+}
+both_backends!(the_robot_check_asks_more_work_of_a_busy_network_and_of_everyone_while_registrations_surge);
+
+async fn registrations_sent_at_once_from_one_network_stop_at_its_limit(backend: Backend) {
+    // Arrange: 3 registrations an hour per network; 30 complete forms with solved robot checks;
+    // a pool wide enough for the requests to really run together.
+    let app = spawn_app_with(backend, |s| {
+        s.accounts.registrations_per_ip_per_hour = 3;
+        s.database.max_connections = 30;
+    })
+    .await;
+    let mut bodies = Vec::new();
+    for n in 0..30 {
+        let form = registration_form(&format!("personne{n}@exemple.fr"), &nir_with_key(&format!("2850775056{:03}", 100 + n)));
+        bodies.push(app.registration_body(form).await);
+    }
+    let url = app.url("/api/account/register");
+
+    // Act: all sent together.
+    let mut registrations = tokio::task::JoinSet::new();
+    for body in bodies {
+        let url = url.clone();
+        registrations.spawn(async move { client().post(url).form(&body).send().await.unwrap().status().as_u16() });
+    }
+    let statuses = registrations.join_all().await;
+
+    // Assert
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 27, "{statuses:?}");
+    app.stop().await;
+}
+both_backends!(registrations_sent_at_once_from_one_network_stop_at_its_limit);
 
 async fn a_merge_request_for_a_nir_already_used_is_stored_for_advisors(backend: Backend) {
     let app = spawn_app(backend).await;

@@ -115,6 +115,8 @@ pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
     settings.mail.poll_interval = Duration::from_millis(20);
     settings.mail.retry_base = Duration::from_millis(50);
     settings.mail.retry_max = Duration::from_millis(200);
+    // The least proof of work: the tests solve many challenges, unoptimised.
+    settings.accounts.robot_difficulty = 1_000;
     settings.storage.files_dir = std::env::temp_dir().join(format!("passerelle-files-{}", uuid::Uuid::new_v4().simple())).display().to_string();
     settings
 }
@@ -457,28 +459,36 @@ pub async fn person(app: &TestApp, email: &str, nir13: &str, first: &str, birth:
 impl TestApp {
     /// A solved proof-of-work challenge from this server, encoded as the browser sends it.
     pub async fn robot_solution(&self) -> String {
-        let challenge: app::account::robot::Challenge = self
-            .client
-            .post(self.url("/api/robot/challenge"))
+        app::account::robot::encode_solution(&app::account::robot::solve(&self.robot_challenge(&self.client).await).expect("solvable"))
+    }
+
+    /// A robot-check challenge, as the registration page asks for one for `c`.
+    pub async fn robot_challenge(&self, c: &reqwest::Client) -> app::account::robot::Challenge {
+        c.post(self.url("/api/robot/challenge"))
             .header("content-type", "application/x-www-form-urlencoded")
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        app::account::robot::encode_solution(&app::account::robot::solve(&challenge).expect("solvable"))
+            .unwrap()
     }
 
     /// Posts the registration form (fields as the page names them, `form[...]`, some left out or
     /// wrong as a test needs), adding a solved robot check unless the fields already hold one.
-    pub async fn register_with(&self, mut fields: Vec<(String, String)>) -> Answer<RegistrationOutcome> {
+    pub async fn register_with(&self, fields: Vec<(String, String)>) -> Answer<RegistrationOutcome> {
+        let body = self.registration_body(fields).await;
+        let borrowed: Vec<(&str, &str)> = body.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.call_as(&self.client, "account/register", &borrowed).await
+    }
+
+    /// The body the registration page posts for these fields (`form[...]`), with a solved robot
+    /// check unless the fields already hold one.
+    pub async fn registration_body(&self, mut fields: Vec<(String, String)>) -> Vec<(String, String)> {
         if !fields.iter().any(|(k, _)| k.starts_with("robot")) {
             fields.push(("robot_solution".into(), self.robot_solution().await));
         }
-        let body: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
-        let borrowed: Vec<(&str, &str)> = body.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        self.call_as(&self.client, "account/register", &borrowed).await
+        fields.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect()
     }
 
     /// Registers with a complete, valid form: what the registration led to.
