@@ -53,8 +53,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// One set of portable migrations serves both backends; split into `migrations/sqlite` and
-/// `migrations/postgres` only on the day a step must differ.
+/// One set of portable migrations serves both backends; the one step whose syntax differs (the
+/// audit trail's append-only triggers) runs from code after them ([`Db::migrate`]).
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 impl Db {
@@ -113,6 +113,50 @@ impl Db {
     /// Brings the schema up to date (run at every start; already-applied steps are skipped).
     pub async fn migrate(&self) -> Result<(), DbError> {
         MIGRATIONS.run(&self.pool).await?;
+        self.protect_audit_trail().await?;
+        Ok(())
+    }
+
+    /// Makes the trail append-only in the database itself, whoever connects: a trigger refuses any
+    /// UPDATE or DELETE of its lines (and, on PostgreSQL, a TRUNCATE). Run after the migrations at
+    /// every start (the trigger syntax differs between the two databases, which share migrations).
+    async fn protect_audit_trail(&self) -> Result<(), sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                for (name, event) in [("audit_log_no_update", "UPDATE"), ("audit_log_no_delete", "DELETE")] {
+                    sqlx::query(&format!(
+                        "CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON audit_log \
+                         BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be changed or deleted'); END"
+                    ))
+                    .execute(&self.pool)
+                    .await?;
+                }
+            }
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Several servers may start together.
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7140011)) AS locked").execute(&mut *tx).await?;
+                sqlx::query(
+                    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+                     $body$ BEGIN RAISE EXCEPTION 'the audit trail cannot be changed or deleted'; END $body$",
+                )
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log \
+                     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+                )
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log \
+                     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+                )
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 

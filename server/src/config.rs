@@ -203,7 +203,7 @@ impl Default for Settings {
                 registrations_per_ip_per_hour: 10,
                 login_failures_per_ip_per_hour: 30,
                 login_failures_per_hour: 1000,
-                robot_difficulty: 1_000_000,
+                robot_difficulty: 250_000,
                 registrations_per_hour_normal: 100,
             },
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::account::activation::{CorrectEmail, ResendActivation};
 use crate::account::registration::{pending_registration, PendingAccount, Register, RegistrationOutcome, RequestMerge, ResetExistingAccount};
 use crate::account::reset::RequestPasswordReset;
-use crate::account::robot::{encode_solution, robot_challenge, robot_question, solve_range, SOLVE_SLICE};
+use crate::account::robot::{encode_solution, robot_challenge, robot_question, solve_range, Challenge, Solution, SOLVE_SLICE};
 use crate::error::AppError;
 use crate::forms::fields::{all_errors, error_for, field_id, ErrorSummary, Field, RevealToggle};
 use crate::forms::{flash_resource, Flash};
@@ -143,6 +143,17 @@ fn RegisterForm(flash: Option<Flash>, question: Option<crate::account::robot::Qu
     }
 }
 
+/// Searches the proof of work one slice at a time, each in its own turn of the event loop, so
+/// the page keeps answering (typing, screen readers) for the second or so it takes on a phone;
+/// `done` gets the solution, or `None` if there is none.
+fn solve_by_slices(challenge: Challenge, from: u64, done: Box<dyn FnOnce(Option<Solution>)>) {
+    match solve_range(&challenge, from, from + SOLVE_SLICE) {
+        Some(found) => done(Some(found)),
+        None if from + SOLVE_SLICE > challenge.maxnumber => done(None),
+        None => set_timeout(move || solve_by_slices(challenge, from + SOLVE_SLICE, done), std::time::Duration::ZERO),
+    }
+}
+
 /// "Je ne suis pas un robot". Rendered on the server as a text question (works without
 /// JavaScript); once the page is interactive, replaced by a checkbox that solves a proof of
 /// work. `reset` changes after each submission: a challenge is good for one try.
@@ -165,26 +176,23 @@ fn RobotCheck(question: Option<crate::account::robot::Question>, error: Signal<O
         }
         state.set("working");
         leptos::task::spawn_local(async move {
-            let found = match robot_challenge().await {
-                Ok(challenge) => {
-                    let mut found = None;
-                    let mut from = 0;
-                    while found.is_none() && from <= challenge.maxnumber {
-                        found = solve_range(&challenge, from, from + SOLVE_SLICE);
-                        from += SOLVE_SLICE;
-                        crate::components::pause(0).await;
-                    }
-                    found
-                }
-                Err(_) => None,
+            let Ok(challenge) = robot_challenge().await else {
+                state.set("failed");
+                return;
             };
-            match found {
-                Some(found) => {
-                    solution.set(encode_solution(&found));
-                    state.set("done");
-                }
-                None => state.set("failed"),
-            }
+            solve_by_slices(
+                challenge,
+                0,
+                Box::new(move |found| match found {
+                    // Unticked meanwhile: the search is dropped.
+                    _ if state.get_untracked() != "working" => {}
+                    Some(found) => {
+                        solution.set(encode_solution(&found));
+                        state.set("done");
+                    }
+                    None => state.set("failed"),
+                }),
+            );
         });
     };
     let error_block = move || error.get().map(|m| view! { <p class="error-message" id="champ-robot-erreur">{m}</p> });

@@ -324,8 +324,20 @@ pub mod service {
         AppError::Conflict("Cette page a expiré (elle reste valable 24 heures). Recommencez depuis la page de connexion ou d'inscription.".into())
     }
 
+    /// How long the page that offers a reset or a merge, after a registration with a NIR already
+    /// used, may do so.
+    const RECOVERY_TICKET: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+    /// The account an account-recovery ticket stands for.
+    async fn recovered(state: &AppState, ticket_text: &str) -> Result<String, AppError> {
+        tokens::check(&state.db, ticket_text, Purpose::Recovery).await?.map_err(|_| bad_ticket())
+    }
+
     pub async fn pending(state: &AppState, ticket_text: &str) -> Result<PendingAccount, AppError> {
-        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
+        let user_id = match ticket::verify(&state.config.secrets, ticket_text) {
+            Some(user_id) => user_id,
+            None => recovered(state, ticket_text).await?,
+        };
         let row: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT email, activated_at FROM users WHERE id = $1").bind(&user_id).fetch_optional(state.db.pool()).await?;
         let (email, activated_at) = row.ok_or(AppError::NotFound)?;
@@ -333,7 +345,7 @@ pub mod service {
     }
 
     pub async fn reset_existing(state: &AppState, ticket_text: &str) -> Result<String, AppError> {
-        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
+        let user_id = recovered(state, ticket_text).await?;
         let email: Option<String> =
             sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_optional(state.db.pool()).await?;
         let email = email.ok_or(AppError::NotFound)?;
@@ -346,7 +358,7 @@ pub mod service {
     }
 
     pub async fn request_merge(state: &AppState, ticket_text: &str, contact: &str, message: &str) -> Result<String, AppError> {
-        let user_id = ticket::verify(&state.config.secrets, ticket_text).ok_or_else(bad_ticket)?;
+        let user_id = recovered(state, ticket_text).await?;
         let contact = Email::parse(contact).map_err(|m| AppError::invalid("contact_email", m))?;
         if message.chars().count() > 2000 {
             return Err(AppError::invalid("message", "Votre message est trop long (2 000 caractères au plus)."));
@@ -380,9 +392,11 @@ pub mod service {
         }
         let nir_owner: Option<(String, String)> =
             sqlx::query_as("SELECT id, email FROM users WHERE nir_hash = $1").bind(nir_hash).fetch_optional(state.db.pool()).await?;
-        Ok(nir_owner.map(|(id, address)| RegistrationOutcome::NirTaken {
+        let Some((id, address)) = nir_owner else { return Ok(None) };
+        let mut conn = state.db.pool().acquire().await?;
+        Ok(Some(RegistrationOutcome::NirTaken {
             masked_email: Email::parse(&address).map(|e| e.masked()).unwrap_or_else(|_| "•••".into()),
-            ticket: ticket::issue(&state.config.secrets, &id),
+            ticket: tokens::issue(&mut conn, &id, Purpose::Recovery, RECOVERY_TICKET).await?,
         }))
     }
 }

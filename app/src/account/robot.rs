@@ -33,8 +33,9 @@ fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// How many numbers [`solve`] tries before it lets the page breathe (about 10 ms in a browser).
-pub const SOLVE_SLICE: u64 = 10_000;
+/// How many numbers the browser tries before it lets the page breathe: about 12 ms on a desktop
+/// (Chromium, `bench/robot.spec.mjs`), a few times more on a phone.
+pub const SOLVE_SLICE: u64 = 25_000;
 
 /// Tries the numbers `from..to` (below `maxnumber`): the solution if one of them is it. The
 /// browser calls it slice by slice ([`SOLVE_SLICE`]), pausing between slices, so the page stays

@@ -19,6 +19,11 @@ text_enum! {
         EmailChange = "email_change",
         /// Finishes a login by accepting new terms (never emailed: the login page holds it).
         Terms = "terms",
+        /// Given at registration when the NIR is already an account's: lets the person send a
+        /// reset link to that account's address or ask for a merge, nothing else (never
+        /// emailed: the page holds it). Opaque, unlike the signed tickets, which name their
+        /// account: it reveals nothing of the account behind it.
+        Recovery = "recovery",
     }
 }
 

@@ -111,28 +111,15 @@ text_enum! {
 
 /// A login attempt and its outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AttemptLine {
     pub at: i64,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub outcome: AttemptOutcome,
-    /// The client's address and browser, when recorded (attempts since 3 December 2026).
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
+    /// Where it came from, as staff read it ("203.0.113.9, Firefox sous Windows"), when
+    /// recorded (attempts since 3 December 2026).
+    pub origin: Option<String>,
 }
 
 impl AttemptLine {
-    /// Where the attempt came from, as staff read it: "203.0.113.9, Firefox sous Windows".
-    pub fn origin_label(&self) -> Option<String> {
-        let browser = self.user_agent.as_deref().map(browser_label);
-        match (self.ip.as_deref(), browser) {
-            (Some(ip), Some(browser)) => Some(format!("{ip}, {browser}")),
-            (Some(ip), None) => Some(ip.to_string()),
-            (None, Some(browser)) => Some(browser),
-            (None, None) => None,
-        }
-    }
-
     pub fn outcome_label(&self) -> &'static str {
         match self.outcome {
             AttemptOutcome::Success => "Connexion réussie",
@@ -190,6 +177,16 @@ pub const ACTIONS: [(&str, &str); 11] = [
     ("fusionner", "Comptes fusionnés"),
 ];
 
+/// The reads of a person's data the trail records (`audit::Read`), by code.
+pub const READS: [(&str, &str); 6] = [
+    ("lecture_fiche", "Consultation de la fiche 360°"),
+    ("lecture_recherche_nir", "Recherche par NIR"),
+    ("lecture_projet", "Consultation du projet"),
+    ("lecture_echange", "Consultation d'un échange"),
+    ("lecture_documents", "Consultation de la liste des documents"),
+    ("lecture_document", "Téléchargement d'un document"),
+];
+
 /// The French label of an audited action.
 pub fn action_label(code: &str) -> &str {
     match code {
@@ -204,7 +201,7 @@ pub fn action_label(code: &str) -> &str {
         "service_modifie" => "Service modifié",
         "service_ferme" => "Service fermé",
         "texte_publie" => "Nouvelle version des CGU ou de la politique de confidentialité",
-        _ => ACTIONS.iter().find(|(c, _)| *c == code).map(|(_, label)| *label).unwrap_or(code),
+        _ => ACTIONS.iter().chain(READS.iter()).find(|(c, _)| *c == code).map(|(_, label)| *label).unwrap_or(code),
     }
 }
 
@@ -301,7 +298,7 @@ pub async fn search_beneficiaries(
     #[server(default)] referent: String,
     #[server(default)] after: String,
 ) -> Result<SearchPage, AppError> {
-    crate::server::serve(crate::server::STAFF, |state, _| async move { search::search(&state, &q, &etat, &referent, &after).await }).await
+    crate::server::serve(crate::server::STAFF, |state, me| async move { search::search(&state, &me, &q, &etat, &referent, &after).await }).await
 }
 
 #[server(endpoint = "staff/beneficiary")]
@@ -382,7 +379,19 @@ pub async fn audit_trail(
     crate::server::serve(crate::server::STAFF, |state, _| async move { audit::list(&state.db, &actor, &beneficiary, &action, &before).await }).await
 }
 
+/// Where a login attempt came from, as staff read it: "203.0.113.9, Firefox sous Windows".
+#[cfg(feature = "ssr")]
+pub fn origin_label(ip: Option<&str>, user_agent: Option<&str>) -> Option<String> {
+    match (ip, user_agent.map(browser_label)) {
+        (Some(ip), Some(browser)) => Some(format!("{ip}, {browser}")),
+        (Some(ip), None) => Some(ip.to_string()),
+        (None, Some(browser)) => Some(browser),
+        (None, None) => None,
+    }
+}
+
 /// A `User-Agent` as a person reads it: the browser and the system, "navigateur inconnu" else.
+#[cfg(feature = "ssr")]
 pub fn browser_label(agent: &str) -> String {
     let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
         .iter()
@@ -400,7 +409,7 @@ pub fn browser_label(agent: &str) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod browser_tests {
     use super::browser_label;
 

@@ -324,7 +324,7 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoVi
                 view! { <p>"Aucune tentative."</p> }.into_any()
             } else {
                 view! { <ul>{p.attempts.iter().map(|a| {
-                    let origin = a.origin_label().map(|o| format!(" — depuis {o}")).unwrap_or_default();
+                    let origin = a.origin.as_ref().map(|o| format!(" — depuis {o}")).unwrap_or_default();
                     view! { <li>{format!("{} — {}{origin}", paris_date_time(a.at), a.outcome_label())}</li> }
                 }).collect_view()}</ul> }.into_any()
             }}
@@ -406,8 +406,10 @@ pub fn AuditPage() -> impl IntoView {
                     <div class="field">
                         <label for="action">"Action"</label>
                         <select id="action" name="action">
-                            <option value="">"Toutes"</option>
+                            <option value="">"Toutes les actions"</option>
                             {ACTIONS.iter().map(|(code, label)| view! { <option value=*code selected=act() == *code>{*label}</option> }).collect_view()}
+                            <option value="consultations" selected=act() == "consultations">"Consultations de données (toutes)"</option>
+                            {READS.iter().map(|(code, label)| view! { <option value=*code selected=act() == *code>{*label}</option> }).collect_view()}
                         </select>
                     </div>
                     <input type="hidden" name="personne" value=person()/>

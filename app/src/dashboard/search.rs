@@ -4,6 +4,7 @@
 //! after the last row of the previous one, so page 500 costs what page 1 costs.
 
 use super::{BeneficiaryRow, SearchPage, PAGE_SIZE};
+use crate::account::SessionUser;
 use crate::db::{Binds, Db};
 use crate::domain::text::{fold, prefix_end, words};
 use crate::domain::Nir;
@@ -158,7 +159,7 @@ struct Found {
 const ROW_COLUMNS: &str = "u.id, u.display_name, u.email, u.birth_date, u.activated_at, u.closed_at, u.search_name, p.state, \
      r.display_name AS referent_name FROM users u LEFT JOIN projects p ON p.beneficiary_id = u.id LEFT JOIN users r ON r.id = u.referent_id";
 
-pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &str, after: &str) -> Result<SearchPage, AppError> {
+pub async fn search(state: &AppState, me: &SessionUser, q: &str, project_state: &str, referent: &str, after: &str) -> Result<SearchPage, AppError> {
     if q.chars().count() > 200 || referent.len() > 64 || after.len() > 400 {
         return Err(AppError::BadRequest);
     }
@@ -278,6 +279,7 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
             query.fetch_all(db.pool()).await?
         }
         other => {
+            let by_nir = matches!(other, Query::NirHash(_));
             let mut binds = Binds::default();
             let mut sql = format!("SELECT {ROW_COLUMNS} WHERE u.role = 'beneficiary'");
             if let Query::NirHash(hash) = other {
@@ -293,7 +295,20 @@ pub async fn search(state: &AppState, q: &str, project_state: &str, referent: &s
             for value in &binds.0 {
                 query = query.bind(value);
             }
-            query.fetch_all(db.pool()).await?
+            let found = query.fetch_all(db.pool()).await?;
+            if by_nir {
+                // Who searched a NIR, and whom it found (never the NIR itself).
+                use super::audit::{read, Read};
+                match found.is_empty() {
+                    true => read(db, me, None, Read::NirSearch, "aucun résultat").await?,
+                    false => {
+                        for person in &found {
+                            read(db, me, Some(&person.id), Read::NirSearch, "").await?;
+                        }
+                    }
+                }
+            }
+            found
         }
     };
     let mut page = Vec::with_capacity(rows.len());

@@ -71,6 +71,7 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
+    super::audit::read(db, me, Some(id), super::audit::Read::Person, "").await?;
     let nir_masked = row.nir_encrypted.as_deref().and_then(|stored| state.config.secrets.decrypt_nir(stored)).map(|nir: Nir| nir.masked());
     let address = [row.address_line, row.postal_code, row.city].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let referent = match (row.referent_id, row.referent_name, row.referent_role) {
@@ -82,11 +83,18 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
         _ => None,
     };
     let open_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1").bind(id).fetch_one(db.pool()).await?;
-    let attempts: Vec<AttemptLine> =
+    let attempts: Vec<(i64, String, Option<String>, Option<String>)> =
         sqlx::query_as("SELECT at, outcome, ip, user_agent FROM login_attempts WHERE user_id = $1 ORDER BY at DESC LIMIT 20")
             .bind(id)
             .fetch_all(db.pool())
             .await?;
+    let attempts: Vec<AttemptLine> = attempts
+        .into_iter()
+        .filter_map(|(at, outcome, ip, agent)| {
+            let outcome = super::AttemptOutcome::try_from(outcome).ok()?;
+            Some(AttemptLine { at, outcome, origin: super::origin_label(ip.as_deref(), agent.as_deref()) })
+        })
+        .collect();
     let emails: Vec<EmailLine> = sqlx::query_as(
         "SELECT to_address AS \"to\", subject, created_at AS queued_at, status, attempts, sent_at FROM outbox \
          WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 50",
@@ -207,6 +215,25 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
             outbox::enqueue(&mut tx, &emails::reset(&config.base_url, &person.email, &token, config.reset_ttl)).await?;
             (format!("envoyé à {}", person.email), format!("Un lien de réinitialisation du mot de passe a été envoyé à {}.", person.email))
         }
+        "corriger_adresse" if person.activated_at.is_some() => {
+            // An activated account may hold a whole file: the new address must confirm, and the
+            // current one is told, so a call from someone else cannot take the account over.
+            let new_email = Email::parse(value).map_err(|m| AppError::invalid("value", m))?;
+            crate::profile::service::propose_email_change(&mut tx, &config.base_url, id, &new_email).await.map_err(|e| match e {
+                AppError::Validation(fields) => AppError::Validation(fields.into_iter().map(|(_, m)| ("value".to_string(), m)).collect()),
+                other => other,
+            })?;
+            outbox::enqueue(&mut tx, &crate::profile::service::staff_change_notice(&person.email, &new_email)).await?;
+            (
+                format!("{} → {} (en attente de confirmation)", person.email, new_email.as_str()),
+                format!(
+                    "Un lien de confirmation a été envoyé à {new}. L'adresse changera quand la personne l'aura utilisé ; \
+                     d'ici là, tout reste envoyé à {old}, qui a été prévenue.",
+                    new = new_email.as_str(),
+                    old = person.email
+                ),
+            )
+        }
         "corriger_adresse" => {
             let new_email = Email::parse(value).map_err(|m| AppError::invalid("value", m))?;
             if new_email.normalized() == person.email.to_lowercase() {
@@ -229,19 +256,16 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
                 Err(e) => return Err(AppError::from(e)),
             }
             super::search::reindex(&mut tx, id).await?;
-            let detail = format!("{} → {}", person.email, new_email.as_str());
-            if person.activated_at.is_some() {
-                (detail, format!("L'adresse est maintenant {}.", new_email.as_str()))
-            } else {
-                // The earlier links went to the wrong address: a new one goes to the right one.
-                let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl).await?;
-                let email = emails::activation(&config.base_url, new_email.as_str(), &token, config.activation_ttl);
-                outbox::enqueue(&mut tx, &email).await?;
-                (
-                    format!("{detail} ; lien d'activation envoyé"),
-                    format!("L'adresse est maintenant {} et un nouveau lien d'activation y a été envoyé.", new_email.as_str()),
-                )
-            }
+            // Not activated yet (the phone platform's case: a typo at registration): the address
+            // changes at once, and the earlier links, sent to the wrong address, give way to a
+            // new one sent to the right one.
+            let token = tokens::issue(&mut tx, id, Purpose::Activation, config.activation_ttl).await?;
+            let email = emails::activation(&config.base_url, new_email.as_str(), &token, config.activation_ttl);
+            outbox::enqueue(&mut tx, &email).await?;
+            (
+                format!("{} → {} ; lien d'activation envoyé", person.email, new_email.as_str()),
+                format!("L'adresse est maintenant {} et un nouveau lien d'activation y a été envoyé.", new_email.as_str()),
+            )
         }
         "debloquer" => {
             crate::account::login::service::clear_failures(&mut tx, id).await?;

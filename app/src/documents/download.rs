@@ -23,6 +23,11 @@ pub async fn download(State(state): State<AppState>, Path(id): Path<String>, ses
         Ok(_) => return plain(StatusCode::NOT_FOUND, "Ce document n'existe pas ou vous n'y avez pas accès."),
         Err(_) => return unavailable(),
     };
+    let audited =
+        crate::dashboard::audit::read(&state.db, &user, Some(&file.beneficiary_id), crate::dashboard::audit::Read::Download, &file.file_name);
+    if audited.await.is_err() {
+        return unavailable();
+    }
     let bytes = match state.storage.get(&file.storage_key).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {

@@ -103,7 +103,12 @@ pub async fn my_documents() -> Result<DocumentsView, AppError> {
 /// A beneficiary's documents, for staff.
 #[server(endpoint = "staff/documents")]
 pub async fn staff_documents(beneficiary_id: String) -> Result<DocumentsView, AppError> {
-    crate::server::serve(crate::server::STAFF, |state, _| async move { service::view(&state.db, &beneficiary_id).await }).await
+    crate::server::serve(crate::server::STAFF, |state, staff| async move {
+        let documents = service::view(&state.db, &beneficiary_id).await?;
+        crate::dashboard::audit::read(&state.db, &staff, Some(&beneficiary_id), crate::dashboard::audit::Read::Documents, "").await?;
+        Ok(documents)
+    })
+    .await
 }
 
 /// Uploads one document (multipart: `category`, `file`, and `request_id` when it answers a

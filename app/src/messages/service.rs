@@ -96,6 +96,7 @@ async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadHead, Ap
 
 pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, AppError> {
     let ThreadHead { beneficiary_id, beneficiary_name, subject, service_name, .. } = visible(db, user, id).await?;
+    crate::dashboard::audit::read(db, user, Some(&beneficiary_id), crate::dashboard::audit::Read::Thread, &subject).await?;
     #[derive(sqlx::FromRow)]
     struct Message {
         id: String,

@@ -117,35 +117,64 @@ pub async fn start_email_change(state: &AppState, user_id: &str, new_email: &str
         sqlx::query_as("SELECT password_hash, failures_cleared_at FROM users WHERE id = $1").bind(user_id).fetch_one(state.db.pool()).await?;
     let holder = Holder { id: user_id, password_hash: &password_hash, failures_cleared_at };
     login::service::verify_counted(state, holder, password_text).await?.require("password", "Ce mot de passe n'est pas le bon.")?;
+    let mut tx = state.db.begin_write().await?;
+    propose_email_change(&mut tx, &state.config.base_url, user_id, &email).await?;
+    tx.commit().await?;
+    Ok(email.as_str().to_string())
+}
+
+/// Sends the link that moves the account to `email` when its button is pressed (the account
+/// keeps its address, and its reset links, until then), on the caller's transaction: the
+/// person's own change, or staff correcting an activated account's address. Refused, on the
+/// field `new_email`, when the address is already this account's or another's.
+pub async fn propose_email_change(tx: &mut sqlx::AnyConnection, base_url: &str, user_id: &str, email: &Email) -> Result<(), AppError> {
     let taken: Option<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_optional(state.db.pool()).await?;
+        sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_optional(&mut *tx).await?;
     match taken {
-        Some(id) if id == user_id => return Err(AppError::invalid("new_email", "C'est déjà l'adresse de votre compte.")),
+        Some(id) if id == user_id => return Err(AppError::invalid("new_email", "C'est déjà l'adresse de ce compte.")),
         Some(_) => {
             return Err(AppError::invalid(
                 "new_email",
-                "Cette adresse est déjà celle d'un autre compte. Si c'est aussi le vôtre, écrivez à votre conseiller pour réunir les deux comptes.",
+                "Cette adresse est déjà celle d'un autre compte. S'il s'agit de la même personne, les deux comptes peuvent être réunis par un conseiller.",
             ))
         }
         None => {}
     }
-    let mut tx = state.db.begin_write().await?;
-    let token = tokens::issue(&mut tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL).await?;
-    tokens::set_payload(&mut tx, &token, email.as_str()).await?;
-    let link = format!("{}/profil/courriel/{token}", state.config.base_url);
+    let token = tokens::issue(&mut *tx, user_id, Purpose::EmailChange, EMAIL_CHANGE_TTL).await?;
+    tokens::set_payload(&mut *tx, &token, email.as_str()).await?;
+    let link = format!("{base_url}/profil/courriel/{token}");
     let message = build(
         email.as_str(),
         "Confirmez votre nouvelle adresse électronique",
         &[
-            "Vous avez demandé à utiliser cette adresse pour votre compte Passerelle. Confirmez-la avec ce lien, valable 24 heures :".to_string(),
-            "Tant que vous ne l'avez pas confirmée, votre compte garde son ancienne adresse.".to_string(),
+            "Il a été demandé d'utiliser cette adresse pour votre compte Passerelle. Confirmez-la avec ce lien, valable 24 heures :".to_string(),
+            "Tant qu'elle n'est pas confirmée, votre compte garde son ancienne adresse. Si vous n'êtes pas à l'origine de cette demande, ignorez ce courriel.".to_string(),
         ],
         Some(("Confirmer cette adresse", &link)),
         FOOTER,
     );
-    outbox::enqueue(&mut tx, &message).await?;
-    tx.commit().await?;
-    Ok(email.as_str().to_string())
+    outbox::enqueue(&mut *tx, &message).await?;
+    Ok(())
+}
+
+/// Tells the account's current address that staff asked to replace it (nothing changes until
+/// the new address confirms).
+pub fn staff_change_notice(old: &str, new: &Email) -> crate::mail::OutgoingEmail {
+    build(
+        old,
+        "Demande de changement de l'adresse de votre compte Passerelle",
+        &[
+            format!(
+                "Un conseiller de Passerelle a enregistré une demande pour remplacer l'adresse de votre compte par {}. \
+                 Un lien de confirmation a été envoyé à cette nouvelle adresse.",
+                new.masked()
+            ),
+            "Tant que ce lien n'est pas utilisé, votre compte garde cette adresse-ci : c'est ici que vous recevez les liens pour changer de mot de passe.".to_string(),
+            "Si vous n'êtes pas à l'origine de cette demande, ne faites rien et signalez-le à votre conseiller ou à la plateforme téléphonique.".to_string(),
+        ],
+        None,
+        FOOTER,
+    )
 }
 
 /// Uses an email-change link: the account takes the new address, the old one is told.

@@ -214,7 +214,12 @@ pub async fn staff_projects() -> Result<Vec<ProjectSummary>, AppError> {
 
 #[server(endpoint = "staff/project")]
 pub async fn staff_project(id: String) -> Result<ProjectView, AppError> {
-    crate::server::serve(crate::server::STAFF, |state, _| async move { service::view(&state.db, &id).await }).await
+    crate::server::serve(crate::server::STAFF, |state, staff| async move {
+        let project = service::view(&state.db, &id).await?;
+        crate::dashboard::audit::read(&state.db, &staff, Some(&project.owner_id), crate::dashboard::audit::Read::Project, "").await?;
+        Ok(project)
+    })
+    .await
 }
 
 /// Starts the review, reopens, accepts or refuses a project (`action`: `instruire`,

@@ -152,7 +152,13 @@ async fn wait_for_save(autosave: Autosave) {
         if !matches!(autosave.status.get_untracked(), Status::Saving) {
             return;
         }
-        crate::components::pause(100).await;
+        #[cfg(feature = "hydrate")]
+        {
+            let promise = js_sys::Promise::new(&mut |resolve, _| {
+                let _ = web_sys::window().map(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 100));
+            });
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        }
     }
 }
 

@@ -100,6 +100,34 @@ async fn a_nir_already_used_offers_the_existing_accounts_masked_address(backend:
 }
 both_backends!(a_nir_already_used_offers_the_existing_accounts_masked_address);
 
+async fn the_ticket_for_a_nir_already_used_names_no_account_and_allows_only_a_reset_or_a_merge_request(backend: Backend) {
+    // Arrange: Hélène registered and has not activated yet; someone registers with her NIR.
+    let app = spawn_app(backend).await;
+    app.register("helene@exemple.fr", &nir()).await;
+    let existing: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.db.pool()).await.unwrap();
+    let outcome = app.register("autre@exemple.fr", &nir()).await;
+    let RegistrationOutcome::NirTaken { ticket, .. } = outcome else { panic!("the NIR is taken: {outcome:?}") };
+    let other = client();
+
+    // Act
+    let (correct, _) =
+        app.call_fn(&other, CorrectEmail { ticket: ticket.clone(), email: "autre@exemple.fr".into(), password: GOOD_PASSWORD.into() }).await;
+    let (resend, _) = app.call_fn(&other, ResendActivation { ticket: ticket.clone() }).await;
+    let (reset, _) = app.call_fn(&other, ResetExistingAccount { ticket: ticket.clone() }).await;
+    let merge = RequestMerge { ticket: ticket.clone(), contact_email: "autre@exemple.fr".into(), message: "C'est moi".into() };
+    let (merge, _) = app.call_fn(&other, merge).await;
+
+    // Assert
+    assert!(!ticket.contains(&existing), "the ticket does not carry the account's id");
+    assert_eq!([correct, resend], [409, 409], "no address correction, no activation link, so no password to guess");
+    assert_eq!([reset, merge], [200, 200], "a reset to the existing address and a merge request");
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&existing).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(email, "helene@exemple.fr");
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens WHERE purpose = 'activation'").await, 1, "no new activation link");
+    app.stop().await;
+}
+both_backends!(the_ticket_for_a_nir_already_used_names_no_account_and_allows_only_a_reset_or_a_merge_request);
+
 async fn a_solved_robot_challenge_counts_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let solution = app.robot_solution().await;
@@ -685,7 +713,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_counted_and_shown_to_adv
 
     // Assert
     assert_eq!([first, again, other_network], [422, 409, 422], "counted per forwarded client, not per proxy");
-    let origins: Vec<String> = person.unwrap().attempts.iter().filter_map(|a| a.origin_label()).collect();
+    let origins: Vec<String> = person.unwrap().attempts.into_iter().filter_map(|a| a.origin).collect();
     assert_eq!(origins, ["203.0.113.6, Firefox sous Windows", "203.0.113.5, Firefox sous Windows"]);
     app.stop().await;
 }

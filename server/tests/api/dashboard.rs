@@ -10,10 +10,10 @@ use app::account::space::{MySpace, StaffHome};
 use app::account::Role;
 use app::admin::{CreateStaff, Overview, PublishLegal, SaveService, UpdateStaff};
 use app::dashboard::{AuditTrail, Beneficiary, Dashboard, Duplicates, MergeAccounts, MergePreview, SearchBeneficiaries, SearchPage, SupportAction};
-use app::documents::MyDocuments;
+use app::documents::{MyDocuments, StaffDocuments};
 use app::error::AppError;
-use app::messages::MyThreads;
-use app::project::{MyProject, ProjectState, SaveProject};
+use app::messages::{MyThreads, Thread};
+use app::project::{MyProject, ProjectState, SaveProject, StaffProject};
 use serde::de::IgnoredAny;
 
 use crate::helpers::{
@@ -593,3 +593,91 @@ async fn a_terms_ticket_lasts_five_minutes_and_dies_with_a_lock_or_a_reset(backe
     app.stop().await;
 }
 both_backends!(a_terms_ticket_lasts_five_minutes_and_dies_with_a_lock_or_a_reset);
+
+async fn every_read_of_a_persons_data_by_staff_is_audited_and_the_trail_cannot_be_changed(backend: Backend) {
+    // Arrange: Camille has a project, a document and a thread with the reception service.
+    let app = spawn_app(backend).await;
+    let nir = nir_with_key("2850775056042");
+    let (camille_id, camille) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
+    let project = app.call_fn(&camille, MyProject {}).await.1.unwrap();
+    let (_, document) =
+        app.upload_as::<String>(&camille, "documents/upload", &[("category", "devis_formation")], &[("file", "devis.pdf", pdf(2000))]).await;
+    let (_, thread) =
+        app.upload_as::<String>(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Bonjour")], &[]).await;
+    let (alex_id, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    // Act: Alex finds her by NIR, opens her page, project, documents, a document and the thread;
+    // Camille reads her own documents.
+    assert_eq!(app.call_fn(&alex, search_for(&nir, "", "", "")).await.1.unwrap().rows.len(), 1);
+    app.call_fn(&alex, search_for("1850775056043", "", "", "")).await.1.unwrap();
+    app.call_fn(&alex, Beneficiary { id: camille_id.clone() }).await.1.unwrap();
+    app.call_fn(&alex, StaffProject { id: project.id }).await.1.unwrap();
+    app.call_fn(&alex, StaffDocuments { beneficiary_id: camille_id.clone() }).await.1.unwrap();
+    let download = alex.get(app.url(&format!("/fichiers/{}", document.unwrap()))).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    app.call_fn(&alex, Thread { id: thread.unwrap() }).await.1.unwrap();
+    app.call_fn(&camille, MyDocuments {}).await.1.unwrap();
+    let (_, trail) = app.call_fn(&alex, audit_of(&camille_id, "consultations")).await;
+    let (_, unknown_nir) = app.call_fn(&alex, audit_of("", "lecture_recherche_nir")).await;
+    let lines = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let update = sqlx::query("UPDATE audit_log SET reason = 'effacé'").execute(app.db.pool()).await;
+    let delete = sqlx::query("DELETE FROM audit_log").execute(app.db.pool()).await;
+
+    // Assert
+    let (trail, _) = trail.unwrap();
+    let mut actions: Vec<&str> = trail.iter().map(|l| l.action.as_str()).collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        ["lecture_document", "lecture_documents", "lecture_echange", "lecture_fiche", "lecture_projet", "lecture_recherche_nir"],
+        "one line per read, none for Camille's own"
+    );
+    assert!(trail.iter().all(|l| l.actor_name == "Alex Conseil"));
+    let (unknown_nir, _) = unknown_nir.unwrap();
+    assert!(unknown_nir.iter().any(|l| l.beneficiary_id.is_none() && l.detail == "aucun résultat"), "a NIR that finds nobody is recorded too");
+    let everything: Vec<String> = sqlx::query_scalar("SELECT actor_id || ' ' || action || ' ' || reason || ' ' || detail FROM audit_log")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert!(everything.iter().all(|line| !line.contains(&nir[..13]) && !line.contains("1850775056043")), "never a NIR: {everything:?}");
+    assert!(everything.iter().all(|line| line.starts_with(&alex_id)));
+    assert!(update.is_err(), "no line can be changed");
+    assert!(delete.is_err(), "no line can be deleted");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, lines);
+    app.stop().await;
+}
+both_backends!(every_read_of_a_persons_data_by_staff_is_audited_and_the_trail_cannot_be_changed);
+
+async fn correcting_an_activated_accounts_address_waits_for_the_new_address_to_confirm_and_tells_the_old_one(backend: Backend) {
+    // Arrange: Camille's account is activated; someone calls the phone platform claiming to be her.
+    let app = spawn_app(backend).await;
+    let (id, _) = person(&app, "camille@exemple.fr", "2850775056042", "Camille", "Martin", "1985-07-14").await;
+    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let correct =
+        SupportAction { id: id.clone(), action: "corriger_adresse".into(), reason: "Appel entrant".into(), value: "pirate@exemple.fr".into() };
+
+    // Act
+    let (status, said) = app.call_fn(&advisor, correct).await;
+    let unchanged: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+    let _ = app.call_fn(&client(), app::account::reset::RequestPasswordReset { email: "pirate@exemple.fr".into() }).await;
+    let _ = app.call_fn(&client(), app::account::reset::RequestPasswordReset { email: "camille@exemple.fr".into() }).await;
+    let reset_to_old = app.last_link_to("camille@exemple.fr", "/mot-de-passe/nouveau").await;
+    let token = app.last_link_to("pirate@exemple.fr", "/profil/courriel").await;
+    let notice_to_old =
+        app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'camille@exemple.fr' AND subject LIKE 'Demande de changement%'").await;
+    let resets_to_new = app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'pirate@exemple.fr' AND subject LIKE 'Réinitialisation%'").await;
+    let (confirmed, _) = app.call_fn(&client(), app::profile::ConfirmEmail { token }).await;
+    let changed: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+
+    // Assert
+    assert_eq!(status, 200, "{said:?}");
+    assert!(said.unwrap().contains("Un lien de confirmation a été envoyé à pirate@exemple.fr"));
+    assert_eq!(unchanged, "camille@exemple.fr", "nothing changes before the new address confirms");
+    assert!(!reset_to_old.is_empty(), "until then, reset links go to the current address");
+    assert_eq!(resets_to_new, 0);
+    assert_eq!(notice_to_old, 1, "the current address is told");
+    assert_eq!(confirmed, 200);
+    assert_eq!(changed, "pirate@exemple.fr", "the change applies when the link's button is pressed");
+    app.stop().await;
+}
+both_backends!(correcting_an_activated_accounts_address_waits_for_the_new_address_to_confirm_and_tells_the_old_one);
