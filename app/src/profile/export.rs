@@ -86,7 +86,7 @@ pub async fn personal_data(state: &AppState, id: &str) -> Result<(Value, Vec<(St
         },
         "profil": profile.into_iter().next().unwrap_or(Value::Null),
         "consentements": rows(state, "SELECT document, version, accepted_at FROM consents WHERE user_id = $1 ORDER BY accepted_at", id).await?,
-        "connexions": rows(state, "SELECT at, outcome FROM login_attempts WHERE user_id = $1 ORDER BY at", id).await?,
+        "connexions": rows(state, "SELECT at, outcome, ip, user_agent FROM login_attempts WHERE user_id = $1 ORDER BY at", id).await?,
         "projet": rows(state, "SELECT id, state, version, draft, created_at, updated_at, submitted_at, reopen_requested_at FROM projects WHERE beneficiary_id = $1", id).await?,
         "historique_du_projet": rows(state, "SELECT e.kind, e.from_state, e.to_state, e.reason, e.created_at, u.display_name AS par \
             FROM project_events e JOIN projects p ON p.id = e.project_id JOIN users u ON u.id = e.actor_id WHERE p.beneficiary_id = $1 ORDER BY e.created_at", id).await?,
@@ -96,8 +96,10 @@ pub async fn personal_data(state: &AppState, id: &str) -> Result<(Value, Vec<(St
             JOIN users u ON u.id = m.author_id WHERE t.beneficiary_id = $1 ORDER BY m.created_at", id).await?,
         "documents": listed,
         "documents_demandes": rows(state, "SELECT id, category, note, due_date, status, created_at, fulfilled_at FROM document_requests WHERE beneficiary_id = $1 ORDER BY created_at", id).await?,
+        // By account, not by address: the emails sent to an earlier address of the person are
+        // theirs; what was sent to their current address before it was theirs is not.
         "courriels_envoyes": rows(state, "SELECT o.to_address, o.subject, o.body_text, o.status, o.created_at, o.sent_at FROM outbox o \
-            JOIN users u ON LOWER(o.to_address) = u.email_normalized WHERE u.id = $1 ORDER BY o.created_at", id).await?,
+            WHERE o.user_id = $1 ORDER BY o.created_at", id).await?,
         "demandes_de_suppression": rows(state, "SELECT created_at, status FROM deletion_requests WHERE user_id = $1 ORDER BY created_at", id).await?,
     });
     Ok((data, files))

@@ -284,7 +284,13 @@ async fn snapshot(app: &TestApp, backend: Backend) -> BTreeMap<String, Vec<Strin
     let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(app.db.pool()).await.unwrap();
     let mut all = BTreeMap::new();
     for table in tables.into_iter().filter(|t| !VOLATILE.contains(&t.as_str())) {
-        let rows = sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(app.db.pool()).await.unwrap();
+        // A page that shows a person's data to staff records the read in the audit trail, by
+        // design (the redirect back after a refused post shows one): only actions count here.
+        let sql = match table.as_str() {
+            "audit_log" => "SELECT * FROM audit_log WHERE substr(action, 1, 8) <> 'lecture_'".to_string(),
+            _ => format!("SELECT * FROM {table}"),
+        };
+        let rows = sqlx::query(&sql).fetch_all(app.db.pool()).await.unwrap();
         let mut lines: Vec<String> = rows
             .iter()
             .map(|row| {

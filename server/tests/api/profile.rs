@@ -157,6 +157,42 @@ async fn the_export_zip_holds_everything_held_about_the_person_and_their_documen
 }
 both_backends!(the_export_zip_holds_everything_held_about_the_person_and_their_documents_only);
 
+async fn the_export_holds_the_emails_sent_to_the_account_not_whatever_reached_its_current_address(backend: Backend) {
+    // Arrange: an email to Camille's earlier address, linked to her account; and one sent to her
+    // current address before it was hers (linked to nobody).
+    let app = spawn_app(backend).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    for (to, subject, user) in
+        [("ancienne@exemple.fr", "Pour Camille", Some(camille_id.as_str())), ("camille@exemple.fr", "Pour quelqu'un d'autre", None)]
+    {
+        sqlx::query(
+            "INSERT INTO outbox (id, to_address, subject, body_text, body_html, status, attempts, next_attempt_at, created_at, user_id) \
+             VALUES ($1, $2, $3, 'texte', '<p>texte</p>', 'sent', 1, 0, 0, $4)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(to)
+        .bind(subject)
+        .bind(user)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+
+    // Act
+    let response = camille.get(app.url("/mes-donnees/export.zip")).send().await.unwrap();
+
+    // Assert
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(response.bytes().await.unwrap().to_vec())).unwrap();
+    let mut json = String::new();
+    archive.by_name("mes-donnees.json").unwrap().read_to_string(&mut json).unwrap();
+    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let subjects: Vec<&str> = data["courriels_envoyes"].as_array().unwrap().iter().filter_map(|e| e["subject"].as_str()).collect();
+    assert_eq!(subjects, ["Pour Camille"]);
+    assert_eq!(data["connexions"][0]["ip"], "127.0.0.1", "where each login came from is the person's data too");
+    app.stop().await;
+}
+both_backends!(the_export_holds_the_emails_sent_to_the_account_not_whatever_reached_its_current_address);
+
 async fn a_deletion_request_is_filed_once_and_advisors_see_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
