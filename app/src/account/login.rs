@@ -241,11 +241,19 @@ pub mod service {
     /// as an account's ([`lock_ms`] of the count, and the 24-hour limit).
     fn unknown_locked_until(failures: &[i64]) -> Option<i64> {
         let count = failures.len() as i64;
-        let mut until = (lock_ms(count) > 0).then(|| failures[0] + lock_ms(count));
-        if count >= FAILURES_PER_DAY {
-            until = Some(until.unwrap_or(0).max(failures[FAILURES_PER_DAY as usize - 1] + DAY_MS));
+        let oldest_of_day = failures.get(FAILURES_PER_DAY as usize - 1).copied();
+        locked_until(count, failures.first().copied().unwrap_or(0), oldest_of_day)
+    }
+
+    /// The lock rule, for an account and an unknown address alike: `failures` in a row, the last
+    /// at `last_at`, wait [`lock_ms`] of them; with [`FAILURES_PER_DAY`] in the window,
+    /// `oldest_of_day` (the oldest of those) must also leave it.
+    fn locked_until(failures: i64, last_at: i64, oldest_of_day: Option<i64>) -> Option<i64> {
+        let until = (lock_ms(failures) > 0).then(|| last_at + lock_ms(failures));
+        match oldest_of_day {
+            Some(oldest) => Some(until.unwrap_or(0).max(oldest + DAY_MS)),
+            None => until,
         }
-        until
     }
 
     /// A password typed for an unknown address: one failure reserved atomically, as
@@ -437,7 +445,7 @@ pub mod service {
                 .bind(since)
                 .fetch_one(state.db.pool())
                 .await?;
-        let mut until = (lock_ms(failures) > 0).then(|| now + lock_ms(failures));
+        let mut oldest_of_day = None;
         if failures_today >= FAILURES_PER_DAY {
             let oldest: i64 = sqlx::query_scalar(
                 "SELECT MIN(at) FROM (SELECT at FROM login_attempts WHERE user_id = $1 AND outcome = 'bad_password' AND at > $2 ORDER BY at DESC LIMIT $3) AS recent",
@@ -447,8 +455,9 @@ pub mod service {
             .bind(FAILURES_PER_DAY)
             .fetch_one(state.db.pool())
             .await?;
-            until = Some(until.unwrap_or(0).max(oldest + DAY_MS));
+            oldest_of_day = Some(oldest);
         }
+        let until = locked_until(failures, now, oldest_of_day);
         if let Some(until) = until {
             // Only ever longer: a reservation made meanwhile may have locked it already.
             sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until < $1)")
