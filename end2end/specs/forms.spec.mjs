@@ -467,7 +467,9 @@ async function sendValid(browser, baseUrl, scene, role, form) {
   const from = new URL(await browser.getUrl()).pathname;
   await (await browser.$('[data-balayage="envoyer"]')).click();
 
-  const isNew = (said) => said.statuses.find((text) => !before.statuses.includes(text));
+  // A status ending in "…" ("Enregistrement…") says work is under way, not that it worked: the
+  // poll may catch it before the confirmation that follows.
+  const isNew = (said) => said.statuses.find((text) => !before.statuses.includes(text) && !text.trim().endsWith('…'));
   const outcome = await waitFor(
     async () => {
       const said = await page(browser, 'said');
