@@ -8,8 +8,11 @@ What it does, for each database (--backends sqlite,postgres)
      bench/autosave.py does).
   2. Creates an empty database: a SQLite file in a temporary folder, or a new PostgreSQL
      database on --postgres (dropped at the end).
-  3. Fills it with `passerelle seed-demo --beneficiaries N` and creates an advisor with
-     `passerelle admin create`, whose password is set through the emailed link's endpoint.
+  3. Creates 20 advisors with `passerelle admin create` (the benchmark's own, whose password is
+     set through the emailed link's endpoint, and 19 others), then fills it with
+     `passerelle seed-demo --beneficiaries N`, which gives 60 % of the people one of them as
+     referent. The benchmark's advisor finds only the people in their scope (theirs and those
+     without a referent, about 43 %): the search applies the scope in SQL.
   4. Starts the server, logs the advisor in, and sends --requests searches one after the other
      on one keep-alive connection (the way one advisor's browser does), cycling through a mix:
      names with and without accents, short prefixes that match thousands, two words, an email
@@ -56,6 +59,8 @@ from autosave import (  # noqa: E402  (shared helpers of the benchmarks)
 )
 
 BUDGET_P95_MS = 50.0
+# Advisors among whom the seed spreads referents (the benchmark's advisor is one of them).
+ADVISORS = 20
 PASSWORD = "marmotte violette sur le toit"
 
 # (kind, form fields): what advisors type. Names come from the seed's lists (app/src/dashboard/seed.rs).
@@ -113,9 +118,14 @@ def bench_backend(binary: Path, backend: str, args: argparse.Namespace) -> dict:
         port = free_port()
         env = server_env(workdir, port, database_url)
         started = time.monotonic()
+        # The advisors exist before the seed, which spreads referents among them: the benchmark's
+        # advisor is in charge of a share of the people and of those without a referent, and the
+        # search applies that scope (issue 16).
+        created = run([str(binary), "admin", "create", "--email", "bench@exemple.fr", "--name", "Bench Conseil", "--role", "advisor"], env)
+        for n in range(1, ADVISORS):
+            run([str(binary), "admin", "create", "--email", f"conseiller-{n}@exemple.fr", "--name", f"Conseiller {n}", "--role", "advisor"], env)
         print(f"[{backend}] seeding {args.beneficiaries} beneficiaries...", flush=True)
         print("   " + run([str(binary), "seed-demo", "--beneficiaries", str(args.beneficiaries)], env).strip(), flush=True)
-        created = run([str(binary), "admin", "create", "--email", "bench@exemple.fr", "--name", "Bench Conseil", "--role", "advisor"], env)
         token = re.search(r"/mot-de-passe/nouveau/(\S+)", created)
         if not token:
             raise SetupError(f"no set-up link in: {created}")

@@ -25,6 +25,9 @@ pub struct AppConfig {
     pub session_idle: Duration,
     /// A session ends this long after login, whatever happens.
     pub session_absolute: Duration,
+    /// An exceptional access to a person outside one's scope lasts the rest of the session, at
+    /// most this long (`session.exceptional_access_minutes`).
+    pub exceptional_access: Duration,
     /// Extra `connect-src` origin for cargo-leptos's live-reload socket (development only).
     pub live_reload_origin: Option<String>,
     /// Keys derived from `security.secret_key`.

@@ -137,6 +137,10 @@ pub struct SessionSettings {
     pub idle_timeout: Duration,
     #[serde(rename = "absolute_timeout_hours", with = "hours")]
     pub absolute_timeout: Duration,
+    /// How long an exceptional access to a person outside one's scope lasts at most (it ends
+    /// with the session anyway).
+    #[serde(rename = "exceptional_access_minutes", with = "minutes")]
+    pub exceptional_access: Duration,
 }
 
 /// Time settings are `Duration`s. The key names the unit (`_ms`, `_minutes`, `_hours`) in which the
@@ -196,7 +200,11 @@ impl Default for Settings {
                 s3_access_key_id: String::new(),
                 s3_secret_access_key: Secret::default(),
             },
-            session: SessionSettings { idle_timeout: Duration::from_secs(30 * 60), absolute_timeout: Duration::from_secs(12 * 3600) },
+            session: SessionSettings {
+                idle_timeout: Duration::from_secs(30 * 60),
+                absolute_timeout: Duration::from_secs(12 * 3600),
+                exceptional_access: Duration::from_secs(4 * 3600),
+            },
             accounts: AccountSettings {
                 activation_link: Duration::from_secs(48 * 3600),
                 reset_link: Duration::from_secs(60 * 60),
@@ -455,6 +463,9 @@ impl Settings {
         if self.session.absolute_timeout.is_zero() {
             return Err(error("session.absolute_timeout_hours", "must be at least 1"));
         }
+        if self.session.exceptional_access.is_zero() {
+            return Err(error("session.exceptional_access_minutes", "must be at least 1"));
+        }
         if self.accounts.activation_link.is_zero() {
             return Err(error("accounts.activation_link_hours", "must be at least 1"));
         }
@@ -543,6 +554,7 @@ impl Settings {
             trusted_proxies: self.trusted_proxies().unwrap_or_default(),
             session_idle: self.session.idle_timeout,
             session_absolute: self.session.absolute_timeout,
+            exceptional_access: self.session.exceptional_access,
             live_reload_origin: None,
             secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.expose().as_bytes())),
             activation_ttl: self.accounts.activation_link,

@@ -73,14 +73,16 @@ impl Read {
     }
 }
 
-/// Records that `reader` read `what` about `person`, in the request that reads it: when the line
-/// cannot be written, the data is not shown. A person reading their own data is not recorded.
-pub async fn read(db: &Db, reader: &SessionUser, person: Option<&str>, what: Read, detail: &str) -> Result<(), AppError> {
+/// Records that `reader` read `what` about `person` (with the reason of an exceptional access),
+/// in the request that reads it: when the line cannot be written, the data is not shown. A person
+/// reading their own data is not recorded. Reads of one person go through `scope::read`, which
+/// checks the reader reaches them first.
+pub async fn read(db: &Db, reader: &SessionUser, person: Option<&str>, what: Read, reason: &str, detail: &str) -> Result<(), AppError> {
     if reader.role == Role::Beneficiary {
         return Ok(());
     }
     let mut conn = db.pool().acquire().await?;
-    record(&mut conn, &reader.user_id, person, what.code(), "", detail).await?;
+    record(&mut conn, &reader.user_id, person, what.code(), reason, detail).await?;
     Ok(())
 }
 

@@ -149,7 +149,15 @@ async fn pair(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Resul
     Ok((kept.0, closed.0))
 }
 
-pub async fn preview(db: &Db, kept: &str, closed: &str) -> Result<MergePlan, AppError> {
+/// A merge touches two people: the staff member must reach both.
+async fn reach_both(db: &Db, me: &SessionUser, kept: &str, closed: &str) -> Result<(), AppError> {
+    super::scope::reach(db, me, kept, None).await?;
+    super::scope::reach(db, me, closed, None).await?;
+    Ok(())
+}
+
+pub async fn preview(db: &Db, me: &SessionUser, kept: &str, closed: &str) -> Result<MergePlan, AppError> {
+    reach_both(db, me, kept, closed).await?;
     let mut conn = db.pool().acquire().await?;
     let (kept_account, closed_account) = pair(&mut conn, kept, closed).await?;
     let mut moves = Vec::new();
@@ -172,6 +180,7 @@ pub async fn preview(db: &Db, kept: &str, closed: &str) -> Result<MergePlan, App
 
 pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str, reason: &str, request: &str) -> Result<String, AppError> {
     let reason = audit::reason(reason)?;
+    reach_both(&state.db, me, kept, closed).await?;
     let mut tx = state.db.begin_write().await?;
     if state.db.backend() == Backend::Postgres {
         // Lock both rows in one order: a merge of the same pair, either way round, waits here.

@@ -9,6 +9,8 @@ pub mod audit;
 pub mod merge;
 pub mod page;
 #[cfg(feature = "ssr")]
+pub mod scope;
+#[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod seed;
@@ -28,6 +30,9 @@ use crate::project::{ProjectState, ProjectView};
 pub const PAGE_SIZE: i64 = 20;
 /// Longest reason of a support action.
 pub const REASON_MAX: usize = 500;
+/// The motives of an exceptional access to a person outside one's scope (`scope::open`).
+pub const EXCEPTIONAL_REASONS: [(&str, &str); 3] =
+    [("appel_entrant", "Appel entrant"), ("accueil_antenne", "Accueil en antenne"), ("autre", "Autre motif")];
 
 /// A line of the beneficiary list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +196,7 @@ pub const READS: [(&str, &str); 6] = [
 pub fn action_label(code: &str) -> &str {
     match code {
         "demande_fusion_traitee" => "Demande de fusion traitée",
+        "acces_exceptionnel" => "Accès exceptionnel à un dossier",
         "compte_personnel_cree" => "Compte du personnel créé",
         "compte_personnel_desactive" => "Compte du personnel désactivé",
         "compte_personnel_reactive" => "Compte du personnel réactivé",
@@ -239,6 +245,9 @@ pub struct Beneficiary360 {
     pub project: Option<ProjectView>,
     pub audit: Vec<AuditLine>,
     pub advisors: Vec<StaffItem>,
+    /// The reason of the exceptional access this page is open under (outside the reader's
+    /// scope), if any.
+    pub exceptional: Option<String>,
 }
 
 /// One account of a suspected duplicate.
@@ -327,6 +336,22 @@ pub async fn support_action(
     .await
 }
 
+/// Opens an exceptional access to a person outside the caller's scope, for the rest of the
+/// session, with its motive (a code of [`EXCEPTIONAL_REASONS`]) and details (required for
+/// `autre`). Administrators and the `accueil` service only; others get "not found".
+#[server(endpoint = "staff/exceptional-access")]
+pub async fn exceptional_access(id: String, #[server(default)] motif: String, #[server(default)] precision: String) -> Result<(), AppError> {
+    let back = format!("/conseiller/beneficiaires/{}", crate::forms::path_segment(&id));
+    crate::server::serve_form(
+        crate::server::STAFF,
+        "exceptional-access",
+        vec![("motif", motif.clone()), ("precision", precision.clone())],
+        Some(&back),
+        |state, me| async move { scope::open(&state, &me, &id, &motif, &precision).await },
+    )
+    .await
+}
+
 #[server(endpoint = "staff/duplicates")]
 pub async fn duplicates() -> Result<DuplicatesQueue, AppError> {
     crate::server::serve(crate::server::STAFF, |state, _| async move { merge::queue(&state).await }).await
@@ -334,7 +359,7 @@ pub async fn duplicates() -> Result<DuplicatesQueue, AppError> {
 
 #[server(endpoint = "staff/merge/preview")]
 pub async fn merge_preview(kept: String, closed: String) -> Result<MergePlan, AppError> {
-    crate::server::serve(crate::server::STAFF, |state, _| async move { merge::preview(&state.db, &kept, &closed).await }).await
+    crate::server::serve(crate::server::STAFF, |state, me| async move { merge::preview(&state.db, &me, &kept, &closed).await }).await
 }
 
 /// Merges `closed` into `kept` in one transaction (`request`: the merge request this answers,

@@ -186,8 +186,14 @@ pub fn BeneficiaryPage() -> impl IntoView {
     // Without JavaScript the form posts itself and comes back here with its answer.
     let flash = flash_resource("support");
     let answer = move || action.value().get().or_else(|| flash.get().flatten().and_then(|f| f.answer::<String>()));
+    let open = ServerAction::<ExceptionalAccess>::new();
+    // Read with the page (not inside the person's answer) so that the server waits for it.
+    let open_flash = flash_resource("exceptional-access");
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
+            person.refetch();
+        }
+        if let Some(Ok(())) = open.value().get() {
             person.refetch();
         }
     });
@@ -200,13 +206,64 @@ pub fn BeneficiaryPage() -> impl IntoView {
                     Ok(done) => view! { <p class="alert alert-success" role="status">{done}</p> }.into_any(),
                     Err(e) => view! { <Problems error=e/> }.into_any(),
                 })}
+                {move || {
+                    let opened = open.value().get().or_else(|| open_flash.get().flatten().and_then(|f| f.answer::<()>()));
+                    matches!(opened, Some(Ok(()))).then(|| view! {
+                        <p class="alert alert-success" role="status">"Accès exceptionnel ouvert pour cette personne, jusqu'à la fin de votre session."</p>
+                    })
+                }}
             </Suspense>
         </div>
         <Suspense fallback=|| ()>
             {move || person.get().map(|result| match result {
                 Ok(p) => view! { <Person p action/> }.into_any(),
+                // Handed over to another referent just now: out of scope, and told so above.
+                Err(AppError::NotFound) if matches!(answer(), Some(Ok(_))) => {
+                    view! { <p><A href="/conseiller">"Retour au tableau de bord"</A></p> }.into_any()
+                }
+                // Staff who may open an exceptional access are asked why first.
+                Err(AppError::Forbidden) => view! { <h1>"Fiche bénéficiaire"</h1><AccessReason id=id() open flash=open_flash/> }.into_any(),
                 Err(e) => view! { <h1>"Fiche bénéficiaire"</h1><Refused error=e/> }.into_any(),
             })}
+        </Suspense>
+    }
+}
+
+/// The reason an administrator or the phone platform gives before opening a person outside
+/// their scope: kept in the trail, and shown to the person.
+#[component]
+fn AccessReason(id: String, open: ServerAction<ExceptionalAccess>, flash: Resource<Option<crate::forms::Flash>>) -> impl IntoView {
+    let kept = move |name: &str| flash.get().flatten().map(|f| f.value(name)).unwrap_or_default();
+    let answer = move || open.value().get().or_else(|| flash.get().flatten().and_then(|f| f.answer::<()>()));
+    view! {
+        <p class="alert alert-warning">
+            "Cette personne ne fait pas partie de vos dossiers. Pour ouvrir sa fiche, indiquez le motif de cet accès exceptionnel : "
+            "il est gardé dans le journal et la personne le verra dans son espace."
+        </p>
+        <Suspense fallback=|| ()>
+            {move || answer().and_then(Result::err).map(|e| view! { <Problems error=e/> })}
+            <ActionForm action=open attr:class="form">
+                <input type="hidden" name="id" value=id.clone()/>
+                <fieldset class="field">
+                    <legend>"Motif de l'accès"<span class="required" aria-hidden="true">" *"</span></legend>
+                    <div class="radios">
+                        {EXCEPTIONAL_REASONS.iter().enumerate().map(|(i, (code, label))| {
+                            let input_id = format!("motif-{code}");
+                            view! {
+                                <div class="radio">
+                                    <input type="radio" id=input_id.clone() name="motif" value=*code checked=kept("motif") == *code required=i == 0/>
+                                    <label for=input_id>{*label}</label>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+                <div class="field">
+                    <label for="precision">"Précision (obligatoire pour « Autre motif »)"</label>
+                    <input id="precision" name="precision" type="text" maxlength="500" value=kept("precision")/>
+                </div>
+                <button type="submit" class="button">"Ouvrir la fiche"</button>
+            </ActionForm>
         </Suspense>
     }
 }
@@ -265,6 +322,9 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoVi
     .into_any();
     view! {
         <h1>{p.name.clone()}</h1>
+        {p.exceptional.clone().map(|reason| view! {
+            <p class="alert alert-warning">{format!("Accès exceptionnel : {reason}. Chaque consultation est gardée dans le journal.")}</p>
+        })}
         {p.merged_into.clone().map(|(kept, name)| view! {
             <p class="alert alert-warning">"Ce compte a été fusionné dans celui de " <a href=person_link(&kept)>{name}</a> "."</p>
         })}

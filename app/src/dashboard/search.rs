@@ -174,8 +174,14 @@ pub async fn search(state: &AppState, me: &SessionUser, q: &str, project_state: 
         None => return Err(AppError::BadRequest),
     };
     // The filters, written against `u` (users) and `p` (projects) with their own placeholders.
+    // Advisors find the people they are in charge of; administrators and the phone platform
+    // find everyone (`scope`).
+    let scoped = !super::scope::sees_everyone(&state.db, me).await?;
+    if scoped && !matches!(referent, "" | "aucun") && referent != me.user_id {
+        return Ok(SearchPage { rows: Vec::new(), next: None });
+    }
     let filters = |binds: &mut Binds| {
-        let mut sql = String::new();
+        let mut sql = if scoped { super::scope::condition(me, binds) } else { String::new() };
         match wanted_state {
             None => {}
             Some("aucun") => sql += " AND p.id IS NULL",
@@ -188,7 +194,7 @@ pub async fn search(state: &AppState, me: &SessionUser, q: &str, project_state: 
         }
         sql
     };
-    let filtered = wanted_state.is_some() || !referent.is_empty();
+    let filtered = scoped || wanted_state.is_some() || !referent.is_empty();
     let limit = PAGE_SIZE + 1;
     let db = &state.db;
     let (query, email_like) = match understand(state, q) {
@@ -300,10 +306,10 @@ pub async fn search(state: &AppState, me: &SessionUser, q: &str, project_state: 
                 // Who searched a NIR, and whom it found (never the NIR itself).
                 use super::audit::{read, Read};
                 match found.is_empty() {
-                    true => read(db, me, None, Read::NirSearch, "aucun résultat").await?,
+                    true => read(db, me, None, Read::NirSearch, "", "aucun résultat").await?,
                     false => {
                         for person in &found {
-                            read(db, me, Some(&person.id), Read::NirSearch, "").await?;
+                            read(db, me, Some(&person.id), Read::NirSearch, "", "").await?;
                         }
                     }
                 }

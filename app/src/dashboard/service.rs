@@ -62,6 +62,7 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
         referent_name: Option<String>,
         referent_role: Option<String>,
     }
+    let reach = super::scope::read(db, me, id, None, super::audit::Read::Person, "").await?;
     let row: Person = sqlx::query_as(
         "SELECT u.*, r.display_name AS referent_name, r.role AS referent_role, m.display_name AS merged_name \
          FROM users u LEFT JOIN users r ON r.id = u.referent_id LEFT JOIN users m ON m.id = u.merged_into \
@@ -71,7 +72,6 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    super::audit::read(db, me, Some(id), super::audit::Read::Person, "").await?;
     let nir_masked = row.nir_encrypted.as_deref().and_then(|stored| state.config.secrets.decrypt_nir(stored)).map(|nir: Nir| nir.masked());
     let address = [row.address_line, row.postal_code, row.city].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let referent = match (row.referent_id, row.referent_name, row.referent_role) {
@@ -119,7 +119,6 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
     for thread in &mut threads {
         thread.unread = 0;
     }
-    let _ = me;
     Ok(Beneficiary360 {
         id: id.to_string(),
         name: row.display_name,
@@ -150,6 +149,10 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
         project,
         audit: audit::about(db, id).await?,
         advisors: advisors(db).await?,
+        exceptional: match reach {
+            super::scope::Reach::Exceptional(reason) => Some(reason),
+            super::scope::Reach::InCharge => None,
+        },
     })
 }
 
@@ -178,6 +181,7 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
     if !super::ACTIONS.iter().any(|(code, _)| *code == action) || action == "fusionner" || value.chars().count() > 320 {
         return Err(AppError::BadRequest);
     }
+    super::scope::reach(&state.db, me, id, None).await?;
     // Project decisions go through the project's own state machine, which keeps its history
     // and the audit line in its transaction.
     if let Some(transition) = Transition::parse(action).filter(|t| *t != Transition::Submit) {
@@ -283,7 +287,12 @@ pub async fn support(state: &AppState, me: &SessionUser, id: &str, action: &str,
                     .await?;
             let advisor = advisor.ok_or_else(|| AppError::invalid("value", "Choisissez un conseiller dans la liste."))?;
             sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(value).bind(id).execute(&mut *tx).await?;
-            (advisor.clone(), format!("{advisor} est maintenant le conseiller référent."))
+            let handed_over = value != me.user_id && !super::scope::sees_everyone(&state.db, me).await?;
+            let done = match handed_over {
+                true => format!("{advisor} est maintenant le conseiller référent. Cette personne ne fait plus partie de vos dossiers."),
+                false => format!("{advisor} est maintenant le conseiller référent."),
+            };
+            (advisor, done)
         }
         _ => return Err(AppError::BadRequest),
     };

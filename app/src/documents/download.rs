@@ -10,7 +10,8 @@ use axum::Extension;
 
 use super::files::attachment_disposition;
 use crate::account::session::CurrentSession;
-use crate::account::Role;
+use crate::dashboard::{audit, scope};
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub async fn download(State(state): State<AppState>, Path(id): Path<String>, session: Option<Extension<CurrentSession>>) -> Response {
@@ -19,20 +20,25 @@ pub async fn download(State(state): State<AppState>, Path(id): Path<String>, ses
     };
     let user = session.user;
     let file = match super::service::stored_file(&state.db, &id).await {
-        Ok(Some(file)) if user.role != Role::Beneficiary || file.beneficiary_id == user.user_id => file,
-        Ok(_) => return plain(StatusCode::NOT_FOUND, "Ce document n'existe pas ou vous n'y avez pas accès."),
+        Ok(Some(file)) => file,
+        Ok(None) => return not_found(),
         Err(_) => return unavailable(),
     };
-    let audited =
-        crate::dashboard::audit::read(&state.db, &user, Some(&file.beneficiary_id), crate::dashboard::audit::Read::Download, &file.file_name);
-    if audited.await.is_err() {
+    // Staff outside their scope without an exceptional access get the same answer as for a
+    // file that does not exist.
+    let reach = match scope::reach_in(&state.db, &user, Some(&session.token_hash), &file.beneficiary_id, file.service_id.as_deref()).await {
+        Ok(reach) => reach,
+        Err(AppError::NotFound | AppError::Forbidden) => return not_found(),
+        Err(_) => return unavailable(),
+    };
+    if audit::read(&state.db, &user, Some(&file.beneficiary_id), audit::Read::Download, reach.reason(), &file.file_name).await.is_err() {
         return unavailable();
     }
     let bytes = match state.storage.get(&file.storage_key).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             tracing::error!(document = %id, "a document row has no file in the store");
-            return plain(StatusCode::NOT_FOUND, "Ce document n'existe pas ou vous n'y avez pas accès.");
+            return not_found();
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot read a document from the store");
@@ -52,6 +58,10 @@ pub async fn download(State(state): State<AppState>, Path(id): Path<String>, ses
 
 fn plain(status: StatusCode, message: &'static str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response()
+}
+
+fn not_found() -> Response {
+    plain(StatusCode::NOT_FOUND, "Ce document n'existe pas ou vous n'y avez pas accès.")
 }
 
 fn unavailable() -> Response {

@@ -104,8 +104,8 @@ pub async fn my_documents() -> Result<DocumentsView, AppError> {
 #[server(endpoint = "staff/documents")]
 pub async fn staff_documents(beneficiary_id: String) -> Result<DocumentsView, AppError> {
     crate::server::serve(crate::server::STAFF, |state, staff| async move {
+        crate::dashboard::scope::read(&state.db, &staff, &beneficiary_id, None, crate::dashboard::audit::Read::Documents, "").await?;
         let documents = service::view(&state.db, &beneficiary_id).await?;
-        crate::dashboard::audit::read(&state.db, &staff, Some(&beneficiary_id), crate::dashboard::audit::Read::Documents, "").await?;
         Ok(documents)
     })
     .await

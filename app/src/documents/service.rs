@@ -183,6 +183,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, doc: &NewDocument<'_>, uploa
 /// to a beneficiary); answers a request when `request_id` names an open one of theirs.
 pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str, received: Received) -> Result<String, AppError> {
     let owner = beneficiary(&state.db, beneficiary_id).await?;
+    crate::dashboard::scope::reach(&state.db, actor, beneficiary_id, None).await?;
     let mut errors = Vec::new();
     let category = Category::parse(&received.field("category"));
     if category.is_none() {
@@ -243,6 +244,7 @@ pub async fn request(
     due_date: &str,
 ) -> Result<String, AppError> {
     let owner = beneficiary(&state.db, beneficiary_id).await?;
+    crate::dashboard::scope::reach(&state.db, staff, beneficiary_id, None).await?;
     let mut errors = Vec::new();
     let category = Category::parse(category);
     if category.is_none() {
@@ -292,11 +294,16 @@ pub struct StoredFile {
     pub file_name: String,
     pub content_type: String,
     pub storage_key: String,
+    /// The service of the thread the file was attached to, if it came with a message to one.
+    pub service_id: Option<String>,
 }
 
 pub async fn stored_file(db: &Db, id: &str) -> Result<Option<StoredFile>, AppError> {
-    Ok(sqlx::query_as("SELECT beneficiary_id, file_name, content_type, storage_key FROM documents WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT d.beneficiary_id, d.file_name, d.content_type, d.storage_key, t.service_id FROM documents d \
+         LEFT JOIN messages m ON m.id = d.message_id LEFT JOIN threads t ON t.id = m.thread_id WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
 }

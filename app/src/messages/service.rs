@@ -36,8 +36,8 @@ pub async fn inbox(db: &Db, user: &SessionUser) -> Result<Inbox, AppError> {
 }
 
 /// The threads a staff member answers (`$1`): those of the people they are the referent of, of
-/// the people with no referent yet, and those written to their services. Administrators see
-/// every thread.
+/// the people with no referent yet, and those written to their services. Administrators list
+/// every thread; opening one outside their scope asks for the reason of an exceptional access.
 fn assigned(staff: &SessionUser) -> &'static str {
     match staff.role {
         Role::Admin => "1 = 1",
@@ -76,9 +76,10 @@ struct ThreadHead {
     service_name: Option<String>,
 }
 
-/// The thread if the caller may see it: its beneficiary, or staff. Anyone else gets the same
-/// "not found" as for a thread that does not exist.
-async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadHead, AppError> {
+/// The thread if the caller may see it: its beneficiary, or staff who reach the person for this
+/// thread (`scope::reach`), with why. Anyone else gets the same "not found" as for a thread
+/// that does not exist.
+async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<(ThreadHead, crate::dashboard::scope::Reach), AppError> {
     let head: ThreadHead = sqlx::query_as(
         "SELECT t.beneficiary_id, u.display_name AS beneficiary_name, u.email AS beneficiary_email, t.subject, \
          s.name AS service_name, t.service_id \
@@ -88,15 +89,13 @@ async fn visible(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadHead, Ap
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    if user.role == Role::Beneficiary && head.beneficiary_id != user.user_id {
-        return Err(AppError::NotFound);
-    }
-    Ok(head)
+    let reach = crate::dashboard::scope::reach(db, user, &head.beneficiary_id, head.service_id.as_deref()).await?;
+    Ok((head, reach))
 }
 
 pub async fn read(db: &Db, user: &SessionUser, id: &str) -> Result<ThreadView, AppError> {
-    let ThreadHead { beneficiary_id, beneficiary_name, subject, service_name, .. } = visible(db, user, id).await?;
-    crate::dashboard::audit::read(db, user, Some(&beneficiary_id), crate::dashboard::audit::Read::Thread, &subject).await?;
+    let (ThreadHead { beneficiary_id, beneficiary_name, subject, service_name, .. }, reach) = visible(db, user, id).await?;
+    crate::dashboard::audit::read(db, user, Some(&beneficiary_id), crate::dashboard::audit::Read::Thread, reach.reason(), &subject).await?;
     #[derive(sqlx::FromRow)]
     struct Message {
         id: String,
@@ -174,7 +173,7 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
     let thread_id = received.field("thread_id");
     // An existing thread, or the counterpart and subject of a new one.
     let (thread, new_thread) = if !thread_id.is_empty() {
-        (Some(visible(db, user, &thread_id).await?), None)
+        (Some(visible(db, user, &thread_id).await?.0), None)
     } else if user.role != Role::Beneficiary {
         return Err(AppError::BadRequest);
     } else {

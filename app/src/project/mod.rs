@@ -209,14 +209,14 @@ pub async fn request_reopening(#[server(default)] message: String) -> Result<(),
 /// Projects for advisors: submitted and under review first.
 #[server(endpoint = "staff/projects")]
 pub async fn staff_projects() -> Result<Vec<ProjectSummary>, AppError> {
-    crate::server::serve(crate::server::STAFF, |state, _| async move { service::list(&state.db).await }).await
+    crate::server::serve(crate::server::STAFF, |state, staff| async move { service::list(&state.db, &staff).await }).await
 }
 
 #[server(endpoint = "staff/project")]
 pub async fn staff_project(id: String) -> Result<ProjectView, AppError> {
     crate::server::serve(crate::server::STAFF, |state, staff| async move {
         let project = service::view(&state.db, &id).await?;
-        crate::dashboard::audit::read(&state.db, &staff, Some(&project.owner_id), crate::dashboard::audit::Read::Project, "").await?;
+        crate::dashboard::scope::read(&state.db, &staff, &project.owner_id, None, crate::dashboard::audit::Read::Project, "").await?;
         Ok(project)
     })
     .await

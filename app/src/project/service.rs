@@ -312,6 +312,12 @@ pub async fn staff_transition(state: &AppState, staff: &SessionUser, id: &str, t
         _ => "Indiquez la raison de la décision : elle sera montrée à la personne.",
     };
     let reason = reason_of("reason", reason, transition.needs_reason(), missing)?;
+    let owner: String = sqlx::query_scalar("SELECT beneficiary_id FROM projects WHERE id = $1")
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::dashboard::scope::reach(&state.db, staff, &owner, None).await?;
     let mut tx = state.db.begin_write().await?;
     let project = load(&mut tx, ProjectOf::Id(id)).await?.ok_or(AppError::NotFound)?;
     let Some(to) = project.state.after(transition) else {
@@ -332,13 +338,18 @@ pub async fn staff_transition(state: &AppState, staff: &SessionUser, id: &str, t
     Ok(())
 }
 
-pub async fn list(db: &Db) -> Result<Vec<ProjectSummary>, AppError> {
-    Ok(sqlx::query_as(
+pub async fn list(db: &Db, staff: &SessionUser) -> Result<Vec<ProjectSummary>, AppError> {
+    let mut binds = crate::db::Binds::default();
+    let scope = crate::dashboard::scope::search_filter(db, staff, &mut binds).await?;
+    let sql = format!(
         "SELECT p.id, u.display_name AS owner_name, p.state, p.updated_at, p.submitted_at, p.reopen_requested_at \
-         FROM projects p JOIN users u ON u.id = p.beneficiary_id \
+         FROM projects p JOIN users u ON u.id = p.beneficiary_id WHERE 1 = 1{scope} \
          ORDER BY CASE p.state WHEN 'soumis' THEN 0 WHEN 'en_instruction' THEN 1 WHEN 'rouvert' THEN 2 \
-         WHEN 'brouillon' THEN 3 ELSE 4 END, p.updated_at DESC LIMIT 200",
-    )
-    .fetch_all(db.pool())
-    .await?)
+         WHEN 'brouillon' THEN 3 ELSE 4 END, p.updated_at DESC LIMIT 200"
+    );
+    let mut query = sqlx::query_as(&sql);
+    for value in &binds.0 {
+        query = query.bind(value);
+    }
+    Ok(query.fetch_all(db.pool()).await?)
 }

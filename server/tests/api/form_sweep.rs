@@ -507,7 +507,7 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
     let app = spawn_app(backend).await;
     let (helene, helene_client) = person(&app, "helene@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
     person(&app, "h.lefevre@exemple.fr", "2850775056043", "Helene", "LEFEVRE", "1985-07-14").await;
-    let (_, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (alex_id, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
     let (sent, _) =
         app.upload_as::<String>(&helene_client, "messages/send", &[("to", "referent"), ("subject", "Mon dossier"), ("body", "Bonjour")], &[]).await;
@@ -526,7 +526,9 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
     assert_eq!(app.call_fn(&app.client, RequestPasswordReset { email: "helene@exemple.fr".into() }).await.0, 200);
     let reset = app.last_link_to("helene@exemple.fr", "/mot-de-passe/nouveau").await;
     // Béa's project is submitted: the reopening request and the advisor's decisions are forms.
-    let (_, bea_client) = person(&app, "bea@exemple.fr", "2900175056042", "Béa", "Durand", "1990-01-01").await;
+    // Her referent is Alex: the administrator is asked the reason of an exceptional access.
+    let (bea, bea_client) = person(&app, "bea@exemple.fr", "2900175056042", "Béa", "Durand", "1990-01-01").await;
+    sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&bea).execute(app.db.pool()).await.unwrap();
     let mut project = vec![("version".to_string(), "0".to_string())];
     project.extend(complete_project());
     let saved = bea_client.post(app.url("/api/project/save")).form(&project).send().await.unwrap().status();
@@ -578,6 +580,7 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
         "staff/project/transition",
         "staff/merge",
         "staff/merge-request/close",
+        "staff/exceptional-access",
         "admin/staff/create",
         "admin/services/save",
         "admin/legal/publish",

@@ -16,6 +16,7 @@ mod profile;
 mod projects;
 mod roles_and_forms;
 mod s3;
+mod scope;
 mod sessions;
 mod shell;
 mod space;
