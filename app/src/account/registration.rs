@@ -262,7 +262,7 @@ pub mod service {
             return Err(AppError::Conflict("Trop de comptes ont été créés depuis cette connexion dans l'heure. Réessayez dans une heure.".into()));
         }
         let nir_hash = secrets.nir_hash(&valid.nir);
-        if let Some(outcome) = existing_account(state, &valid.email, &nir_hash).await? {
+        if let Some(outcome) = existing_account(state, &valid, &nir_hash).await? {
             return Ok(outcome);
         }
         let hash = hashing::hash(&state.hashing, valid.password.clone()).await?;
@@ -296,7 +296,7 @@ pub mod service {
             // Someone registered the same address or NIR a moment ago.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 drop(tx);
-                return existing_account(state, &valid.email, &nir_hash)
+                return existing_account(state, &valid, &nir_hash)
                     .await?
                     .ok_or_else(|| AppError::internal("registration", "unique violation without a match"));
             }
@@ -366,7 +366,12 @@ pub mod service {
         if !rate_limit::allow(&state.db, &format!("merge:{user_id}"), 3, 86_400_000).await? {
             return Err(AppError::Conflict("Votre demande a déjà été transmise ; un conseiller vous répondra à l'adresse indiquée.".into()));
         }
-        let submitted = serde_json::json!({ "contact_email": contact.as_str(), "message": message.trim() });
+        let mut conn = state.db.pool().acquire().await?;
+        let typed = tokens::payload(&mut conn, ticket_text).await?.and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok());
+        drop(conn);
+        let mut submitted = typed.unwrap_or_else(|| serde_json::json!({}));
+        submitted["contact_email"] = contact.as_str().into();
+        submitted["message"] = message.trim().into();
         sqlx::query(
             "INSERT INTO merge_requests (id, existing_user_id, submitted, contact_email, created_at, status) \
              VALUES ($1, $2, $3, $4, $5, 'open')",
@@ -384,7 +389,11 @@ pub mod service {
         ))
     }
 
-    async fn existing_account(state: &AppState, email: &Email, nir_hash: &str) -> Result<Option<RegistrationOutcome>, AppError> {
+    /// The account that already has this address or this NIR, as the answer to give. With a NIR,
+    /// the recovery ticket keeps what the person typed (never the NIR, the phone nor the
+    /// password), so that a merge request shows it to the advisors beside the existing account.
+    async fn existing_account(state: &AppState, valid: &ValidRegistration, nir_hash: &str) -> Result<Option<RegistrationOutcome>, AppError> {
+        let email = &valid.email;
         let email_taken: Option<String> =
             sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_optional(state.db.pool()).await?;
         if email_taken.is_some() {
@@ -394,9 +403,18 @@ pub mod service {
             sqlx::query_as("SELECT id, email FROM users WHERE nir_hash = $1").bind(nir_hash).fetch_optional(state.db.pool()).await?;
         let Some((id, address)) = nir_owner else { return Ok(None) };
         let mut conn = state.db.pool().acquire().await?;
+        let ticket = tokens::issue(&mut conn, &id, Purpose::Recovery, RECOVERY_TICKET).await?;
+        let typed = serde_json::json!({
+            "civility": valid.civility,
+            "first_name": valid.first_name,
+            "birth_name": valid.birth_name,
+            "usage_name": valid.usage_name,
+            "birth_date": valid.birth_date.iso(),
+            "email": email.as_str(),
+        });
+        tokens::set_payload(&mut conn, &ticket, &typed.to_string()).await?;
         Ok(Some(RegistrationOutcome::NirTaken {
-            masked_email: Email::parse(&address).map(|e| e.masked()).unwrap_or_else(|_| "•••".into()),
-            ticket: tokens::issue(&mut conn, &id, Purpose::Recovery, RECOVERY_TICKET).await?,
+            masked_email: Email::parse(&address).map(|e| e.masked()).unwrap_or_else(|_| "•••".into()), ticket
         }))
     }
 }

@@ -7,9 +7,9 @@
 //! unused links. The second of two advisors merging the same accounts finds one already closed
 //! and is told so.
 
-use super::{audit, DuplicateAccount, DuplicatesQueue, MergePlan, MergeRequestItem};
+use super::{audit, Approval, DuplicateAccount, DuplicatesQueue, MergePlan, MergeProposalItem, MergeRequestItem};
 use crate::account::SessionUser;
-use crate::db::{now_ms, Backend, Db};
+use crate::db::{new_id, now_ms, Backend, Db};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::mail::{outbox, OutgoingEmail};
@@ -40,10 +40,7 @@ pub async fn queue(state: &AppState) -> Result<DuplicatesQueue, AppError> {
     let requests = rows
         .into_iter()
         .map(|r| MergeRequestItem {
-            submitted: serde_json::from_str::<serde_json::Value>(&r.submitted)
-                .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
-                .unwrap_or_default(),
+            submitted: serde_json::from_str::<serde_json::Value>(&r.submitted).map(|v| in_words(&v)).unwrap_or_default(),
             id: r.request_id,
             existing: r.existing,
             contact_email: r.contact_email,
@@ -74,7 +71,108 @@ pub async fn queue(state: &AppState) -> Result<DuplicatesQueue, AppError> {
             group.push(r.account);
         }
     }
-    Ok(DuplicatesQueue { requests, suspected })
+    Ok(DuplicatesQueue { proposals: proposals(db).await?, requests, suspected })
+}
+
+/// What a person typed with their merge request, in words: the identity typed at the second
+/// registration (names, birth date, address) and their message.
+fn in_words(submitted: &serde_json::Value) -> String {
+    let text = |key: &str| submitted.get(key).and_then(|v| v.as_str()).map(str::trim).filter(|v| !v.is_empty());
+    let mut parts = Vec::new();
+    if let (Some(first), Some(birth)) = (text("first_name"), text("birth_name")) {
+        let civility = text("civility").map(|c| format!("{c} ")).unwrap_or_default();
+        let usage = text("usage_name").map(|u| format!(", nom d'usage {u}")).unwrap_or_default();
+        parts.push(format!("Saisi à l'inscription : {civility}{first} {birth}{usage}"));
+    }
+    if let Some(date) = text("birth_date").and_then(|d| crate::domain::date::CalendarDate::parse(d, "").ok()) {
+        parts.push(format!("né(e) le {}", date.french()));
+    }
+    if let Some(email) = text("email") {
+        parts.push(format!("adresse saisie {email}"));
+    }
+    let mut words = parts.join(", ");
+    if let Some(message) = text("message") {
+        if !words.is_empty() {
+            words += ". ";
+        }
+        words += &format!("Message : « {message} »");
+    }
+    words
+}
+
+/// Merges waiting for a second staff member's approval, oldest first.
+async fn proposals(db: &Db) -> Result<Vec<MergeProposalItem>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        kept_id: String,
+        closed_id: String,
+        proposed_by: String,
+        reason: String,
+        proposed_at: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.kept_id, p.closed_id, s.display_name AS proposed_by, p.reason, p.proposed_at FROM merge_proposals p \
+         JOIN users s ON s.id = p.proposed_by WHERE p.status = 'en_attente' ORDER BY p.proposed_at LIMIT 100",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut conn = db.pool().acquire().await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        // A proposal whose accounts were merged since (the other way round) is moot.
+        if let (Some((kept, false)), Some((closed, false))) =
+            (beneficiary(&mut conn, &row.kept_id).await?, beneficiary(&mut conn, &row.closed_id).await?)
+        {
+            items.push(MergeProposalItem { kept, closed, proposed_by: row.proposed_by, reason: row.reason, proposed_at: row.proposed_at });
+        }
+    }
+    Ok(items)
+}
+
+/// Whether the two accounts are one person on paper: the same identity key (folded names and
+/// birth date) and no two different NIRs. Otherwise a merge needs four eyes.
+async fn same_identity(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Result<bool, sqlx::Error> {
+    let ids: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT identity_key, nir_hash FROM users WHERE id IN ($1, $2)").bind(kept).bind(closed).fetch_all(&mut *conn).await?;
+    Ok(match ids.as_slice() {
+        [(Some(key_a), nir_a), (Some(key_b), nir_b)] => key_a == key_b && !matches!((nir_a, nir_b), (Some(a), Some(b)) if a != b),
+        _ => false,
+    })
+}
+
+/// The pending proposal to merge `closed` into `kept`: its id, who proposed it (id and name),
+/// why, when, and for which merge request.
+#[derive(sqlx::FromRow)]
+struct Proposal {
+    id: String,
+    proposed_by: String,
+    proposer_name: String,
+    reason: String,
+    proposed_at: i64,
+    request_id: Option<String>,
+}
+
+async fn pending(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Result<Option<Proposal>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, p.proposed_by, s.display_name AS proposer_name, p.reason, p.proposed_at, p.request_id FROM merge_proposals p \
+         JOIN users s ON s.id = p.proposed_by WHERE p.kept_id = $1 AND p.closed_id = $2 AND p.status = 'en_attente'",
+    )
+    .bind(kept)
+    .bind(closed)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// Where the four eyes of a merge stand, for `me`.
+async fn approval(conn: &mut sqlx::AnyConnection, me: &SessionUser, kept: &str, closed: &str) -> Result<Approval, sqlx::Error> {
+    if same_identity(conn, kept, closed).await? {
+        return Ok(Approval::NotNeeded);
+    }
+    Ok(match pending(conn, kept, closed).await? {
+        None => Approval::ToPropose,
+        Some(p) if p.proposed_by == me.user_id => Approval::ProposedByMe { at: p.proposed_at },
+        Some(p) => Approval::ToApprove { by: p.proposer_name, reason: p.reason, at: p.proposed_at },
+    })
 }
 
 /// Rows that move with a merge: what they are, in words, and the statement counting them.
@@ -175,7 +273,8 @@ pub async fn preview(db: &Db, me: &SessionUser, kept: &str, closed: &str) -> Res
         "Le compte {} sera fermé : ses sessions prennent fin, et s'y connecter indiquera l'adresse du compte conservé.",
         closed_account.email
     ));
-    Ok(MergePlan { kept: kept_account, closed: closed_account, moves, warnings })
+    let approval = approval(&mut conn, me, kept, closed).await?;
+    Ok(MergePlan { kept: kept_account, closed: closed_account, moves, warnings, approval })
 }
 
 pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str, reason: &str, request: &str) -> Result<String, AppError> {
@@ -192,6 +291,57 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
     }
     let (kept_account, closed_account) = pair(&mut tx, kept, closed).await?;
     let now = now_ms();
+    // Four eyes: two accounts that are not one person on paper are merged by a second staff
+    // member, after a first one proposed it.
+    let mut request = request.to_string();
+    let mut proposed_by = None;
+    match approval(&mut tx, me, kept, closed).await? {
+        Approval::NotNeeded => {}
+        Approval::ToPropose => {
+            sqlx::query(
+                "INSERT INTO merge_proposals (id, kept_id, closed_id, request_id, reason, proposed_by, proposed_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'en_attente')",
+            )
+            .bind(new_id())
+            .bind(kept)
+            .bind(closed)
+            .bind(Some(request.as_str()).filter(|r| !r.is_empty()))
+            .bind(&reason)
+            .bind(&me.user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let detail =
+                format!("{} ({}) à fusionner dans {} ({})", closed_account.name, closed_account.email, kept_account.name, kept_account.email);
+            audit::record(&mut tx, &me.user_id, Some(kept), "fusion_proposee", &reason, &detail).await?;
+            audit::record(&mut tx, &me.user_id, Some(closed), "fusion_proposee", &reason, &detail).await?;
+            tx.commit().await?;
+            return Ok(
+                "La fusion est proposée. Ces deux comptes ne portent pas la même identité : un second membre du personnel doit l'approuver depuis la file des doublons. Rien ne change d'ici là.".into(),
+            );
+        }
+        Approval::ProposedByMe { .. } => {
+            return Err(AppError::Conflict("Vous avez proposé cette fusion : un autre membre du personnel doit l'approuver.".into()));
+        }
+        Approval::ToApprove { by, .. } => {
+            let proposal = pending(&mut tx, kept, closed).await?.ok_or_else(already_merged)?;
+            let approved = sqlx::query(
+                "UPDATE merge_proposals SET status = 'approuvee', approved_by = $1, approved_at = $2 WHERE id = $3 AND status = 'en_attente'",
+            )
+            .bind(&me.user_id)
+            .bind(now)
+            .bind(&proposal.id)
+            .execute(&mut *tx)
+            .await?;
+            if approved.rows_affected() != 1 {
+                return Err(already_merged());
+            }
+            if request.is_empty() {
+                request = proposal.request_id.unwrap_or_default();
+            }
+            proposed_by = Some(by);
+        }
+    }
     let closing = sqlx::query("UPDATE users SET closed_at = $1, merged_into = $2 WHERE id = $3 AND closed_at IS NULL")
         .bind(now)
         .bind(kept)
@@ -239,12 +389,18 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
         .execute(&mut *tx)
         .await?;
     if !request.is_empty() {
-        sqlx::query("UPDATE merge_requests SET status = 'merged' WHERE id = $1 AND status = 'open'").bind(request).execute(&mut *tx).await?;
+        sqlx::query("UPDATE merge_requests SET status = 'merged' WHERE id = $1 AND status = 'open'").bind(&request).execute(&mut *tx).await?;
     }
-    let detail = format!("{} ({}) fusionné dans {} ({})", closed_account.name, closed_account.email, kept_account.name, kept_account.email);
+    let mut detail = format!("{} ({}) fusionné dans {} ({})", closed_account.name, closed_account.email, kept_account.name, kept_account.email);
+    if let Some(by) = proposed_by {
+        detail += &format!(", fusion proposée par {by}");
+    }
     audit::record(&mut tx, &me.user_id, Some(kept), "fusionner", &reason, &detail).await?;
     audit::record(&mut tx, &me.user_id, Some(closed), "fusionner", &reason, &detail).await?;
     outbox::enqueue(&mut tx, &merged_email(&state.config.base_url, &kept_account.email, &closed_account.email)).await?;
+    // The closed account's owner is told too, at its own address: if it was not the same person,
+    // they learn of it.
+    outbox::enqueue(&mut tx, &closed_email(&state.config.base_url, &closed_account.email, &kept_account.email)).await?;
     tx.commit().await?;
     tracing::info!(actor = %me.user_id, kept, closed, "accounts merged");
     Ok(format!("Les comptes sont fusionnés : tout est maintenant sur le compte de {} ({}).", kept_account.name, kept_account.email))
@@ -261,6 +417,20 @@ fn merged_email(base_url: &str, to: &str, closed_email: &str) -> OutgoingEmail {
         ],
         Some(("Me connecter", &format!("{base_url}/connexion"))),
         "Vous recevez ce courriel parce qu'un conseiller a regroupé deux comptes à votre nom. Si vous n'en êtes pas à l'origine, écrivez à votre conseiller depuis votre espace.",
+    )
+}
+
+fn closed_email(base_url: &str, to: &str, kept_email: &str) -> OutgoingEmail {
+    let masked = Email::parse(kept_email).map(|e| e.masked()).unwrap_or_default();
+    crate::account::emails::build(
+        to,
+        "Votre compte Passerelle est regroupé avec un autre",
+        &[
+            format!("Un conseiller a regroupé ce compte avec votre autre compte ({masked}) : vos messages, vos documents et votre projet y sont maintenant réunis."),
+            "Ce compte-ci est fermé ; connectez-vous désormais avec l'autre adresse.".to_string(),
+        ],
+        Some(("Me connecter", &format!("{base_url}/connexion"))),
+        "Vous recevez ce courriel parce qu'un conseiller a regroupé deux comptes à votre nom. Si vous n'avez pas d'autre compte Passerelle, contactez-nous sans attendre.",
     )
 }
 

@@ -197,6 +197,7 @@ pub fn action_label(code: &str) -> &str {
     match code {
         "demande_fusion_traitee" => "Demande de fusion traitée",
         "acces_exceptionnel" => "Accès exceptionnel à un dossier",
+        "fusion_proposee" => "Fusion proposée (à approuver par un second membre du personnel)",
         "compte_personnel_cree" => "Compte du personnel créé",
         "compte_personnel_desactive" => "Compte du personnel désactivé",
         "compte_personnel_reactive" => "Compte du personnel réactivé",
@@ -274,9 +275,34 @@ pub struct MergeRequestItem {
     pub created_at: i64,
 }
 
-/// The queue: open merge requests, then groups of accounts with the same name and birth date.
+/// A merge proposed by one staff member, waiting for a second one's approval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeProposalItem {
+    pub kept: DuplicateAccount,
+    pub closed: DuplicateAccount,
+    pub proposed_by: String,
+    pub reason: String,
+    pub proposed_at: i64,
+}
+
+/// Whether a merge needs a second staff member (four eyes), and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Approval {
+    /// Same identity key, and no two different NIRs: one staff member merges.
+    NotNeeded,
+    /// Different people on paper: the merge is proposed, and waits for a second staff member.
+    ToPropose,
+    /// The caller proposed it: someone else must approve.
+    ProposedByMe { at: i64 },
+    /// Proposed by someone else: the caller's confirmation carries it out.
+    ToApprove { by: String, reason: String, at: i64 },
+}
+
+/// The queue: merges waiting for approval, open merge requests, then groups of accounts with the
+/// same name and birth date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DuplicatesQueue {
+    pub proposals: Vec<MergeProposalItem>,
     pub requests: Vec<MergeRequestItem>,
     pub suspected: Vec<Vec<DuplicateAccount>>,
 }
@@ -290,6 +316,7 @@ pub struct MergePlan {
     pub moves: Vec<(String, i64)>,
     /// Things to know before merging.
     pub warnings: Vec<String>,
+    pub approval: Approval,
 }
 
 #[server(endpoint = "staff/dashboard")]

@@ -523,6 +523,16 @@ pub fn DuplicatesPage() -> impl IntoView {
 #[component]
 fn Queue(q: DuplicatesQueue, close: ServerAction<CloseMergeRequest>) -> impl IntoView {
     view! {
+        <section aria-labelledby="propositions">
+            <h2 id="propositions">"Fusions à approuver"</h2>
+            {q.proposals.is_empty().then(|| view! { <p>"Aucune fusion en attente."</p> })}
+            {q.proposals.into_iter().map(|p| view! {
+                <article class="panel">
+                    <p>{format!("Proposée par {} le {} : {} ({}) dans {} ({}). Raison : {}", p.proposed_by, paris_date_time(p.proposed_at), p.closed.name, p.closed.email, p.kept.name, p.kept.email, p.reason)}</p>
+                    <p><a href=format!("/conseiller/doublons/fusion?garder={}&fermer={}", p.kept.id, p.closed.id)>{format!("Examiner la fusion de {} dans {}", p.closed.email, p.kept.email)}</a></p>
+                </article>
+            }).collect_view()}
+        </section>
         <section aria-labelledby="demandes">
             <h2 id="demandes">"Demandes de fusion"</h2>
             {q.requests.is_empty().then(|| view! { <p>"Aucune demande ouverte."</p> })}
@@ -595,6 +605,20 @@ pub fn MergePage() -> impl IntoView {
                     <h2>"Ce qui rejoint le compte conservé"</h2>
                     <ul class="merge-moves">{p.moves.iter().map(|(what, n)| view! { <li>{format!("{what} : {n}")}</li> }).collect_view()}</ul>
                     <ul class="merge-warnings">{p.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                    {match &p.approval {
+                        Approval::NotNeeded => None,
+                        Approval::ToPropose => Some(view! { <p class="alert alert-warning">
+                            "Ces deux comptes ne portent pas la même identité (noms, date de naissance ou NIR différents). "
+                            "Vous proposez la fusion ; un second membre du personnel l'approuvera depuis la file des doublons."
+                        </p> }.into_any()),
+                        Approval::ProposedByMe { at } => Some(view! { <p class="alert alert-warning">
+                            {format!("Vous avez proposé cette fusion le {} : elle attend l'approbation d'un autre membre du personnel.", paris_date_time(*at))}
+                        </p> }.into_any()),
+                        Approval::ToApprove { by, reason, at } => Some(view! { <p class="alert alert-warning">
+                            {format!("Fusion proposée par {by} le {} (raison : {reason}). Ces deux comptes ne portent pas la même identité : vérifiez, puis approuvez.", paris_date_time(*at))}
+                        </p> }.into_any()),
+                    }}
+                    {(!matches!(p.approval, Approval::ProposedByMe { .. })).then(|| view! {
                     <ActionForm action=merge attr:class="form staff-action">
                         <input type="hidden" name="kept" value=p.kept.id.clone()/>
                         <input type="hidden" name="closed" value=p.closed.id.clone()/>
@@ -602,8 +626,13 @@ pub fn MergePage() -> impl IntoView {
                             <label for="raison-fusion">"Raison (gardée dans le journal)"<span class="required" aria-hidden="true">" *"</span></label>
                             <input id="raison-fusion" name="reason" type="text" maxlength="500" aria-required="true"/>
                         </div>
-                        <button type="submit" class="button">"Fusionner les deux comptes"</button>
+                        <button type="submit" class="button">{match p.approval {
+                            Approval::ToPropose => "Proposer la fusion",
+                            Approval::ToApprove { .. } => "Approuver et fusionner",
+                            _ => "Fusionner les deux comptes",
+                        }}</button>
                     </ActionForm>
+                    })}
                 }.into_any(),
                 Err(e) => view! { <Problems error=e/> }.into_any(),
             })}

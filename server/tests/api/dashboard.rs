@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use app::account::activation::Activate;
 use app::account::login::{AcceptTerms, Login, LoginOutcome};
-use app::account::registration::RegistrationOutcome;
+use app::account::registration::{RegistrationOutcome, RequestMerge};
 use app::account::space::{MySpace, StaffHome};
 use app::account::Role;
 use app::admin::{CreateStaff, Overview, PublishLegal, SaveService, UpdateStaff};
-use app::dashboard::{AuditTrail, Beneficiary, Dashboard, Duplicates, MergeAccounts, MergePreview, SearchBeneficiaries, SearchPage, SupportAction};
+use app::dashboard::{
+    Approval, AuditTrail, Beneficiary, Dashboard, Duplicates, MergeAccounts, MergePreview, SearchBeneficiaries, SearchPage, SupportAction,
+};
 use app::documents::{MyDocuments, StaffDocuments};
 use app::error::AppError;
 use app::messages::{MyThreads, Thread};
@@ -54,8 +56,8 @@ async fn every_staff_and_administration_function_answers_anonymous_beneficiaries
         ("staff/support", vec![("id", &beneficiary_id), ("action", "supprimer_tout"), reason], 400, 400),
         ("staff/duplicates", vec![], 200, 200),
         ("staff/merge/preview", vec![("kept", &beneficiary_id), ("closed", &other_id)], 200, 200),
-        // The advisor merges; the administrator then finds the account already closed.
-        ("staff/merge", vec![("kept", &beneficiary_id), ("closed", &other_id), reason], 200, 409),
+        // Two people on paper: the advisor proposes the merge, the administrator approves it.
+        ("staff/merge", vec![("kept", &beneficiary_id), ("closed", &other_id), reason], 200, 200),
         ("staff/merge-request/close", vec![("id", "inconnue"), reason], 404, 404),
         ("staff/audit", vec![], 200, 200),
         ("staff/messages/threads", vec![], 200, 200),
@@ -88,7 +90,7 @@ async fn every_staff_and_administration_function_answers_anonymous_beneficiaries
         let expected = (401, 403, *advisor_expected, *admin_expected);
         assert_eq!(*answer, expected, "{endpoint} {args:?}: (anonymous, beneficiary, advisor, administrator)");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL").await, 1, "one merge, by the advisor");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL").await, 1, "one merge, proposed then approved");
     app.stop().await;
 }
 both_backends!(every_staff_and_administration_function_answers_anonymous_beneficiaries_advisors_and_administrators_as_expected);
@@ -392,13 +394,16 @@ async fn merging_moves_everything_to_the_kept_account_deletes_nothing_and_the_cl
     assert_eq!([sent, uploaded], [200, 200]);
     let queue = app.call_fn(&advisor, Duplicates {}).await.1.unwrap();
     let preview = app.call_fn(&advisor, MergePreview { kept: kept.clone(), closed: closed.clone() }).await.1.unwrap();
-    let before = row_counts(&app).await;
-
     let merge =
         MergeAccounts {
             kept: kept.clone(), closed: closed.clone(), reason: "Même personne, vérifié par téléphone".into(), request: String::new()
         };
-    let merged = app.call_fn(&advisor, merge).await;
+    // Two NIRs: Alex proposes, Béa approves (four eyes).
+    assert_eq!(app.call_fn(&advisor, merge.clone()).await.0, 200);
+    let (_, second) = app.logged_in("bea@exemple.fr", "Béa Conseil", Role::Advisor).await;
+    let before = row_counts(&app).await;
+
+    let merged = app.call_fn(&second, merge).await;
 
     let after = row_counts(&app).await;
     let closed_login = app.call_fn(&client(), log_in_as("h.lefevre@exemple.fr")).await.1;
@@ -417,7 +422,8 @@ async fn merging_moves_everything_to_the_kept_account_deletes_nothing_and_the_cl
             // to the person and the login attempt below is not counted yet.
             "sessions" => n_before - 1,
             "audit_log" => n_before + 2,
-            "outbox" => n_before + 1,
+            // Both addresses are told.
+            "outbox" => n_before + 2,
             _ => *n_before,
         };
         assert_eq!(*n_after, expected, "{table}: {n_before} before the merge");
@@ -441,6 +447,13 @@ async fn two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_i
     let (b, _) = app.logged_in("camille.m@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (_, bea) = app.logged_in("bea@exemple.fr", "Béa Conseil", Role::Advisor).await;
+    // One person on paper (same names and birth date, no NIR): no second approval needed.
+    sqlx::query("UPDATE users SET identity_key = 'camille|martin|1985-07-14' WHERE id IN ($1, $2)")
+        .bind(&a)
+        .bind(&b)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
 
     let merge =
         |kept: &str, closed: &str| MergeAccounts { kept: kept.into(), closed: closed.into(), reason: "Doublon".into(), request: String::new() };
@@ -456,6 +469,86 @@ async fn two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_i
     app.stop().await;
 }
 both_backends!(two_advisors_merging_the_same_accounts_at_once_one_wins_and_the_other_is_told);
+
+async fn an_advisor_alone_cannot_merge_two_different_people(backend: Backend) {
+    // Arrange: two accounts with other names and NIRs; Alex and Béa are advisors.
+    let app = spawn_app(backend).await;
+    let (kept, _) = person(&app, "helene@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
+    let (closed, _) = person(&app, "marie@exemple.fr", "2900175056042", "Marie", "Durand", "1990-01-01").await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (_, bea) = app.logged_in("bea@exemple.fr", "Béa Conseil", Role::Advisor).await;
+    let merge = MergeAccounts { kept: kept.clone(), closed: closed.clone(), reason: "Appel de Mme Lefèvre".into(), request: String::new() };
+    let closed_accounts = || app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL");
+
+    // Act
+    let plan = app.call_fn(&alex, MergePreview { kept: kept.clone(), closed: closed.clone() }).await.1.unwrap();
+    let proposed = app.call_fn(&alex, merge.clone()).await;
+    let closed_after_proposal = closed_accounts().await;
+    let again = app.call_fn(&alex, merge.clone()).await;
+    let queue = app.call_fn(&bea, Duplicates {}).await.1.unwrap();
+    let plan_for_bea = app.call_fn(&bea, MergePreview { kept: kept.clone(), closed: closed.clone() }).await.1.unwrap();
+    let approved = app.call_fn(&bea, MergeAccounts { reason: "Vérifié : même personne, NIR mal saisi".into(), ..merge.clone() }).await;
+
+    // Assert
+    assert_eq!(plan.approval, Approval::ToPropose);
+    assert_eq!(proposed.0, 200, "{proposed:?}");
+    assert!(proposed.1.unwrap().contains("un second membre du personnel doit l'approuver"));
+    assert_eq!(closed_after_proposal, 0, "a proposal changes nothing");
+    assert!(matches!(&again.1, Err(AppError::Conflict(m)) if m.contains("un autre membre du personnel")), "{again:?}");
+    assert_eq!(queue.proposals.len(), 1);
+    assert_eq!(queue.proposals[0].proposed_by, "Alex Conseil");
+    assert!(matches!(&plan_for_bea.approval, Approval::ToApprove { by, .. } if by == "Alex Conseil"), "{plan_for_bea:?}");
+    assert_eq!(approved.0, 200, "{approved:?}");
+    assert_eq!(closed_accounts().await, 1);
+    let trail: Vec<(String, String)> = sqlx::query_as("SELECT u.display_name, a.action FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE a.beneficiary_id = $1 AND a.action IN ('fusion_proposee', 'fusionner') ORDER BY a.at")
+        .bind(&closed)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(trail, [("Alex Conseil".to_string(), "fusion_proposee".to_string()), ("Béa Conseil".to_string(), "fusionner".to_string())]);
+    let subjects: Vec<(String, String)> = sqlx::query_as("SELECT to_address, subject FROM outbox").fetch_all(app.db.pool()).await.unwrap();
+    assert!(subjects.contains(&("helene@exemple.fr".into(), "Vos comptes Passerelle sont regroupés".into())), "{subjects:?}");
+    assert!(
+        subjects.contains(&("marie@exemple.fr".into(), "Votre compte Passerelle est regroupé avec un autre".into())),
+        "the closed account's owner is told: {subjects:?}"
+    );
+    app.stop().await;
+}
+both_backends!(an_advisor_alone_cannot_merge_two_different_people);
+
+async fn a_merge_request_shows_the_advisors_what_the_person_typed_beside_the_existing_account(backend: Backend) {
+    // Arrange: Hélène registers again under another name and address, with her NIR.
+    let app = spawn_app(backend).await;
+    let (existing, _) = person(&app, "helene@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
+    let mut again = registration_form("h.martin@exemple.fr", &nir_with_key("2850775056042"));
+    for (key, value) in again.iter_mut() {
+        match key.as_str() {
+            "usage_name" => *value = "Martin".into(),
+            "birth_date" => *value = "14/07/1985".into(),
+            _ => {}
+        }
+    }
+    let (_, outcome) = app.register_with(again).await;
+    let Ok(RegistrationOutcome::NirTaken { ticket, .. }) = outcome else { panic!("her NIR is known: {outcome:?}") };
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    // Act
+    let merge = RequestMerge { ticket, contact_email: "h.martin@exemple.fr".into(), message: "J'ai changé de nom".into() };
+    let (asked, _) = app.call_fn(&client(), merge).await;
+    let queue = app.call_fn(&alex, Duplicates {}).await.1.unwrap();
+
+    // Assert
+    assert_eq!(asked, 200);
+    let request = &queue.requests[0];
+    assert_eq!(request.existing.id, existing);
+    assert_eq!(
+        request.submitted,
+        "Saisi à l'inscription : Madame Hélène Lefèvre, nom d'usage Martin, né(e) le 14/07/1985, adresse saisie h.martin@exemple.fr. \
+         Message : « J'ai changé de nom »"
+    );
+    app.stop().await;
+}
+both_backends!(a_merge_request_shows_the_advisors_what_the_person_typed_beside_the_existing_account);
 
 async fn administrators_create_and_deactivate_staff_and_manage_services_with_every_change_audited(backend: Backend) {
     let app = spawn_app(backend).await;
