@@ -148,7 +148,12 @@ if [ "${outcome[build]}" = passed ]; then
       email="conseiller-e2e-$n@exemple.fr"
       link=$(env "${app_env[@]}" target/release/passerelle admin create \
         --email "$email" --name "Alex Conseil $n" --role advisor | grep -o 'http[^ ]*/mot-de-passe/nouveau/[^ ]*' || true)
-      (cd end2end && E2E_ADVISOR_EMAIL="$email" E2E_ADVISOR_SETUP_LINK="$link" E2E_SHORT_SESSION=1 \
+      # A second staff member, at the phone platform: exceptional accesses and four-eyes merges.
+      reception="accueil-e2e-$n@exemple.fr"
+      reception_link=$(env "${app_env[@]}" target/release/passerelle admin create --email "$reception" \
+        --name "Pia Accueil $n" --role advisor --services accueil | grep -o 'http[^ ]*/mot-de-passe/nouveau/[^ ]*' || true)
+      (cd end2end && E2E_ADVISOR_EMAIL="$email" E2E_ADVISOR_SETUP_LINK="$link" \
+        E2E_RECEPTION_EMAIL="$reception" E2E_RECEPTION_SETUP_LINK="$reception_link" E2E_SHORT_SESSION=1 \
         node run.mjs --base-url "http://127.0.0.1:$port" --engines "${groups[$n]}") >"$workdir/e2e-$n.log" 2>&1 &
       e2e_pids+=($!)
     done

@@ -28,6 +28,8 @@ pub struct AppConfig {
     /// An exceptional access to a person outside one's scope lasts the rest of the session, at
     /// most this long (`session.exceptional_access_minutes`).
     pub exceptional_access: Duration,
+    /// What one person's documents and attachments may take in all (`storage.quota_per_person_mb`).
+    pub storage_quota_bytes: i64,
     /// Extra `connect-src` origin for cargo-leptos's live-reload socket (development only).
     pub live_reload_origin: Option<String>,
     /// Keys derived from `security.secret_key`.

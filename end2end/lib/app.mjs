@@ -486,10 +486,19 @@ export const ADVISOR_PASSWORD = 'conseiller des chemins de traverse';
 
 /** An advisor session (cookie header), set up on first use from E2E_ADVISOR_SETUP_LINK. */
 export async function advisorCookie(baseUrl) {
-  const link = process.env.E2E_ADVISOR_SETUP_LINK;
-  const email = process.env.E2E_ADVISOR_EMAIL;
-  assert.ok(link && email, 'E2E_ADVISOR_SETUP_LINK and E2E_ADVISOR_EMAIL (set by scripts/test.sh)');
-  return (await staffSession(baseUrl, email, link, ADVISOR_PASSWORD)).post;
+  return (await staffFromEnv(baseUrl, 'ADVISOR')).post;
+}
+
+/**
+ * The session of a staff member scripts/test.sh created: `ADVISOR` (an advisor) or `RECEPTION`
+ * (a member of the `accueil` service, the phone platform), from E2E_<who>_EMAIL and
+ * E2E_<who>_SETUP_LINK. Both use ADVISOR_PASSWORD.
+ */
+export async function staffFromEnv(baseUrl, who) {
+  const link = process.env[`E2E_${who}_SETUP_LINK`];
+  const email = process.env[`E2E_${who}_EMAIL`];
+  assert.ok(link && email, `E2E_${who}_SETUP_LINK and E2E_${who}_EMAIL (set by scripts/test.sh)`);
+  return staffSession(baseUrl, email, link, ADVISOR_PASSWORD);
 }
 
 /** Posts a server function's fields from Node, with a session's cookie header if any. */

@@ -1,6 +1,9 @@
 // The advisors' dashboard: the phone platform finds a person, checks the address they typed,
-// corrects it and resends the activation link; two accounts of one person are merged and the
-// person finds both histories. The advisor is the account scripts/test.sh creates (E2E_ADVISOR_*).
+// corrects it and resends the activation link; two accounts of one person are merged with four
+// eyes (one proposes, another approves) and the person finds both histories; the phone platform
+// opens a person outside its scope after giving the reason. The staff are the accounts
+// scripts/test.sh creates: an advisor (E2E_ADVISOR_*) and a member of the accueil service
+// (E2E_RECEPTION_*).
 
 import assert from 'node:assert/strict';
 
@@ -8,7 +11,6 @@ import {
   ADVISOR_PASSWORD,
   ACTIVATION_SUBJECT,
   activateFromEmail,
-  advisorCookie,
   assertNoConsoleErrors,
   button,
   loginAs,
@@ -18,6 +20,7 @@ import {
   open,
   register,
   settle,
+  staffFromEnv,
   submitLogin,
   textOf,
   waitForEmails,
@@ -31,15 +34,16 @@ import { waitFor } from '../lib/wait.mjs';
 /** Letters only, for a family name nobody else in the test database has. */
 const uniqueName = () => `Dupré${Array.from({ length: 7 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;
 
-/** Logs the advisor in through the login page and waits for the dashboard. */
-async function advisorLogsIn(browser, baseUrl, js) {
-  await advisorCookie(baseUrl); // sets the password on first use
+/** Logs a staff member (`ADVISOR` or `RECEPTION`, see staffFromEnv) in through the login page and waits for the dashboard. */
+async function staffLogsIn(browser, baseUrl, js, who = 'ADVISOR') {
+  await staffFromEnv(baseUrl, who); // sets the password on first use
   await browser.deleteCookies();
-  await submitLogin(browser, baseUrl, js, process.env.E2E_ADVISOR_EMAIL, ADVISOR_PASSWORD);
+  await submitLogin(browser, baseUrl, js, process.env[`E2E_${who}_EMAIL`], ADVISOR_PASSWORD);
   await waitForPath(browser, '/conseiller');
   await settle(browser, js);
   await waitForText(browser, 'h1', 'Espace conseiller');
 }
+const advisorLogsIn = (browser, baseUrl, js) => staffLogsIn(browser, baseUrl, js, 'ADVISOR');
 
 /** Fills and submits one support action form of the person's page. */
 async function supportAction(browser, code, reason, value) {
@@ -142,8 +146,21 @@ export default [
       await open(browser, js, new URL(await prepare.getAttribute('href'), baseUrl).href);
       await waitForText(browser, 'h1', 'Fusion de deux comptes');
       await waitForText(browser, '.merge-moves', 'Fils de messages : 1');
+      // Two NIRs: the advisor proposes, and a second staff member approves (four eyes).
+      await waitForText(browser, 'main', 'ne portent pas la même identité');
       await browser.$('#raison-fusion').setValue('Même personne : identité vérifiée par téléphone');
-      await button(browser, 'Fusionner les deux comptes').click();
+      await button(browser, 'Proposer la fusion').click();
+      await waitForText(browser, '[role="status"]', 'La fusion est proposée');
+
+      await staffLogsIn(browser, baseUrl, js, 'RECEPTION');
+      await open(browser, js, `${baseUrl}/conseiller/doublons`);
+      await settle(browser, js);
+      const examine = await browser.$(`//a[normalize-space()="Examiner la fusion de ${newer.email} dans ${older.email}"]`);
+      await waitFor(() => examine.isExisting(), { message: 'the proposal waiting in the duplicates queue' });
+      await open(browser, js, new URL(await examine.getAttribute('href'), baseUrl).href);
+      await waitForText(browser, 'main', 'Fusion proposée par Alex Conseil');
+      await browser.$('#raison-fusion').setValue('Vérifié : le NIR du second compte était mal saisi');
+      await button(browser, 'Approuver et fusionner').click();
       await waitForText(browser, '[role="status"]', 'Les comptes sont fusionnés');
 
       // The closed account says where everything went; the kept one has both histories.
@@ -156,6 +173,36 @@ export default [
       await waitForText(browser, 'table.threads', 'Depuis mon premier compte');
       await waitForText(browser, 'table.threads', 'Depuis mon second compte');
       assert.ok((await waitForEmails(baseUrl, older.email, 'Vos comptes Passerelle sont regroupés')).length >= 1);
+      assert.ok((await waitForEmails(baseUrl, newer.email, 'Votre compte Passerelle est regroupé avec un autre')).length >= 1);
+      assertNoConsoleErrors(consoleErrors);
+    },
+  },
+  {
+    name: "the phone platform opens a person outside its scope only after giving the reason, which the trail keeps",
+    timeout: 240_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const consoleErrors = await watchConsole(browser, js);
+      const person = await newActiveAccount(browser, baseUrl, js, { person: { ...newPerson(), birthName: uniqueName() } });
+      // The advisor becomes her referent: she is outside the phone platform's scope.
+      const advisor = await staffFromEnv(baseUrl, 'ADVISOR');
+      const me = await (await advisor.post('staff/me', {})).json();
+      const found = await (await advisor.post('staff/beneficiaries', { q: person.email })).json();
+      assert.equal(found.rows.length, 1, `the advisor finds ${person.email}`);
+      const id = found.rows[0].id;
+      const assigned = await advisor.post('staff/support', { id, action: 'attribuer_referent', reason: 'Premier rendez-vous', value: me.user_id });
+      assert.equal(assigned.status, 200, await assigned.text());
+
+      await staffLogsIn(browser, baseUrl, js, 'RECEPTION');
+      await open(browser, js, `${baseUrl}/conseiller/beneficiaires/${id}`);
+      await settle(browser, js);
+      await waitForText(browser, 'main', 'ne fait pas partie de vos dossiers');
+      if (js) await auditPage(browser, 'Motif d’un accès exceptionnel');
+      await (await browser.$('label[for="motif-appel_entrant"]')).click();
+      await browser.$('#precision').setValue('La personne appelle pour son dossier');
+      await button(browser, 'Ouvrir la fiche').click();
+      await waitForText(browser, 'h1', `${person.firstName} ${person.birthName}`);
+      await waitForText(browser, 'main', 'Accès exceptionnel : Appel entrant : La personne appelle pour son dossier');
+      await waitForText(browser, 'section[aria-labelledby="journal"]', 'Accès exceptionnel à un dossier');
       assertNoConsoleErrors(consoleErrors);
     },
   },

@@ -128,6 +128,8 @@ pub struct StorageSettings {
     pub s3_region: String,
     pub s3_access_key_id: String,
     pub s3_secret_access_key: Secret,
+    /// What one person's documents and attachments may take in all, in megabytes.
+    pub quota_per_person_mb: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -199,6 +201,7 @@ impl Default for Settings {
                 s3_region: "us-east-1".into(),
                 s3_access_key_id: String::new(),
                 s3_secret_access_key: Secret::default(),
+                quota_per_person_mb: 200,
             },
             session: SessionSettings {
                 idle_timeout: Duration::from_secs(30 * 60),
@@ -434,6 +437,9 @@ impl Settings {
     }
 
     fn storage_problems(&self) -> Result<(), ConfigError> {
+        if self.storage.quota_per_person_mb == 0 {
+            return Err(error("storage.quota_per_person_mb", "must be at least 1"));
+        }
         if self.storage.files_dir.trim().is_empty() {
             return Err(error("storage.files_dir", "must name a folder"));
         }
@@ -555,6 +561,7 @@ impl Settings {
             session_idle: self.session.idle_timeout,
             session_absolute: self.session.absolute_timeout,
             exceptional_access: self.session.exceptional_access,
+            storage_quota_bytes: i64::try_from(self.storage.quota_per_person_mb.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX),
             live_reload_origin: None,
             secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.expose().as_bytes())),
             activation_ttl: self.accounts.activation_link,

@@ -144,7 +144,7 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
         deletion_requested_at,
         attempts,
         emails,
-        documents: crate::documents::service::view(db, id).await?,
+        documents: crate::documents::service::view(state, id).await?,
         threads,
         project,
         audit: audit::about(db, id).await?,

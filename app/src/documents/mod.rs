@@ -92,12 +92,15 @@ pub struct DocumentsView {
     pub documents: Vec<DocumentItem>,
     /// Open requests first, then the received ones.
     pub requests: Vec<RequestItem>,
+    /// What the person's documents and attachments take, and may take at most (bytes).
+    pub used_bytes: i64,
+    pub quota_bytes: i64,
 }
 
 /// The logged-in beneficiary's documents and the documents asked of them.
 #[server(endpoint = "documents/list")]
 pub async fn my_documents() -> Result<DocumentsView, AppError> {
-    crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::view(&state.db, &user.user_id).await }).await
+    crate::server::serve(crate::server::BENEFICIARY, |state, user| async move { service::view(&state, &user.user_id).await }).await
 }
 
 /// A beneficiary's documents, for staff.
@@ -105,7 +108,7 @@ pub async fn my_documents() -> Result<DocumentsView, AppError> {
 pub async fn staff_documents(beneficiary_id: String) -> Result<DocumentsView, AppError> {
     crate::server::serve(crate::server::STAFF, |state, staff| async move {
         crate::dashboard::scope::read(&state.db, &staff, &beneficiary_id, None, crate::dashboard::audit::Read::Documents, "").await?;
-        let documents = service::view(&state.db, &beneficiary_id).await?;
+        let documents = service::view(&state, &beneficiary_id).await?;
         Ok(documents)
     })
     .await

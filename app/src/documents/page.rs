@@ -81,8 +81,15 @@ fn Documents(
     let open: Vec<RequestItem> = view.requests.iter().filter(|r| !r.received).cloned().collect();
     let received: Vec<RequestItem> = view.requests.iter().filter(|r| r.received).cloned().collect();
     let beneficiary_id = staff.then(|| view.beneficiary_id.clone());
+    let space = format!(
+        "{} : {} utilisés sur {}.",
+        if staff { "Espace de documents de la personne" } else { "Votre espace de documents" },
+        human_size(view.used_bytes),
+        human_size(view.quota_bytes)
+    );
     view! {
         <p class="lead">{LIMITS}</p>
+        <p class="hint">{space}</p>
         {flashed.map(|answer| view! { <Outcome answer/> })}
         {(!open.is_empty()).then(|| view! {
             <section aria-labelledby="demandes">

@@ -30,7 +30,8 @@ pub async fn beneficiary(db: &Db, id: &str) -> Result<Beneficiary, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppError> {
+pub async fn view(state: &AppState, beneficiary_id: &str) -> Result<DocumentsView, AppError> {
+    let db = &state.db;
     let owner = beneficiary(db, beneficiary_id).await?;
     let documents: Vec<DocumentRow> = sqlx::query_as(&format!(
         "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN users u ON u.id = d.uploaded_by \
@@ -76,6 +77,8 @@ pub async fn view(db: &Db, beneficiary_id: &str) -> Result<DocumentsView, AppErr
         beneficiary_name: owner.name,
         documents: documents.into_iter().map(DocumentItem::from).collect(),
         requests,
+        used_bytes: used_bytes(&mut *db.pool().acquire().await?, beneficiary_id).await?,
+        quota_bytes: state.config.storage_quota_bytes,
     })
 }
 
@@ -179,6 +182,37 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, doc: &NewDocument<'_>, uploa
     Ok(id)
 }
 
+/// What `owner`'s documents and attachments take, in bytes.
+async fn used_bytes(conn: &mut sqlx::AnyConnection, owner: &str) -> Result<i64, sqlx::Error> {
+    // SUM is NUMERIC on PostgreSQL: cast back to an integer on both.
+    sqlx::query_scalar("SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM documents WHERE beneficiary_id = $1")
+        .bind(owner)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Refuses `adding` more bytes for `owner` beyond the quota (`storage.quota_per_person_mb`), in
+/// the caller's write transaction: the owner's row is locked first (PostgreSQL; SQLite's write
+/// transaction is already exclusive), so uploads sent at once never pass the quota together.
+pub async fn within_quota(tx: &mut sqlx::AnyConnection, state: &AppState, owner: &str, by_owner: bool, adding: i64) -> Result<(), AppError> {
+    if state.db.backend() == crate::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(owner).fetch_optional(&mut *tx).await?;
+    }
+    let used = used_bytes(tx, owner).await?;
+    let quota = state.config.storage_quota_bytes;
+    if used.saturating_add(adding) <= quota {
+        return Ok(());
+    }
+    let (used, quota) = (super::files::human_size(used), super::files::human_size(quota));
+    Err(AppError::invalid(
+        "file",
+        match by_owner {
+            true => format!("Votre espace de documents est plein ({used} utilisés sur {quota}) : ce fichier n'y tient pas. Écrivez à votre conseiller pour faire de la place."),
+            false => format!("L'espace de documents de cette personne est plein ({used} utilisés sur {quota}) : ce fichier n'y tient pas."),
+        },
+    ))
+}
+
 /// Files one uploaded document for `beneficiary_id` (the caller's own file, or staff posting
 /// to a beneficiary); answers a request when `request_id` names an open one of theirs.
 pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str, received: Received) -> Result<String, AppError> {
@@ -203,6 +237,7 @@ pub async fn upload(state: &AppState, actor: &SessionUser, beneficiary_id: &str,
     let keys = put_all(state, &[upload]).await?;
     let result = async {
         let mut tx = state.db.begin_write().await?;
+        within_quota(&mut tx, state, &owner.id, actor.user_id == owner.id, upload.bytes.len() as i64).await?;
         let now = now_ms();
         if let Some(request_id) = &request_id {
             let answered = sqlx::query(

@@ -231,6 +231,10 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
             }
             (None, None) => return Err(AppError::BadRequest),
         };
+        if !uploads.is_empty() {
+            let adding = uploads.iter().map(|u| u.bytes.len() as i64).sum();
+            crate::documents::service::within_quota(&mut tx, state, &beneficiary_id, user.user_id == beneficiary_id, adding).await?;
+        }
         let message_id = new_id();
         sqlx::query("INSERT INTO messages (id, thread_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&message_id)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{both_backends, client, multipart, pdf, png, refused_fields, spawn_app, Backend, TestApp};
+use crate::helpers::{both_backends, client, multipart, pdf, png, refused_fields, spawn_app, spawn_app_with, Backend, TestApp};
 use app::account::login::CurrentUser;
 use app::account::Role;
 use app::documents::{MyDocuments, RequestDocument, StaffDocuments};
@@ -480,3 +480,36 @@ async fn deactivated_staff_are_told_of_no_message(backend: Backend) {
     app.stop().await;
 }
 both_backends!(deactivated_staff_are_told_of_no_message);
+
+async fn uploads_sent_at_once_never_pass_the_persons_storage_quota_and_the_page_says_how_full_it_is(backend: Backend) {
+    // Arrange: a 1 MB quota; six files of 300 KB, four of them as documents and two as
+    // attachments, all sent at once.
+    let app = spawn_app_with(backend, |s| s.storage.quota_per_person_mb = 1).await;
+    let (camille_id, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    let send = |endpoint: &'static str, fields: &'static [(&'static str, &'static str)]| {
+        let (app, camille) = (&app, &camille);
+        async move { app.upload_as::<String>(camille, endpoint, fields, &[("file", "piece.pdf", pdf(300 * 1024))]).await }
+    };
+    let upload = || send("documents/upload", &[("category", "cv")]);
+    let attach = || send("messages/send", &[("to", "referent"), ("subject", "Pièce"), ("body", "Voici")]);
+
+    // Act
+    let answers = tokio::join!(upload(), upload(), upload(), upload(), attach(), attach());
+    let listed = app.call_fn(&camille, MyDocuments {}).await.1.unwrap();
+
+    // Assert
+    let answers = [answers.0, answers.1, answers.2, answers.3, answers.4, answers.5];
+    let accepted = answers.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(accepted, 3, "three files of 300 KB fit in 1 MB, whatever the order: {answers:?}");
+    for (status, answer) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 422);
+        let message = answer.as_ref().unwrap_err().field("file").unwrap_or_default();
+        assert!(message.contains("Votre espace de documents est plein") && message.contains("sur 1,0 Mo"), "{message}");
+    }
+    let used = app.count(&format!("SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM documents WHERE beneficiary_id = '{camille_id}'")).await;
+    assert_eq!(used, 3 * 300 * 1024);
+    assert_eq!(app.stored_files().await.len(), 3, "a refused file is not kept in the store");
+    assert_eq!((listed.used_bytes, listed.quota_bytes), (3 * 300 * 1024, 1024 * 1024), "the page says how full the space is");
+    app.stop().await;
+}
+both_backends!(uploads_sent_at_once_never_pass_the_persons_storage_quota_and_the_page_says_how_full_it_is);
