@@ -120,6 +120,18 @@ pub async fn start(
         });
     }
     let worker = tokio::spawn(worker.run(stopped.clone()));
+    // Files of erased accounts whose deletion failed are tried again until the store deletes them.
+    let purging = state.clone();
+    let mut stopped_purge = stopped.clone();
+    tokio::spawn(async move {
+        loop {
+            app::profile::erasure::purge_files(&purging).await;
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                _ = stopped_purge.wait_for(|stop| *stop) => return,
+            }
+        }
+    });
     let app = http::router(state, settings.server.request_timeout, settings.mail.transport == config::MailTransport::Mailbox);
     let mut stopped_http = stopped;
     let server = tokio::spawn(async move {

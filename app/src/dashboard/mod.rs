@@ -197,6 +197,7 @@ pub fn action_label(code: &str) -> &str {
     match code {
         "demande_fusion_traitee" => "Demande de fusion traitée",
         "acces_exceptionnel" => "Accès exceptionnel à un dossier",
+        "suppression_compte" => "Compte supprimé (données personnelles effacées)",
         "fusion_proposee" => "Fusion proposée (à approuver par un second membre du personnel)",
         "compte_personnel_cree" => "Compte du personnel créé",
         "compte_personnel_desactive" => "Compte du personnel désactivé",

@@ -187,6 +187,8 @@ pub fn BeneficiaryPage() -> impl IntoView {
     let flash = flash_resource("support");
     let answer = move || action.value().get().or_else(|| flash.get().flatten().and_then(|f| f.answer::<String>()));
     let open = ServerAction::<ExceptionalAccess>::new();
+    let erase = ServerAction::<crate::profile::EraseAccount>::new();
+    let erase_flash = flash_resource("erase");
     // Read with the page (not inside the person's answer) so that the server waits for it.
     let open_flash = flash_resource("exceptional-access");
     Effect::new(move |_| {
@@ -196,6 +198,9 @@ pub fn BeneficiaryPage() -> impl IntoView {
         if let Some(Ok(())) = open.value().get() {
             person.refetch();
         }
+        if let Some(Ok(_)) = erase.value().get() {
+            person.refetch();
+        }
     });
     view! {
         <Title text="Fiche bénéficiaire"/>
@@ -203,6 +208,10 @@ pub fn BeneficiaryPage() -> impl IntoView {
         <div aria-live="polite">
             <Suspense fallback=|| ()>
                 {move || answer().map(|answer| match answer {
+                    Ok(done) => view! { <p class="alert alert-success" role="status">{done}</p> }.into_any(),
+                    Err(e) => view! { <Problems error=e/> }.into_any(),
+                })}
+                {move || erase.value().get().or_else(|| erase_flash.get().flatten().and_then(|f| f.answer::<String>())).map(|answer| match answer {
                     Ok(done) => view! { <p class="alert alert-success" role="status">{done}</p> }.into_any(),
                     Err(e) => view! { <Problems error=e/> }.into_any(),
                 })}
@@ -216,7 +225,7 @@ pub fn BeneficiaryPage() -> impl IntoView {
         </div>
         <Suspense fallback=|| ()>
             {move || person.get().map(|result| match result {
-                Ok(p) => view! { <Person p action/> }.into_any(),
+                Ok(p) => view! { <Person p action erase/> }.into_any(),
                 // Handed over to another referent just now: out of scope, and told so above.
                 Err(AppError::NotFound) if matches!(answer(), Some(Ok(_))) => {
                     view! { <p><A href="/conseiller">"Retour au tableau de bord"</A></p> }.into_any()
@@ -269,7 +278,7 @@ fn AccessReason(id: String, open: ServerAction<ExceptionalAccess>, flash: Resour
 }
 
 #[component]
-fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoView {
+fn Person(p: Beneficiary360, action: ServerAction<SupportAction>, erase: ServerAction<crate::profile::EraseAccount>) -> impl IntoView {
     let locked = p.locked;
     let id = p.id.clone();
     let closed = p.closed_at.is_some();
@@ -328,8 +337,19 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>) -> impl IntoVi
         {p.merged_into.clone().map(|(kept, name)| view! {
             <p class="alert alert-warning">"Ce compte a été fusionné dans celui de " <a href=person_link(&kept)>{name}</a> "."</p>
         })}
-        {p.deletion_requested_at.map(|at| view! {
-            <p class="alert alert-warning">{format!("Suppression du compte demandée le {}", paris_date_time(at))}</p>
+        {p.deletion_requested_at.map(|at| (at, p.id.clone())).map(|(at, person_id)| view! {
+            <section aria-labelledby="suppression" class="alert alert-warning">
+                <h2 id="suppression">{format!("Suppression du compte demandée le {}", paris_date_time(at))}</h2>
+                <p>"Supprimer efface l'identité, les coordonnées, le NIR, les messages écrits par la personne, ses documents et le texte de son projet ; la décision, les dates et le journal restent. La personne est prévenue par courriel."</p>
+                <ActionForm action=erase attr:class="form staff-action">
+                    <input type="hidden" name="id" value=person_id/>
+                    <div class="field">
+                        <label for="raison-suppression">"Raison (gardée dans le journal)"<span class="required" aria-hidden="true">" *"</span></label>
+                        <input id="raison-suppression" name="reason" type="text" maxlength="500" aria-required="true"/>
+                    </div>
+                    <button type="submit" class="button">"Supprimer définitivement les données"</button>
+                </ActionForm>
+            </section>
         })}
         <section aria-labelledby="identite">
             <h2 id="identite">"Identité et compte"</h2>

@@ -124,7 +124,21 @@ pub async fn mark_sent(db: &Db, id: &str, token: &str) -> Result<bool, sqlx::Err
     .bind(token)
     .execute(db.pool())
     .await?;
+    forget_if_erased(db, id).await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Empties an email that reached its end (sent or given up) when it went to an erased account
+/// (the goodbye of an erasure): nothing of the address or the text stays.
+async fn forget_if_erased(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET to_address = '', subject = '', body_text = '', body_html = '', last_error = NULL \
+         WHERE id = $1 AND status IN ('sent', 'failed') AND user_id IN (SELECT u.id FROM users u WHERE u.erased_at IS NOT NULL)",
+    )
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 /// Records a failed attempt, if the claim `token` still holds the email: it is retried at
@@ -145,6 +159,7 @@ pub async fn mark_attempt_failed(db: &Db, id: &str, token: &str, error: &str, re
     .bind(token)
     .execute(db.pool())
     .await?;
+    forget_if_erased(db, id).await?;
     Ok(done.rows_affected() == 1)
 }
 

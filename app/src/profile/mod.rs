@@ -3,6 +3,8 @@
 //! the personal-data export and the account-deletion request.
 
 #[cfg(feature = "ssr")]
+pub mod erasure;
+#[cfg(feature = "ssr")]
 pub mod export;
 pub mod page;
 #[cfg(feature = "ssr")]
@@ -146,6 +148,17 @@ pub struct DeletionRequest {
     pub user_id: String,
     pub name: String,
     pub requested_at: i64,
+}
+
+/// Processes a person's deletion request: their personal data is erased (see `erasure`), with
+/// the staff member's reason.
+#[server(endpoint = "staff/erase")]
+pub async fn erase_account(id: String, #[server(default)] reason: String) -> Result<String, AppError> {
+    let back = format!("/conseiller/beneficiaires/{}", crate::forms::path_segment(&id));
+    crate::server::serve_form(crate::server::STAFF, "erase", vec![("reason", reason.clone())], Some(&back), |state, me| async move {
+        erasure::erase(&state, &me, &id, &reason).await
+    })
+    .await
 }
 
 /// Open deletion requests, oldest first (staff only).

@@ -276,46 +276,14 @@ const VOLATILE: [&str; 7] = ["sessions", "form_flashes", "login_attempts", "rate
 
 /// Every row of every table but the volatile ones, as text.
 async fn snapshot(app: &TestApp, backend: Backend) -> BTreeMap<String, Vec<String>> {
-    use sqlx::Row;
-    let list = match backend {
-        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        Backend::Postgres => "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = current_schema()",
-    };
-    let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(app.db.pool()).await.unwrap();
-    let mut all = BTreeMap::new();
-    for table in tables.into_iter().filter(|t| !VOLATILE.contains(&t.as_str())) {
+    crate::helpers::every_row(app, backend, |table| match table {
+        _ if VOLATILE.contains(&table) => None,
         // A page that shows a person's data to staff records the read in the audit trail, by
         // design (the redirect back after a refused post shows one): only actions count here.
-        let sql = match table.as_str() {
-            "audit_log" => "SELECT * FROM audit_log WHERE substr(action, 1, 8) <> 'lecture_'".to_string(),
-            _ => format!("SELECT * FROM {table}"),
-        };
-        let rows = sqlx::query(&sql).fetch_all(app.db.pool()).await.unwrap();
-        let mut lines: Vec<String> = rows
-            .iter()
-            .map(|row| {
-                (0..row.columns().len())
-                    .map(|i| {
-                        if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-                            format!("{v:?}")
-                        } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-                            format!("{v:?}")
-                        } else if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
-                            format!("{v:?}")
-                        } else if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
-                            format!("{} bytes", v.map_or(0, |b| b.len()))
-                        } else {
-                            "?".into()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
-            .collect();
-        lines.sort();
-        all.insert(table, lines);
-    }
-    all
+        "audit_log" => Some("SELECT * FROM audit_log WHERE substr(action, 1, 8) <> 'lecture_'".to_string()),
+        _ => Some(format!("SELECT * FROM {table}")),
+    })
+    .await
 }
 
 fn changes(before: &BTreeMap<String, Vec<String>>, after: &BTreeMap<String, Vec<String>>) -> Vec<String> {

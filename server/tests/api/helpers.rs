@@ -685,3 +685,43 @@ pub async fn session_cookie(app: &TestApp, email: &str) -> String {
     assert_eq!(login(&c, &app.base, email, GOOD_PASSWORD).await.status(), 200);
     jar.cookies(&app.base.parse().unwrap()).unwrap().to_str().unwrap().to_string()
 }
+
+/// Every table's rows, as text (one line per row, sorted): `sql_for` gives each table's query,
+/// or `None` to leave the table out.
+pub async fn every_row(app: &TestApp, backend: Backend, sql_for: impl Fn(&str) -> Option<String>) -> std::collections::BTreeMap<String, Vec<String>> {
+    use sqlx::Row;
+    let list = match backend {
+        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        Backend::Postgres => "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = current_schema()",
+    };
+    let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(app.db.pool()).await.unwrap();
+    let mut all = std::collections::BTreeMap::new();
+    for table in tables {
+        let Some(sql) = sql_for(&table) else { continue };
+        let rows = sqlx::query(&sql).fetch_all(app.db.pool()).await.unwrap();
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                (0..row.columns().len())
+                    .map(|i| {
+                        if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
+                            format!("{v:?}")
+                        } else if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                            format!("{} bytes", v.map_or(0, |b| b.len()))
+                        } else {
+                            "?".into()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect();
+        lines.sort();
+        all.insert(table, lines);
+    }
+    all
+}

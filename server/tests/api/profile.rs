@@ -3,10 +3,10 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::helpers::{both_backends, client, login, pdf, spawn_app, Backend, GOOD_PASSWORD};
+use crate::helpers::{both_backends, client, every_row, login, nir_with_key, pdf, person, spawn_app, wait_until, Backend, GOOD_PASSWORD};
 use app::account::Role;
 use app::documents::RequestDocument;
-use app::profile::{ChangeEmail, ConfirmEmail, DeletionRequests, MyProfile, RequestDeletion};
+use app::profile::{ChangeEmail, ConfirmEmail, DeletionRequests, EraseAccount, MyProfile, RequestDeletion};
 use app::project::SaveProject;
 use http::StatusCode;
 
@@ -212,3 +212,79 @@ async fn a_deletion_request_is_filed_once_and_advisors_see_it(backend: Backend) 
     app.stop().await;
 }
 both_backends!(a_deletion_request_is_filed_once_and_advisors_see_it);
+
+async fn after_an_erasure_no_table_and_no_stored_file_holds_any_of_the_persons_values(backend: Backend) {
+    // Arrange: Philomène wrote a project sentence and a message, filed a document and asked for
+    // her account to be deleted; Alex processes the request.
+    let app = spawn_app(backend).await;
+    let (id, philomene) = person(&app, "philomene.quintard@exemple.fr", "2850775056042", "Philomène", "Quintard", "1985-07-14").await;
+    let sentence = "Je veux devenir luthière à Mirecourt depuis toujours";
+    let draft = [("enquete_metier".to_string(), sentence.to_string())].into();
+    assert_eq!(app.call_fn(&philomene, SaveProject { version: 0, draft }).await.0, 200);
+    let mut document = pdf(4000);
+    document.extend_from_slice(b"contenu-unique-du-bulletin-de-philomene");
+    let (uploaded, _) = app.upload_as::<String>(&philomene, "documents/upload", &[("category", "cv")], &[("file", "cv.pdf", document.clone())]).await;
+    let (sent, _) = app
+        .upload_as::<String>(
+            &philomene,
+            "messages/send",
+            &[("to", "referent"), ("subject", "Mon dossier"), ("body", "Message très personnel de Philomène")],
+            &[],
+        )
+        .await;
+    assert_eq!([uploaded, sent], [200, 200]);
+    assert_eq!(app.call_fn(&philomene, RequestDeletion {}).await.0, 200);
+    let (nir_hash, nir_encrypted, phone): (String, String, String) =
+        sqlx::query_as("SELECT nir_hash, nir_encrypted, phone FROM users WHERE id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap();
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+
+    // Act
+    let without_reason = app.call_fn(&alex, EraseAccount { id: id.clone(), reason: String::new() }).await.0;
+    let erased = app.call_fn(&alex, EraseAccount { id: id.clone(), reason: "Demande du 02/12, identité vérifiée".into() }).await;
+    let twice = app.call_fn(&alex, EraseAccount { id: id.clone(), reason: "Encore".into() }).await.0;
+    wait_until(Duration::from_secs(15), "the goodbye email is sent, then emptied", || async {
+        app.smtp.received().iter().any(|e| e.subject() == "Votre compte Passerelle est supprimé")
+            && app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'philomene.quintard@exemple.fr'").await == 0
+    })
+    .await;
+    let rows = every_row(&app, backend, |table| (table != "_sqlx_migrations").then(|| format!("SELECT * FROM {table}"))).await;
+    let login = login(&client(), &app.base, "philomene.quintard@exemple.fr", GOOD_PASSWORD).await.status();
+    let session = app.call_as::<serde::de::IgnoredAny>(&philomene, "profile/get", &[]).await.0;
+
+    // Assert
+    assert_eq!(without_reason, 422);
+    assert_eq!(erased.0, 200, "{erased:?}");
+    assert_eq!(twice, 409, "an erasure happens once");
+    let nir = nir_with_key("2850775056042");
+    let values = [
+        "Philomène",
+        "Philomene",
+        "philomene",
+        "Quintard",
+        "quintard",
+        &nir,
+        &nir_hash,
+        &nir_encrypted,
+        &phone,
+        "1985-07-14",
+        sentence,
+        "Message très personnel",
+        "Mon dossier",
+    ];
+    for (table, lines) in &rows {
+        for line in lines {
+            for value in values {
+                assert!(!line.contains(value), "{table} still holds {value:?}: {line}");
+            }
+        }
+    }
+    assert!(app.stored_files().await.is_empty(), "the document's file is deleted from the store");
+    let user = rows["users"].iter().find(|line| line.contains(&id)).unwrap();
+    assert!(user.contains("Personne supprimée"), "{user}");
+    assert!(rows["audit_log"].iter().any(|line| line.contains("suppression_compte") && line.contains(&id)), "the trail keeps the id");
+    assert!(rows["projects"].iter().any(|line| line.contains(&id)), "the project's row (state, dates) stays");
+    assert_eq!(login, 422, "the old address opens nothing");
+    assert_eq!(session, 401, "her sessions ended");
+    app.stop().await;
+}
+both_backends!(after_an_erasure_no_table_and_no_stored_file_holds_any_of_the_persons_values);
