@@ -30,6 +30,8 @@ pub struct AppConfig {
     pub exceptional_access: Duration,
     /// What one person's documents and attachments may take in all (`storage.quota_per_person_mb`).
     pub storage_quota_bytes: i64,
+    /// How long data is kept (`[retention]`).
+    pub retention: crate::profile::retention::Retention,
     /// Extra `connect-src` origin for cargo-leptos's live-reload socket (development only).
     pub live_reload_origin: Option<String>,
     /// Keys derived from `security.secret_key`.

@@ -22,6 +22,29 @@ pub struct Settings {
     pub session: SessionSettings,
     pub accounts: AccountSettings,
     pub security: SecuritySettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long data is kept; the privacy policy says the same (a test compares them).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub unactivated_days: u32,
+    pub login_attempts_days: u32,
+    pub inactive_years: u32,
+    pub inactivity_warning_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        let r = app::profile::retention::Retention::default();
+        RetentionSettings {
+            unactivated_days: r.unactivated_days,
+            login_attempts_days: r.login_attempts_days,
+            inactive_years: r.inactive_years,
+            inactivity_warning_days: r.inactivity_warning_days,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -218,6 +241,7 @@ impl Default for Settings {
                 registrations_per_hour_normal: 100,
             },
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -437,6 +461,12 @@ impl Settings {
     }
 
     fn storage_problems(&self) -> Result<(), ConfigError> {
+        if self.retention.unactivated_days == 0 || self.retention.login_attempts_days == 0 || self.retention.inactive_years == 0 {
+            return Err(error("retention", "every duration must be at least 1"));
+        }
+        if u64::from(self.retention.inactivity_warning_days) >= u64::from(self.retention.inactive_years) * 365 {
+            return Err(error("retention.inactivity_warning_days", "must be shorter than retention.inactive_years"));
+        }
         if self.storage.quota_per_person_mb == 0 {
             return Err(error("storage.quota_per_person_mb", "must be at least 1"));
         }
@@ -561,6 +591,12 @@ impl Settings {
             session_idle: self.session.idle_timeout,
             session_absolute: self.session.absolute_timeout,
             exceptional_access: self.session.exceptional_access,
+            retention: app::profile::retention::Retention {
+                unactivated_days: self.retention.unactivated_days,
+                login_attempts_days: self.retention.login_attempts_days,
+                inactive_years: self.retention.inactive_years,
+                inactivity_warning_days: self.retention.inactivity_warning_days,
+            },
             storage_quota_bytes: i64::try_from(self.storage.quota_per_person_mb.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX),
             live_reload_origin: None,
             secrets: std::sync::Arc::new(app::account::secrets::Secrets::from_master(self.security.secret_key.expose().as_bytes())),
@@ -816,5 +852,25 @@ mod tests {
         assert_eq!(settings.storage.s3_region, "us-east-1");
         assert!(matches!(storage, app::documents::storage::Storage::S3(_)));
         assert!(!format!("{storage:?}").contains("not-in-messages"));
+    }
+}
+
+#[cfg(test)]
+mod privacy_policy_tests {
+    use super::Settings;
+
+    #[test]
+    fn the_privacy_policy_states_the_retention_durations_the_settings_apply_by_default() {
+        let policy = app::pages::legal_texts::find("confidentialite").expect("the privacy policy page").html;
+        let keep = Settings::default().retention;
+        let months = (f64::from(keep.login_attempts_days) / 30.44).round();
+        for said in [
+            format!("Un compte jamais activé est supprimé au bout de {} jours", keep.unactivated_days),
+            format!("l'historique de vos connexions est gardé {months} mois"),
+            format!("un compte sans connexion pendant {} ans est supprimé", keep.inactive_years),
+            format!("après un courriel d'avertissement envoyé {} jours avant", keep.inactivity_warning_days),
+        ] {
+            assert!(policy.contains(&said), "the policy says {said:?}");
+        }
     }
 }

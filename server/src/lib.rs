@@ -120,12 +120,14 @@ pub async fn start(
         });
     }
     let worker = tokio::spawn(worker.run(stopped.clone()));
-    // Files of erased accounts whose deletion failed are tried again until the store deletes them.
+    // Housekeeping, every minute: files of erased accounts whose deletion failed are tried again
+    // until the store deletes them, and the daily retention job runs when due (on one server).
     let purging = state.clone();
     let mut stopped_purge = stopped.clone();
     tokio::spawn(async move {
         loop {
-            app::profile::erasure::purge_files(&purging).await;
+            app::profile::erasure::purge_files(&purging.db, &purging.storage).await;
+            let _ran = app::profile::retention::run_if_due(&purging.db, &purging.storage, &purging.config).await;
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
                 _ = stopped_purge.wait_for(|stop| *stop) => return,

@@ -46,7 +46,7 @@ pub async fn take_flash(form: String) -> Result<Option<Flash>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{plain_form_post, respond};
+pub use server::{plain_form_post, respond, LIFETIME_MS as FLASH_LIFETIME_MS};
 
 /// The trimmed text of form field `field` (a reason, a note, a message), `None` when empty and
 /// not `required`; `missing` is the message when it is required and empty.
@@ -124,7 +124,8 @@ mod server {
     use crate::state::app_state;
 
     const COOKIE: &str = "passerelle_flash";
-    const LIFETIME_MS: i64 = 10 * 60 * 1000;
+    /// How long a flash waits for its page (then the retention job deletes it).
+    pub const LIFETIME_MS: i64 = 10 * 60 * 1000;
 
     /// True when the browser posted the form itself (no JavaScript): it wants a page back.
     pub fn plain_form_post() -> bool {

@@ -13,6 +13,7 @@
 
 use crate::account::SessionUser;
 use crate::db::{now_ms, Db};
+use crate::documents::storage::Storage;
 use crate::error::AppError;
 use crate::mail::outbox;
 use crate::state::AppState;
@@ -39,7 +40,7 @@ pub async fn erase(state: &AppState, me: &SessionUser, person: &str, reason: &st
         .await?
         .ok_or(AppError::NotFound)?;
     let now = now_ms();
-    // What the person sent in before: emptied now, except the goodbye below.
+    // What the person was sent before goes; the goodbye below stays until it is sent.
     sqlx::query("DELETE FROM outbox WHERE user_id = $1").bind(person).execute(&mut *tx).await?;
     let goodbye = crate::account::emails::build(
         &email,
@@ -52,15 +53,27 @@ pub async fn erase(state: &AppState, me: &SessionUser, person: &str, reason: &st
         "Vous recevez ce courriel parce que vous avez demandé la suppression de votre compte. Ce courriel est le dernier.",
     );
     outbox::enqueue(&mut tx, &goodbye).await?;
-    let keys: Vec<String> =
-        sqlx::query_scalar("SELECT storage_key FROM documents WHERE beneficiary_id = $1").bind(person).fetch_all(&mut *tx).await?;
-    for key in &keys {
-        sqlx::query("INSERT INTO storage_purges (storage_key, attempts, next_attempt_at) VALUES ($1, 0, $2) ON CONFLICT (storage_key) DO NOTHING")
-            .bind(key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
+    empty(&mut tx, person, now).await?;
+    sqlx::query("UPDATE deletion_requests SET status = 'traitee' WHERE id = $1").bind(&request).execute(&mut *tx).await?;
+    crate::dashboard::audit::record(&mut tx, &me.user_id, Some(person), "suppression_compte", &reason, "").await?;
+    tx.commit().await?;
+    tracing::info!(actor = %me.user_id, person, "account erased");
+    purge_files(&state.db, &state.storage).await;
+    Ok("Le compte est supprimé : ses données personnelles sont effacées, et la personne est prévenue par courriel.".into())
+}
+
+/// Empties `person`'s account in the caller's transaction (see the module's documentation), and
+/// queues their stored files for deletion (`purge_files` deletes them once committed). Emails
+/// queued for them before this call are left as they are: the caller decides.
+pub async fn empty(tx: &mut sqlx::AnyConnection, person: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO storage_purges (storage_key, attempts, next_attempt_at) SELECT storage_key, 0, $2 FROM documents WHERE beneficiary_id = $1 \
+         ON CONFLICT (storage_key) DO NOTHING",
+    )
+    .bind(person)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     for statement in [
         "DELETE FROM documents WHERE beneficiary_id = $1",
         "DELETE FROM document_requests WHERE beneficiary_id = $1",
@@ -77,7 +90,6 @@ pub async fn erase(state: &AppState, me: &SessionUser, person: &str, reason: &st
     ] {
         sqlx::query(statement).bind(person).execute(&mut *tx).await?;
     }
-    let placeholder = format!("supprime-{person}@invalid");
     sqlx::query(
         "UPDATE users SET email = $1, email_normalized = $1, password_hash = '', display_name = $2, civility = NULL, birth_name = NULL, \
          usage_name = NULL, first_name = NULL, birth_date = NULL, phone = NULL, nir_encrypted = NULL, nir_hash = NULL, \
@@ -85,36 +97,30 @@ pub async fn erase(state: &AppState, me: &SessionUser, person: &str, reason: &st
          seniority_years = NULL, highest_diploma = NULL, search_name = NULL, identity_key = NULL, \
          closed_at = COALESCE(closed_at, $3), erased_at = $3 WHERE id = $4",
     )
-    .bind(&placeholder)
+    .bind(format!("supprime-{person}@invalid"))
     .bind(ERASED_NAME)
     .bind(now)
     .bind(person)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE deletion_requests SET status = 'traitee' WHERE id = $1").bind(&request).execute(&mut *tx).await?;
-    crate::dashboard::audit::record(&mut tx, &me.user_id, Some(person), "suppression_compte", &reason, "").await?;
-    tx.commit().await?;
-    tracing::info!(actor = %me.user_id, person, "account erased");
-    purge_files(state).await;
-    Ok("Le compte est supprimé : ses données personnelles sont effacées, et la personne est prévenue par courriel.".into())
+    Ok(())
 }
 
 /// Deletes the stored files waiting in `storage_purges`, each once due; one that fails is tried
 /// again later (a minute, doubling up to a day). Run after each erasure and by a background task.
-pub async fn purge_files(state: &AppState) {
-    if let Err(e) = purge(state).await {
+pub async fn purge_files(db: &Db, storage: &Storage) {
+    if let Err(e) = purge(db, storage).await {
         tracing::warn!(error = %e, "cannot read the files waiting for deletion; tried again later");
     }
 }
 
-async fn purge(state: &AppState) -> Result<(), sqlx::Error> {
-    let db: &Db = &state.db;
+async fn purge(db: &Db, storage: &Storage) -> Result<(), sqlx::Error> {
     let due: Vec<(String, i64)> = sqlx::query_as("SELECT storage_key, attempts FROM storage_purges WHERE next_attempt_at <= $1 LIMIT 500")
         .bind(now_ms())
         .fetch_all(db.pool())
         .await?;
     for (key, attempts) in due {
-        match state.storage.delete(&key).await {
+        match storage.delete(&key).await {
             Ok(()) => {
                 sqlx::query("DELETE FROM storage_purges WHERE storage_key = $1").bind(&key).execute(db.pool()).await?;
             }

@@ -8,6 +8,8 @@ pub mod erasure;
 pub mod export;
 pub mod page;
 #[cfg(feature = "ssr")]
+pub mod retention;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use leptos::prelude::*;

@@ -3,7 +3,9 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::helpers::{both_backends, client, every_row, login, nir_with_key, pdf, person, spawn_app, wait_until, Backend, GOOD_PASSWORD};
+use crate::helpers::{
+    both_backends, client, every_row, login, nir_with_key, pdf, person, spawn_app, test_settings, wait_until, Backend, GOOD_PASSWORD,
+};
 use app::account::Role;
 use app::documents::RequestDocument;
 use app::profile::{ChangeEmail, ConfirmEmail, DeletionRequests, EraseAccount, MyProfile, RequestDeletion};
@@ -288,3 +290,83 @@ async fn after_an_erasure_no_table_and_no_stored_file_holds_any_of_the_persons_v
     app.stop().await;
 }
 both_backends!(after_an_erasure_no_table_and_no_stored_file_holds_any_of_the_persons_values);
+
+async fn the_daily_retention_job_keeps_data_no_longer_than_the_privacy_policy_says(backend: Backend) {
+    // Arrange: Paul never activated; Philomène and Rose did, and logged in today.
+    let app = spawn_app(backend).await;
+    app.register("paul@exemple.fr", &nir_with_key("1850775056042")).await;
+    let (philomene, _) = person(&app, "philomene@exemple.fr", "2850775056042", "Philomène", "Quintard", "1985-07-14").await;
+    let (rose, _) = person(&app, "rose@exemple.fr", "2900175056042", "Rose", "Durand", "1990-01-01").await;
+    let config = test_settings(&app.database.url, 1).app_config();
+    let storage = app::documents::storage::Storage::local(&app.files_dir);
+    let day = 86_400_000_i64;
+    let now = app::db::now_ms();
+    let sweep = |days: i64| {
+        let (db, storage, config) = (&app.db, &storage, &config);
+        async move { app::profile::retention::sweep(db, storage, config, now + days * day).await.unwrap() }
+    };
+    let erased = |id: &str| {
+        let sql = format!("SELECT COUNT(*) FROM users WHERE id = '{id}' AND erased_at IS NOT NULL");
+        let app = &app;
+        async move { app.count(&sql).await }
+    };
+    let paul_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'paul@exemple.fr'").fetch_one(app.db.pool()).await.unwrap();
+    let three_years = 3 * 365;
+
+    // Act and assert, the clock moving forward.
+    let after_29_days = sweep(29).await;
+    assert_eq!(after_29_days.unactivated, 0, "an unactivated account is kept 30 days");
+    assert!(after_29_days.sessions >= 2, "sessions past their end go: {after_29_days:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    let after_31_days = sweep(31).await;
+    assert_eq!(after_31_days.unactivated, 1);
+    assert_eq!(erased(&paul_id).await, 1, "Paul's account is emptied");
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'paul@exemple.fr'").await, 0, "and the emails he was sent");
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens").await, 0, "links expired for a week go");
+    assert_eq!(app.count("SELECT COUNT(*) FROM login_attempts").await, 2, "login attempts are kept six months");
+
+    let after_184_days = sweep(184).await;
+    assert_eq!(after_184_days.login_attempts, 2);
+    assert_eq!(after_184_days.warned, 0);
+
+    // Rose logs in again a few days after her warning; Philomène does not.
+    let warned = sweep(three_years - 29).await;
+    assert_eq!(warned.warned, 2);
+    let warnings = app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Votre compte Passerelle sera supprimé faute de connexion'").await;
+    assert_eq!(warnings, 2);
+    assert_eq!(sweep(three_years - 28).await.warned, 0, "one warning each");
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(now + (three_years - 20) * day)
+        .bind(&rose)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let after_three_years = sweep(three_years + 2).await;
+    assert_eq!(after_three_years.inactive, 1);
+    assert_eq!(erased(&philomene).await, 1, "Philomène's account is emptied after the warning");
+    assert_eq!(erased(&rose).await, 0, "Rose logged in after her warning: her account stays");
+    app.stop().await;
+}
+both_backends!(the_daily_retention_job_keeps_data_no_longer_than_the_privacy_policy_says);
+
+async fn the_retention_job_runs_once_a_day_on_one_server_even_when_several_try_at_once(backend: Backend) {
+    // Arrange: the job was not run yet today (the server's housekeeping may have just run it).
+    let app = spawn_app(backend).await;
+    let config = test_settings(&app.database.url, 1).app_config();
+    let storage = app::documents::storage::Storage::local(&app.files_dir);
+    sqlx::query("UPDATE jobs SET next_run_at = 0, claimed_until = NULL WHERE name = 'retention'").execute(app.db.pool()).await.unwrap();
+
+    // Act: eight servers' housekeeping at once.
+    let runs: Vec<_> = (0..8).map(|_| app::profile::retention::run_if_due(&app.db, &storage, &config)).collect();
+    let ran = futures_util::future::join_all(runs).await;
+
+    // Assert
+    let (next_run_at, claimed_until): (i64, Option<i64>) =
+        sqlx::query_as("SELECT next_run_at, claimed_until FROM jobs WHERE name = 'retention'").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(ran.iter().filter(|ran| **ran).count(), 1, "one run: {ran:?}");
+    assert!(next_run_at > app::db::now_ms() + 23 * 3_600_000, "due again in a day");
+    assert_eq!(claimed_until, None);
+    app.stop().await;
+}
+both_backends!(the_retention_job_runs_once_a_day_on_one_server_even_when_several_try_at_once);
