@@ -196,7 +196,7 @@ export default [
       await open(browser, js, `${baseUrl}/conseiller/beneficiaires/${id}`);
       await settle(browser, js);
       await waitForText(browser, 'main', 'ne fait pas partie de vos dossiers');
-      if (js) await auditPage(browser, 'Motif d’un accès exceptionnel');
+      if (js) await auditPage(browser, 'Fiche bénéficiaire');
       await (await browser.$('label[for="motif-appel_entrant"]')).click();
       await browser.$('#precision').setValue('La personne appelle pour son dossier');
       await button(browser, 'Ouvrir la fiche').click();
