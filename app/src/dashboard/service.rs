@@ -148,7 +148,12 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
         threads,
         project,
         audit: audit::about(db, id).await?,
-        advisors: advisors(db).await?,
+        // The staff member first: assigning oneself is the usual case.
+        advisors: {
+            let mut list = advisors(db).await?;
+            list.sort_by_key(|a| a.id != me.user_id);
+            list
+        },
         exceptional: match reach {
             super::scope::Reach::Exceptional(reason) => Some(reason),
             super::scope::Reach::InCharge => None,

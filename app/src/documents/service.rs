@@ -192,11 +192,14 @@ async fn used_bytes(conn: &mut sqlx::AnyConnection, owner: &str) -> Result<i64, 
 }
 
 /// Refuses `adding` more bytes for `owner` beyond the quota (`storage.quota_per_person_mb`), in
-/// the caller's write transaction: the owner's row is locked first (PostgreSQL; SQLite's write
-/// transaction is already exclusive), so uploads sent at once never pass the quota together.
+/// the caller's write transaction, before it writes anything: the owner's row is locked first
+/// (PostgreSQL; SQLite's write transaction is already exclusive), so uploads sent at once never
+/// pass the quota together.
 pub async fn within_quota(tx: &mut sqlx::AnyConnection, state: &AppState, owner: &str, by_owner: bool, adding: i64) -> Result<(), AppError> {
     if state.db.backend() == crate::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(owner).fetch_optional(&mut *tx).await?;
+        // NO KEY UPDATE: one upload at a time per owner, without blocking rows that merely
+        // reference the owner (a thread, a message).
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE").bind(owner).fetch_optional(&mut *tx).await?;
     }
     let used = used_bytes(tx, owner).await?;
     let quota = state.config.storage_quota_bytes;

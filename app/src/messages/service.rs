@@ -204,6 +204,11 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
     let result = async {
         let now = now_ms();
         let mut tx = db.begin_write().await?;
+        if !uploads.is_empty() {
+            let owner = thread.as_ref().map_or(user.user_id.as_str(), |head| head.beneficiary_id.as_str());
+            let adding = uploads.iter().map(|u| u.bytes.len() as i64).sum();
+            crate::documents::service::within_quota(&mut tx, state, owner, user.user_id == owner, adding).await?;
+        }
         let (thread_id, beneficiary_id, notify) = match (&thread, new_thread) {
             (Some(head), _) => {
                 sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread_id).execute(&mut *tx).await?;
@@ -231,10 +236,6 @@ pub async fn send(state: &AppState, user: &SessionUser, received: Received) -> R
             }
             (None, None) => return Err(AppError::BadRequest),
         };
-        if !uploads.is_empty() {
-            let adding = uploads.iter().map(|u| u.bytes.len() as i64).sum();
-            crate::documents::service::within_quota(&mut tx, state, &beneficiary_id, user.user_id == beneficiary_id, adding).await?;
-        }
         let message_id = new_id();
         sqlx::query("INSERT INTO messages (id, thread_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&message_id)
