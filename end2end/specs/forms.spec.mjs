@@ -358,6 +358,8 @@ const LAST = [
   'staff/project/transition',
   'staff/support',
   'staff/merge [',
+  // Erases the person the merge and the support actions act on.
+  'staff/erase',
   'admin/staff/update change=join',
   'admin/services/save slug=',
   'admin/staff/update change=role',

@@ -700,7 +700,7 @@ async fn check_all_optional(sweep: &Sweep, form: &Form) {
 /// Forms whose success uses up another form's link or ticket, changes who is logged in, or
 /// closes accounts and sessions the sweep still uses: submitted last, in this order (prefixes
 /// of [`Form::key`]).
-const LAST: [&str; 13] = [
+const LAST: [&str; 14] = [
     "profile/request-deletion",
     "session/logout",
     // Closes every session of its account, then is replaced by the next link.
@@ -710,6 +710,8 @@ const LAST: [&str; 13] = [
     "staff/project/transition",
     "staff/support",
     "staff/merge [",
+    // Erases the person the merge and the support actions act on.
+    "staff/erase",
     "admin/staff/update change=join",
     "admin/services/save slug=",
     "admin/staff/update change=role",
