@@ -1,7 +1,7 @@
 // The advisors' dashboard: the phone platform finds a person, checks the address they typed,
 // corrects it and resends the activation link; two accounts of one person are merged with four
 // eyes (one proposes, another approves) and the person finds both histories; the phone platform
-// opens a person outside its scope after giving the reason. The staff are the accounts
+// opens a person outside its scope after giving the reason; a processed deletion. The staff are the accounts
 // scripts/test.sh creates: an advisor (E2E_ADVISOR_*) and a member of the accueil service
 // (E2E_RECEPTION_*).
 
@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import {
   ADVISOR_PASSWORD,
   ACTIVATION_SUBJECT,
+  BAD_CREDENTIALS,
   activateFromEmail,
   assertNoConsoleErrors,
   button,
@@ -203,6 +204,36 @@ export default [
       await waitForText(browser, 'h1', `${person.firstName} ${person.birthName}`);
       await waitForText(browser, 'main', 'Accès exceptionnel : Appel entrant : La personne appelle pour son dossier');
       await waitForText(browser, 'section[aria-labelledby="journal"]', 'Accès exceptionnel à un dossier');
+      assertNoConsoleErrors(consoleErrors);
+    },
+  },
+  {
+    name: "a person asks for their account's deletion, an advisor processes it, and nothing of theirs opens any more",
+    timeout: 240_000,
+    run: async ({ browser, baseUrl, js }) => {
+      const consoleErrors = await watchConsole(browser, js);
+      const person = await newActiveAccount(browser, baseUrl, js, { person: { ...newPerson(), birthName: uniqueName() } });
+      await loginAs(browser, baseUrl, js, person);
+      await open(browser, js, `${baseUrl}/profil`);
+      await settle(browser, js);
+      await button(browser, 'Demander la suppression de mon compte').click();
+      await waitForText(browser, '[role="status"]', 'Demande de suppression envoyée');
+
+      const advisor = await staffFromEnv(baseUrl, 'ADVISOR');
+      const found = await (await advisor.post('staff/beneficiaries', { q: person.email })).json();
+      assert.equal(found.rows.length, 1, `the advisor finds ${person.email}`);
+      await staffLogsIn(browser, baseUrl, js, 'ADVISOR');
+      await open(browser, js, `${baseUrl}/conseiller/beneficiaires/${found.rows[0].id}`);
+      await settle(browser, js);
+      await waitForText(browser, 'section[aria-labelledby="suppression"]', 'Suppression du compte demandée');
+      await browser.$('#raison-suppression').setValue('Demande faite depuis son espace, aucun dossier en cours');
+      await button(browser, 'Supprimer définitivement les données').click();
+      await waitForText(browser, '[role="status"]', 'Le compte est supprimé');
+      await waitForText(browser, 'h1', 'Personne supprimée');
+
+      await browser.deleteCookies();
+      await submitLogin(browser, baseUrl, js, person.email, person.password);
+      await waitForText(browser, '[role="alert"]', BAD_CREDENTIALS);
       assertNoConsoleErrors(consoleErrors);
     },
   },
