@@ -163,16 +163,18 @@ async fn pending(conn: &mut sqlx::AnyConnection, kept: &str, closed: &str) -> Re
     .await
 }
 
-/// Where the four eyes of a merge stand, for `me`.
-async fn approval(conn: &mut sqlx::AnyConnection, me: &SessionUser, kept: &str, closed: &str) -> Result<Approval, sqlx::Error> {
+/// Where the four eyes of a merge stand, for `me`, with the pending proposal if there is one.
+async fn approval(conn: &mut sqlx::AnyConnection, me: &SessionUser, kept: &str, closed: &str) -> Result<(Approval, Option<Proposal>), sqlx::Error> {
     if same_identity(conn, kept, closed).await? {
-        return Ok(Approval::NotNeeded);
+        return Ok((Approval::NotNeeded, None));
     }
-    Ok(match pending(conn, kept, closed).await? {
+    let proposal = pending(conn, kept, closed).await?;
+    let approval = match &proposal {
         None => Approval::ToPropose,
         Some(p) if p.proposed_by == me.user_id => Approval::ProposedByMe { at: p.proposed_at },
-        Some(p) => Approval::ToApprove { by: p.proposer_name, reason: p.reason, at: p.proposed_at },
-    })
+        Some(p) => Approval::ToApprove { by: p.proposer_name.clone(), reason: p.reason.clone(), at: p.proposed_at },
+    };
+    Ok((approval, proposal))
 }
 
 /// Rows that move with a merge: what they are, in words, and the statement counting them.
@@ -273,7 +275,7 @@ pub async fn preview(db: &Db, me: &SessionUser, kept: &str, closed: &str) -> Res
         "Le compte {} sera fermé : ses sessions prennent fin, et s'y connecter indiquera l'adresse du compte conservé.",
         closed_account.email
     ));
-    let approval = approval(&mut conn, me, kept, closed).await?;
+    let (approval, _) = approval(&mut conn, me, kept, closed).await?;
     Ok(MergePlan { kept: kept_account, closed: closed_account, moves, warnings, approval })
 }
 
@@ -295,9 +297,10 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
     // member, after a first one proposed it.
     let mut request = request.to_string();
     let mut proposed_by = None;
-    match approval(&mut tx, me, kept, closed).await? {
-        Approval::NotNeeded => {}
-        Approval::ToPropose => {
+    let (approval, proposal) = approval(&mut tx, me, kept, closed).await?;
+    match (approval, proposal) {
+        (Approval::NotNeeded, _) => {}
+        (Approval::ToPropose, _) => {
             sqlx::query(
                 "INSERT INTO merge_proposals (id, kept_id, closed_id, request_id, reason, proposed_by, proposed_at, status) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'en_attente')",
@@ -320,11 +323,11 @@ pub async fn merge(state: &AppState, me: &SessionUser, kept: &str, closed: &str,
                 "La fusion est proposée. Ces deux comptes ne portent pas la même identité : un second membre du personnel doit l'approuver depuis la file des doublons. Rien ne change d'ici là.".into(),
             );
         }
-        Approval::ProposedByMe { .. } => {
+        (Approval::ProposedByMe { .. }, _) => {
             return Err(AppError::Conflict("Vous avez proposé cette fusion : un autre membre du personnel doit l'approuver.".into()));
         }
-        Approval::ToApprove { by, .. } => {
-            let proposal = pending(&mut tx, kept, closed).await?.ok_or_else(already_merged)?;
+        (Approval::ToApprove { by, .. }, proposal) => {
+            let proposal = proposal.ok_or_else(already_merged)?;
             let approved = sqlx::query(
                 "UPDATE merge_proposals SET status = 'approuvee', approved_by = $1, approved_at = $2 WHERE id = $3 AND status = 'en_attente'",
             )

@@ -516,6 +516,31 @@ async fn an_advisor_alone_cannot_merge_two_different_people(backend: Backend) {
 }
 both_backends!(an_advisor_alone_cannot_merge_two_different_people);
 
+async fn two_staff_approving_one_proposal_at_once_merge_once_and_the_other_is_told(backend: Backend) {
+    // Arrange: Alex proposed merging two accounts of different people on paper.
+    let app = spawn_app(backend).await;
+    let (kept, _) = person(&app, "helene@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
+    let (closed, _) = person(&app, "marie@exemple.fr", "2900175056042", "Marie", "Durand", "1990-01-01").await;
+    let (_, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
+    let (_, bea) = app.logged_in("bea@exemple.fr", "Béa Conseil", Role::Advisor).await;
+    let (_, carl) = app.logged_in("carl@exemple.fr", "Carl Conseil", Role::Advisor).await;
+    let merge = MergeAccounts { kept: kept.clone(), closed: closed.clone(), reason: "Vérifié".into(), request: String::new() };
+    assert_eq!(app.call_fn(&alex, merge.clone()).await.0, 200);
+
+    // Act: Béa and Carl approve at once.
+    let (first, second) = tokio::join!(app.call_fn(&bea, merge.clone()), app.call_fn(&carl, merge.clone()));
+
+    // Assert
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{first:?} {second:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE closed_at IS NOT NULL").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'fusionner'").await, 2, "one merge, on both accounts");
+    assert_eq!(app.count("SELECT COUNT(*) FROM merge_proposals WHERE status = 'approuvee'").await, 1);
+    app.stop().await;
+}
+both_backends!(two_staff_approving_one_proposal_at_once_merge_once_and_the_other_is_told);
+
 async fn a_merge_request_shows_the_advisors_what_the_person_typed_beside_the_existing_account(backend: Backend) {
     // Arrange: Hélène registers again under another name and address, with her NIR.
     let app = spawn_app(backend).await;

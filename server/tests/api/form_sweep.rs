@@ -474,7 +474,9 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
     // activation; a reset link; staff; a new version of the CGU not yet accepted.
     let app = spawn_app(backend).await;
     let (helene, helene_client) = person(&app, "helene@exemple.fr", "2850775056042", "Hélène", "Lefèvre", "1985-07-14").await;
-    person(&app, "h.lefevre@exemple.fr", "2850775056043", "Helene", "LEFEVRE", "1985-07-14").await;
+    // The similar account asked for its deletion: its page offers the erasure.
+    let (_, similar) = person(&app, "h.lefevre@exemple.fr", "2850775056043", "Helene", "LEFEVRE", "1985-07-14").await;
+    assert_eq!(app.call_fn(&similar, app::profile::RequestDeletion {}).await.0, 200);
     let (alex_id, advisor) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (_, admin) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
     let (sent, _) =
@@ -549,6 +551,7 @@ async fn scene(backend: Backend) -> (Sweep, Vec<Form>) {
         "staff/merge",
         "staff/merge-request/close",
         "staff/exceptional-access",
+        "staff/erase",
         "admin/staff/create",
         "admin/services/save",
         "admin/legal/publish",
