@@ -216,7 +216,9 @@ async fn a_refused_message_stores_nothing_of_its_attachments(backend: Backend) {
         .await;
     let bad_service = app.upload_as::<String>(&camille, "messages/send", &[("to", "inconnu"), ("subject", "Test"), ("body", "Texte")], &[]).await;
 
-    assert_eq!([bad_file.0, no_body.0, bad_service.0], [422, 422, 422]);
+    // Twice in full runs (4 Dec 2026), a multipart request right after a refused one answered
+    // 400: the answers are printed to tell which layer refused it.
+    assert_eq!([bad_file.0, no_body.0, bad_service.0], [422, 422, 422], "{bad_file:?} {no_body:?} {bad_service:?}");
     assert!(refused_fields(&no_body.1).iter().any(|(_, message)| message.contains("Écrivez votre message")), "{no_body:?}");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM threads").await
@@ -413,7 +415,7 @@ async fn an_upload_larger_than_five_files_allow_is_cut_off_and_leaves_nothing(ba
     assert_eq!(response.headers()["connection"], "close", "the half-read connection is not offered for the next request");
     assert!(response.text().await.unwrap().contains("taille totale"), "refused for its total size, before the sixth file is read");
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
-    assert_eq!(after.0, 200, "the server still answers");
+    assert_eq!(after.0, 200, "the server still answers: {after:?}");
     assert_eq!(app.stored_files().await.len(), 1, "only the later small upload is stored");
     app.stop().await;
 }
