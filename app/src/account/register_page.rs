@@ -56,6 +56,12 @@ fn RegisterForm(flash: Option<Flash>, question: Option<crate::account::robot::Qu
     let register = ServerAction::<Register>::new();
     let from_flash: Option<Result<RegistrationOutcome, AppError>> = flash.as_ref().and_then(|f| f.answer());
     let answer = Signal::derive(move || register.value().get().or_else(|| from_flash.clone()));
+    // After a plain form post the NIR comes back empty (it is never kept): the hint says so.
+    let nir_hint = if flash.as_ref().is_some_and(|f| !f.values.is_empty()) {
+        "Il n'est pas conservé pour votre sécurité : saisissez-le de nouveau. 15 caractères, inscrits sur votre carte Vitale ; les espaces sont acceptés."
+    } else {
+        "15 caractères, inscrits sur votre carte Vitale ; les espaces sont acceptés."
+    };
     let initial = move |name: &'static str| {
         let v = flash.as_ref().map(|f| f.value(name)).unwrap_or_default();
         Signal::derive(move || v.clone())
@@ -102,7 +108,7 @@ fn RegisterForm(flash: Option<Flash>, question: Option<crate::account::robot::Qu
             <Field name="birth_date" label="Date de naissance" required=true hint="Au format JJ/MM/AAAA, par exemple 14/07/1985." autocomplete="bday" inputmode="numeric" value=initial("birth_date") error=error("birth_date")/>
             <Field name="email" label="Adresse électronique" required=true input_type="email" autocomplete="email" hint="Le lien d'activation y sera envoyé. Une adresse ne sert qu'à un seul compte." value=initial("email") error=error("email")/>
             <Field name="phone" label="Téléphone" required=true input_type="tel" autocomplete="tel" hint="Par exemple 06 12 34 56 78." value=initial("phone") error=error("phone")/>
-            <Field name="nir" label="Numéro de sécurité sociale" required=true autocomplete="off" hint="15 caractères, inscrits sur votre carte Vitale ; les espaces sont acceptés." value=initial("nir") error=error("nir")/>
+            <Field name="nir" label="Numéro de sécurité sociale" required=true autocomplete="off" hint=nir_hint value=initial("nir") error=error("nir")/>
             <Field name="password" label="Mot de passe" required=true input_type="password" autocomplete="new-password" reveal=show_password hint="Au moins 12 caractères, sans autre règle : une phrase de quelques mots est idéale. Les mots de passe trop courants sont refusés." value=Signal::derive(String::new) error=error("password") clear_on=register.version()/>
             <Field name="password_confirm" label="Confirmation du mot de passe" required=true input_type="password" autocomplete="new-password" reveal=show_password value=Signal::derive(String::new) error=error("password_confirm") clear_on=register.version()/>
             <RevealToggle shown=show_password id="afficher-mot-de-passe"/>

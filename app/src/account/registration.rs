@@ -162,8 +162,9 @@ pub async fn register(form: RegistrationForm) -> Result<RegistrationOutcome, App
 }
 
 impl RegistrationForm {
-    /// What a page may show again after a plain form post: everything but the passwords and
-    /// the robot check.
+    /// What a page may show again after a plain form post: everything but the passwords, the
+    /// NIR (personal data never kept in a form flash: the page asks for it again) and the robot
+    /// check.
     pub fn kept_values(&self) -> Vec<(&'static str, String)> {
         vec![
             ("civility", self.civility.clone()),
@@ -173,7 +174,6 @@ impl RegistrationForm {
             ("birth_date", self.birth_date.clone()),
             ("email", self.email.clone()),
             ("phone", self.phone.clone()),
-            ("nir", self.nir.clone()),
             ("accept_cgu", self.accept_cgu.clone().unwrap_or_default()),
             ("accept_privacy", self.accept_privacy.clone().unwrap_or_default()),
         ]

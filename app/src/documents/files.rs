@@ -154,12 +154,18 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
     let mut file_count = 0usize;
     let mut total = 0usize;
     let too_much = || AppError::invalid("file", "Cet envoi dépasse la taille totale permise (5 fichiers de 10 Mo au plus).");
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+    // An upload that cannot be read is the caller's mistake (cut halfway, malformed); the cause
+    // is logged, never the content.
+    let unreadable = |e: multer::Error| {
+        tracing::warn!(error = %e, "an upload could not be read");
+        AppError::BadRequest
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_string();
         match field.file_name().map(str::to_string) {
             None => {
                 let mut text = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
                     total += chunk.len();
                     if total > MAX_UPLOAD_BYTES {
                         return Err(too_much());
@@ -175,7 +181,7 @@ pub async fn receive(data: leptos::server_fn::codec::MultipartData, max_files: u
             Some(sent_name) => {
                 let mut bytes = Vec::new();
                 let mut too_big = false;
-                while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
                     total += chunk.len();
                     if total > MAX_UPLOAD_BYTES {
                         return Err(too_much());

@@ -105,51 +105,134 @@ pub async fn personal_data(state: &AppState, id: &str) -> Result<(Value, Vec<(St
     Ok((data, files))
 }
 
+/// How long an export's claim holds at most (a server stopped mid-export leaves it behind).
+const CLAIM_MS: i64 = 30 * 60 * 1000;
+/// The archive leaves in pieces of this size: memory holds one document at most, not the export.
+const PIECE: usize = 64 * 1024;
+
 pub async fn export(State(state): State<AppState>, session: Option<Extension<CurrentSession>>) -> Response {
+    let text = |status: StatusCode, message: &'static str| (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response();
     let Some(Extension(session)) = session else {
-        return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Connectez-vous pour télécharger vos données.")
-            .into_response();
+        return text(StatusCode::UNAUTHORIZED, "Connectez-vous pour télécharger vos données.");
     };
-    match build(&state, &session.user.user_id).await {
-        Ok(bytes) => {
-            let mut response = Response::new(Body::from(bytes));
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
-            headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"passerelle-mes-donnees.zip\""));
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-            response
+    let user_id = session.user.user_id.clone();
+    let unavailable = |e: sqlx::Error| {
+        tracing::error!(error = %e, "cannot prepare a personal-data export");
+        text(StatusCode::SERVICE_UNAVAILABLE, "L'export n'a pas pu être préparé. Réessayez dans quelques minutes.")
+    };
+    match claim(&state, &user_id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let mut busy = text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Un export de vos données est déjà en cours de téléchargement. Attendez qu'il soit terminé pour en demander un autre.",
+            );
+            busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return busy;
         }
+        Err(e) => return unavailable(e),
+    }
+    let (data, files) = match personal_data(&state, &user_id).await {
+        Ok(found) => found,
         Err(e) => {
-            tracing::error!(error = %e, "cannot build a personal-data export");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "L'export n'a pas pu être préparé. Réessayez dans quelques minutes.",
-            )
-                .into_response()
+            release(&state, &user_id).await;
+            return unavailable(e);
         }
+    };
+    // The archive is written as it is sent: a task writes it piece by piece into a short
+    // channel, so a slow download holds the writer back instead of filling the memory.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(2);
+    tokio::spawn(async move {
+        if let Err(e) = write_archive(&state, &data, files, &sender).await {
+            // Cut short: the download stops unfinished (the browser says it failed), never a
+            // truncated archive that looks whole.
+            tracing::warn!(error = %e, "a personal-data export stopped before its end");
+            let _ = sender.send(Err(std::io::Error::other("export interrupted"))).await;
+        }
+        release(&state, &user_id).await;
+    });
+    let pieces = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|piece| (piece, receiver)) });
+    let mut response = Response::new(Body::from_stream(pieces));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"passerelle-mes-donnees.zip\""));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+/// Claims the person's export slot: false when another export of theirs is running (on any
+/// server; one statement, so two requests at once cannot both claim it).
+async fn claim(state: &AppState, user_id: &str) -> Result<bool, sqlx::Error> {
+    let now = crate::db::now_ms();
+    let claimed = sqlx::query(
+        "INSERT INTO exports_running (user_id, until) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET until = excluded.until WHERE exports_running.until < $3",
+    )
+    .bind(user_id)
+    .bind(now + CLAIM_MS)
+    .bind(now)
+    .execute(state.db.pool())
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+async fn release(state: &AppState, user_id: &str) {
+    if let Err(e) = sqlx::query("DELETE FROM exports_running WHERE user_id = $1").bind(user_id).execute(state.db.pool()).await {
+        tracing::warn!(error = %e, "cannot release an export's claim; it lapses by itself");
     }
 }
 
-async fn build(state: &AppState, user_id: &str) -> Result<Vec<u8>, String> {
-    let (data, files) = personal_data(state, user_id).await.map_err(|e| e.to_string())?;
-    let mut contents = Vec::new();
-    for (name, key) in files {
-        let bytes = state.storage.get(&key).await.map_err(|e| e.to_string())?.unwrap_or_default();
-        contents.push((name, bytes));
+/// What the ZIP writer has written and not yet sent.
+#[derive(Clone, Default)]
+struct Written(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for Written {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
     }
-    let json = serde_json::to_vec_pretty(&data).map_err(|e| e.to_string())?;
-    tokio::task::spawn_blocking(move || {
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        zip.start_file("mes-donnees.json", options).map_err(|e| e.to_string())?;
-        zip.write_all(&json).map_err(|e| e.to_string())?;
-        for (name, bytes) in contents {
-            zip.start_file(name, options).map_err(|e| e.to_string())?;
-            zip.write_all(&bytes).map_err(|e| e.to_string())?;
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Written {
+    /// Sends what was written; an error when the download was abandoned.
+    async fn send(&self, sender: &tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>) -> Result<(), String> {
+        let piece = std::mem::take(&mut *self.0.lock().map_err(|_| "poisoned".to_string())?);
+        if piece.is_empty() {
+            return Ok(());
         }
-        zip.finish().map(|cursor| cursor.into_inner()).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+        sender.send(Ok(piece.into())).await.map_err(|_| "the download was abandoned".to_string())
+    }
+}
+
+/// Writes the archive (the JSON, then each document read from the storage one at a time) to
+/// `sender` in pieces of at most [`PIECE`] bytes.
+async fn write_archive(
+    state: &AppState,
+    data: &Value,
+    files: Vec<(String, String)>,
+    sender: &tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
+) -> Result<(), String> {
+    let written = Written::default();
+    let mut zip = zip::ZipWriter::new_stream(written.clone());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let json = serde_json::to_vec_pretty(data).map_err(|e| e.to_string())?;
+    let mut next = Some(("mes-donnees.json".to_string(), json));
+    let mut files = files.into_iter();
+    while let Some((name, bytes)) = next.take() {
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
+        for piece in bytes.chunks(PIECE) {
+            zip.write_all(piece).map_err(|e| e.to_string())?;
+            written.send(sender).await?;
+        }
+        drop(bytes);
+        if let Some((name, key)) = files.next() {
+            next = Some((name, state.storage.get(&key).await.map_err(|e| e.to_string())?.unwrap_or_default()));
+        }
+    }
+    zip.finish().map_err(|e| e.to_string())?;
+    written.send(sender).await
 }

@@ -8,7 +8,7 @@
 //! a browser without JavaScript does (`Accept: text/html`, Referer). Each time:
 //! - the answer names the missing field (422 `Validation`; without JavaScript, the page the
 //!   browser is sent back to shows its message in an alert), never "mal formée" or "connexion";
-//! - what was typed comes back on that page (passwords excepted);
+//! - what was typed comes back on that page (passwords and NIRs excepted);
 //! - nothing was written (every table compared, but the ones each request touches).
 //! A form whose fields are all optional is posted with all of them left out and its hidden ids
 //! made unknown: the server must read it (no 400) and write nothing. Saving a project draft is
@@ -653,7 +653,9 @@ async fn check_left_out(sweep: &Sweep, form: &Form, left_out: &[&Field]) {
     for (name, value) in &values {
         let field = form.fields.iter().find(|f| &f.name == name).unwrap();
         let typed = matches!(&field.kind, Kind::Textarea) || matches!(&field.kind, Kind::Text { input_type } if input_type != "password");
-        if typed {
+        // A NIR is never kept for the page: it is asked for again.
+        let kept = !name.ends_with("[nir]");
+        if typed && kept {
             let escaped = value.replace('&', "&amp;").replace('\'', "&#x27;").replace('"', "&quot;");
             let form_html =
                 page.split(&format!("action=\"/api/{}\"", form.endpoint)).nth(1).unwrap_or(&page).split("</form>").next().unwrap_or_default();

@@ -138,6 +138,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    upload_warnings_are_shown();
     let smtp = SmtpCapture::start(0).await;
     let database = TestDatabase::new(backend).await;
     let mut settings = test_settings(&database.url, smtp.addr.port());
@@ -145,6 +146,15 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let files_dir = std::path::PathBuf::from(&settings.storage.files_dir);
     let running = passerelle_server::start(settings, None).await.expect("the server starts");
     TestApp { base: format!("http://{}", running.addr), client: client(), smtp, db: running.db.clone(), database, files_dir, running: Some(running) }
+}
+
+/// The upload reader's warnings (why a multipart body could not be read) reach the test output:
+/// a refused upload's cause is then in the log of a failed run.
+fn upload_warnings_are_shown() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt().with_env_filter("app::documents::files=warn").with_ansi(false).try_init();
+    });
 }
 
 /// An HTTP client that keeps cookies and does not follow redirects (tests look at them).
@@ -633,6 +643,9 @@ pub fn refused_fields<T: std::fmt::Debug>(result: &Result<T, AppError>) -> &[app
         other => panic!("a validation error, got {other:?}"),
     }
 }
+
+/// The largest file an upload accepts.
+pub const TEN_MB: usize = 10 * 1024 * 1024;
 
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use crate::helpers::{
-    both_backends, client, every_row, login, nir_with_key, pdf, person, spawn_app, test_settings, wait_until, Backend, GOOD_PASSWORD,
+    both_backends, client, every_row, login, nir_with_key, pdf, person, spawn_app, test_settings, wait_until, Backend, GOOD_PASSWORD, TEN_MB,
 };
 use app::account::Role;
 use app::documents::RequestDocument;
@@ -194,6 +194,39 @@ async fn the_export_holds_the_emails_sent_to_the_account_not_whatever_reached_it
     app.stop().await;
 }
 both_backends!(the_export_holds_the_emails_sent_to_the_account_not_whatever_reached_its_current_address);
+
+async fn exports_asked_at_once_by_one_person_stream_one_archive_and_the_others_wait_for_its_end(backend: Backend) {
+    // Arrange: 30 MB of documents, more than the connection holds while nobody reads.
+    let app = spawn_app(backend).await;
+    let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
+    for n in 0..3 {
+        let stored = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", &format!("cv{n}.pdf"), pdf(TEN_MB - 10))]).await;
+        assert_eq!(stored.0, 200, "{stored:?}");
+    }
+    let url = app.url("/mes-donnees/export.zip");
+
+    // Act: five exports at once, none read yet.
+    let answers = futures_util::future::join_all((0..5).map(|_| camille.get(&url).send())).await;
+
+    // Assert
+    let (mut running, waiting): (Vec<_>, Vec<_>) = answers.into_iter().map(Result::unwrap).partition(|r| r.status() == 200);
+    assert_eq!((running.len(), waiting.len()), (1, 4), "one export runs at a time for a person");
+    let running = running.remove(0);
+    assert!(running.headers().get("content-length").is_none(), "the archive is sent as it is written, not built first");
+    for refused in waiting {
+        assert_eq!(refused.status(), 429);
+        assert!(refused.text().await.unwrap().contains("déjà en cours"));
+    }
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(running.bytes().await.unwrap().to_vec())).unwrap();
+    let sizes: Vec<u64> = (1..archive.len()).map(|i| archive.by_index(i).unwrap().size()).collect();
+    assert_eq!(sizes, [(TEN_MB - 10) as u64; 3], "every document, whole");
+    wait_until(Duration::from_secs(10), "the person may export again, once the archive has been sent", || async {
+        camille.get(&url).send().await.unwrap().status() == 200
+    })
+    .await;
+    app.stop().await;
+}
+both_backends!(exports_asked_at_once_by_one_person_stream_one_archive_and_the_others_wait_for_its_end);
 
 async fn a_deletion_request_is_filed_once_and_advisors_see_it(backend: Backend) {
     let app = spawn_app(backend).await;

@@ -62,6 +62,41 @@ async fn without_javascript_a_refused_registration_comes_back_with_errors_and_va
 }
 both_backends!(without_javascript_a_refused_registration_comes_back_with_errors_and_values_but_no_password);
 
+async fn without_javascript_a_refused_registration_keeps_no_nir_and_asks_for_it_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let nir = nir_with_key("2850775056042");
+    let mut form = registration_form("helene@exemple.fr", &nir);
+    for (k, v) in form.iter_mut() {
+        if k == "password_confirm" {
+            *v = "une autre phrase de passe".into();
+        }
+    }
+    form.push(("robot_solution".into(), app.robot_solution().await));
+    let fields: Vec<(String, String)> = form.into_iter().map(|(k, v)| (format!("form[{k}]"), v)).collect();
+
+    let posted = app
+        .client
+        .post(app.url("/api/account/register"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url("/inscription"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let kept: Vec<String> = sqlx::query_scalar("SELECT payload FROM form_flashes").fetch_all(app.db.pool()).await.unwrap();
+    let page = app.get("/inscription").await.text().await.unwrap();
+
+    assert_eq!(posted.status(), 303);
+    assert_eq!(kept.len(), 1, "the refused form is kept for its page");
+    assert!(kept[0].contains("helene@exemple.fr"), "what was typed is kept: {}", kept[0]);
+    assert!(!kept[0].contains(&nir) && !kept[0].contains(&nir[..13]), "the NIR is not: {}", kept[0]);
+    assert!(page.contains("value=\"helene@exemple.fr\""), "the email comes back");
+    assert!(!page.contains(&nir[..13]), "the NIR does not");
+    assert!(page.contains("saisissez-le de nouveau"), "the page asks for the NIR again");
+    app.stop().await;
+}
+both_backends!(without_javascript_a_refused_registration_keeps_no_nir_and_asks_for_it_again);
+
 async fn without_javascript_registration_then_activation_then_login_work(backend: Backend) {
     let app = spawn_app(backend).await;
     let page = app.get("/inscription").await.text().await.unwrap();

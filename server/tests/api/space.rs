@@ -5,14 +5,13 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{both_backends, client, multipart, pdf, png, refused_fields, spawn_app, spawn_app_with, Backend, TestApp};
+use crate::helpers::{both_backends, client, multipart, pdf, png, refused_fields, spawn_app, spawn_app_with, Backend, TestApp, TEN_MB};
 use app::account::login::CurrentUser;
 use app::account::Role;
 use app::documents::{MyDocuments, RequestDocument, StaffDocuments};
 use app::error::AppError;
 use app::messages::{MyThreads, StaffThreads, Thread};
 
-const TEN_MB: usize = 10 * 1024 * 1024;
 
 async fn header_unread(app: &TestApp, c: &reqwest::Client) -> i64 {
     app.call_fn(c, CurrentUser {}).await.1.unwrap().expect("logged in").unread_messages
