@@ -18,7 +18,8 @@ What it does, for each database (--backends sqlite,postgres)
      names with and without accents, short prefixes that match thousands, two words, an email
      start, a NIR, filters on project state and referent, and the next pages of a list.
      The first --warmup requests are not measured.
-  5. Prints count, errors, p50/p95/p99/max overall and per kind of query.
+  5. Prints count, errors, p50/p95/p99/max overall and per kind of query, and the slowest
+     queries at p95.
 
 Exit status: 0 when p95 <= 50 ms on every backend with no error; 1 otherwise; 2 when the
 benchmark could not run.
@@ -142,6 +143,7 @@ def bench_backend(binary: Path, backend: str, args: argparse.Namespace) -> dict:
             raise SetupError(f"login answered {status}: {data[:300]!r}")
 
         latencies: dict[str, list[float]] = {}
+        by_query: dict[str, list[float]] = {}
         errors = 0
         next_key = ""
         total = args.warmup + args.requests
@@ -163,6 +165,7 @@ def bench_backend(binary: Path, backend: str, args: argparse.Namespace) -> dict:
                 next_key = json.loads(data).get("next") or ""
             if i >= args.warmup:
                 latencies.setdefault(kind, []).append(elapsed)
+                by_query.setdefault(json.dumps({k: v for k, v in fields.items() if k != "after"}, ensure_ascii=False), []).append(elapsed)
         conn.close()
         every = sorted(v for values in latencies.values() for v in values)
         result = {
@@ -174,6 +177,7 @@ def bench_backend(binary: Path, backend: str, args: argparse.Namespace) -> dict:
             "p99": percentile(every, 99),
             "max": every[-1] if every else float("nan"),
             "kinds": {k: (len(v), percentile(sorted(v), 95)) for k, v in latencies.items()},
+            "slowest": sorted(((percentile(sorted(v), 95), q) for q, v in by_query.items()), reverse=True)[:5],
         }
         return result
     finally:
@@ -211,6 +215,7 @@ def main() -> int:
         )
         for kind, (n, p95) in sorted(r["kinds"].items()):
             print(f"          {kind:>10}: {n:5} searches, p95 {p95:.2f} ms")
+        print("          slowest queries at p95: " + "; ".join(f"{q} {p95:.1f} ms" for p95, q in r["slowest"]))
     return 0 if ok else 1
 
 

@@ -55,7 +55,7 @@ stress)
   bin=$(test_binary); (cd server && "$bin" --list 2>/dev/null | grep -q ": test$") || { echo "cannot build the integration binary" >&2; exit 2; }
   # A copy, so that a build started meanwhile (same target directory) cannot replace it mid-check.
   cp "$bin" "$runs_dir/api" && bin="$runs_dir/api"
-  cargo leptos build --release --split >/dev/null 2>&1 || { echo "release build failed" >&2; exit 2; }
+  cargo leptos build --release --split --precompress >/dev/null 2>&1 || { echo "release build failed" >&2; exit 2; }
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   env PASSERELLE_CONFIG=/dev/null PASSERELLE_SERVER_LISTEN="127.0.0.1:$port" PASSERELLE_SERVER_BASE_URL="http://127.0.0.1:$port" \
     PASSERELLE_DATABASE_URL="sqlite://$runs_dir/load.db" PASSERELLE_STORAGE_FILES_DIR="$runs_dir/files" \

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-tools.sh build
 export PATH="$PWD/node_modules/.bin:$PATH"   # wasm-opt from the npm package binaryen
-exec cargo leptos serve --release --split
+exec cargo leptos serve --release --split --precompress

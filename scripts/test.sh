@@ -100,7 +100,7 @@ finish_lints
 
 # --- Release build, page weight, browsers ------------------------------------------------------
 bold "== Release build =="
-if cargo leptos build --release --split; then
+if cargo leptos build --release --split --precompress; then
   outcome[build]=passed
 else
   outcome[build]=FAILED; status=1

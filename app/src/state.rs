@@ -104,3 +104,40 @@ pub fn set_page_security_headers() {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
+
+/// The stylesheet's address. With cargo-leptos's `hash-files` (release builds), the site's files
+/// carry a hash of their content in their names, listed in `hash.txt` beside the executable (as
+/// Leptos reads it for the scripts): a name then always means the same bytes, which browsers may
+/// keep for ever. Read once per process.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let hash = options
+            .hash_files
+            .then(|| std::env::current_exe().ok()?.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+            .flatten()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|hashes| hashed("css", &hashes));
+        match hash {
+            Some(hash) => format!("/{}/{}.{hash}.css", options.site_pkg_dir, options.output_name),
+            None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+        }
+    })
+    .clone()
+}
+
+/// The hash `hash.txt` gives for the file of this `kind` ("css", "js", "wasm").
+fn hashed(kind: &str, hashes: &str) -> Option<String> {
+    hashes.lines().filter_map(|line| line.split_once(':')).find(|(k, _)| k.trim() == kind).map(|(_, hash)| hash.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_hash_file_names_each_kind_of_file() {
+        let hashes = "js: AbC-12_x\nwasm: ZZZ\ncss: q1w2e3\nmanifest: M\n";
+        assert_eq!(super::hashed("css", hashes).as_deref(), Some("q1w2e3"));
+        assert_eq!(super::hashed("wasm", hashes).as_deref(), Some("ZZZ"));
+        assert_eq!(super::hashed("map", hashes), None);
+    }
+}

@@ -14,6 +14,7 @@ use axum::Router;
 use leptos::nonce::provide_nonce;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use app::account::{client, session};
@@ -31,13 +32,14 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
     if dev_mailbox {
         router = router.merge(crate::mailbox::routes());
     }
+    router = router.nest_service(&format!("/{}", options.site_pkg_dir), site_files(&options));
     let router = router
         .leptos_routes_with_context(&state, routes, provide_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_nonce, shell))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn_with_state(state.clone(), attach_client))
         .layer(middleware::from_fn(uploads_are_multipart))
-        .layer(middleware::from_fn_with_state(request_timeout, answer_in_time))
+        .layer(middleware::from_fn_with_state((request_timeout, Arc::<str>::from(app::state::stylesheet_href(&state.leptos_options))), answer_in_time))
         .layer(middleware::from_fn_with_state(state.clone(), nothing_personal_is_stored))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only));
     let https = state.config.base_url.starts_with("https://");
@@ -72,6 +74,28 @@ async fn posts_from_our_pages_only(State(origin): State<Arc<str>>, request: Requ
         "Cette demande ne vient pas d'une page de Passerelle : elle est refusée. Ouvrez le site puis réessayez.",
     )
         .into_response()
+}
+
+/// The site's static files (`/pkg/…`: WASM, JavaScript, CSS), sent as the build compressed them
+/// (`cargo leptos build --precompress`: `.br` at brotli's quality 11, `.gz`), never compressed
+/// again per request. Their names carry a hash of their content (`hash-files`), so browsers keep
+/// them for a year without asking again; without hashes (a development build) they ask each time.
+fn site_files(options: &leptos::prelude::LeptosOptions) -> axum::routing::MethodRouter {
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let cache = HeaderValue::from_static(if options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" });
+    axum::routing::get_service(files).layer(middleware::map_response(move |mut response: Response| {
+        let cache = cache.clone();
+        async move {
+            // A missing file's 404 is not kept.
+            if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+                response.headers_mut().insert(header::CACHE_CONTROL, cache);
+                // The same address holds a brotli, a gzip and a plain answer: caches keep them apart.
+                response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
+            response
+        }
+    }))
 }
 
 /// Whether `path` is one of the site's static files (`/pkg/…`: WASM, JavaScript, CSS).
@@ -111,7 +135,7 @@ pub fn route_list() -> Vec<AxumRouteListing> {
 /// route is logged. The route's pattern is logged, never the path: paths carry link tokens.
 /// Uploads are left out: reading their body takes as long as the person's connection needs
 /// (10 MB on a slow mobile line is over a minute), and cutting them would lose the file.
-async fn answer_in_time(State(timeout): State<Duration>, request: Request<Body>, next: Next) -> Response {
+async fn answer_in_time(State((timeout, stylesheet)): State<(Duration, Arc<str>)>, request: Request<Body>, next: Next) -> Response {
     if app::documents::files::MULTIPART_ENDPOINTS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
@@ -123,19 +147,20 @@ async fn answer_in_time(State(timeout): State<Duration>, request: Request<Body>,
         Ok(response) => response,
         Err(_) => {
             tracing::error!(%method, %route, timeout_ms = timeout.as_millis() as u64, "no answer within the request timeout: answered 503");
-            too_slow(wants_json)
+            too_slow(wants_json, &stylesheet)
         }
     }
 }
 
-/// The 503 of [`answer_in_time`].
-fn too_slow(wants_json: bool) -> Response {
+/// The 503 of [`answer_in_time`], its page styled by `stylesheet`.
+fn too_slow(wants_json: bool, stylesheet: &str) -> Response {
     let headers = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store")), (header::RETRY_AFTER, HeaderValue::from_static("30"))];
     if wants_json {
         let body = serde_json::to_string(&app::error::AppError::Unavailable).unwrap_or_default();
         return (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
-    (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], TOO_SLOW_PAGE).into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], TOO_SLOW_PAGE.replace("{stylesheet}", stylesheet))
+        .into_response()
 }
 
 /// Plain HTML with the site's stylesheet: it must show even when the application cannot render.
@@ -145,7 +170,7 @@ const TOO_SLOW_PAGE: &str = r#"<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Le service met trop de temps à répondre — Passerelle</title>
-<link rel="stylesheet" href="/pkg/passerelle.css">
+<link rel="stylesheet" href="{stylesheet}">
 </head>
 <body>
 <header class="site-header"><div class="wrap header-inner"><a class="brand" href="/"><span class="brand-name">Passerelle</span></a></div></header>

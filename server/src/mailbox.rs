@@ -38,14 +38,15 @@ fn linkify(text: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+fn page(state: &AppState, title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} — Boîte de développement — Passerelle</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/passerelle.css\"><link rel=\"icon\" href=\"data:,\"></head>\
+         <link rel=\"stylesheet\" href=\"{}\"><link rel=\"icon\" href=\"data:,\"></head>\
          <body><main id=\"contenu\" class=\"wrap\">{body}</main></body></html>",
-        escape(title)
+        escape(title),
+        app::state::stylesheet_href(&state.leptos_options)
     ))
 }
 
@@ -90,7 +91,7 @@ async fn list(State(state): State<AppState>) -> Response {
         }
         body.push_str("</tbody></table>");
     }
-    page("Courriels", &body).into_response()
+    page(&state, "Courriels", &body).into_response()
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -99,7 +100,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response
         Ok(None) => {
             return (
                 StatusCode::NOT_FOUND,
-                page("Introuvable", "<h1>Ce courriel n'existe pas</h1><p><a href=\"/dev/mailbox\">Tous les courriels</a></p>"),
+                page(&state, "Introuvable", "<h1>Ce courriel n'existe pas</h1><p><a href=\"/dev/mailbox\">Tous les courriels</a></p>"),
             )
                 .into_response()
         }
@@ -118,7 +119,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response
         text = linkify(&email.text),
         id = escape(&email.id),
     );
-    page(&email.subject, &body).into_response()
+    page(&state, &email.subject, &body).into_response()
 }
 
 /// The HTML version exactly as sent, in a sandbox: no script runs, nothing is loaded.

@@ -173,19 +173,23 @@ pub async fn search(state: &AppState, me: &SessionUser, q: &str, project_state: 
         None if after.is_empty() => (String::new(), String::new()),
         None => return Err(AppError::BadRequest),
     };
-    // The filters, written against `u` (users) and `p` (projects) with their own placeholders.
     // Advisors find the people they are in charge of; administrators and the phone platform
     // find everyone (`scope`).
     let scoped = !super::scope::sees_everyone(&state.db, me).await?;
     if scoped && !matches!(referent, "" | "aucun") && referent != me.user_id {
         return Ok(SearchPage { rows: Vec::new(), next: None });
     }
+    let sqlite = state.db.backend() == crate::db::Backend::Sqlite;
+    // The filters, written against `u` (users) and `p` (projects) with their own placeholders.
     let filters = |binds: &mut Binds| {
         let mut sql = if scoped { super::scope::condition(me, binds) } else { String::new() };
         match wanted_state {
             None => {}
             Some("aucun") => sql += " AND p.id IS NULL",
-            Some(s) => sql += &format!(" AND p.state = {}", binds.add(s)),
+            // On SQLite the state's index must not drive: with the scope's OR, the planner
+            // would read every project in that state and sort them (39 ms on 100,000 people)
+            // instead of walking people in name order (1 ms); `+` keeps it off the index.
+            Some(s) => sql += &format!(" AND {}p.state = {}", if sqlite { "+" } else { "" }, binds.add(s)),
         }
         match referent {
             "" => {}
@@ -242,7 +246,8 @@ pub async fn search(state: &AppState, me: &SessionUser, q: &str, project_state: 
                     let (n, i) = (binds.add(cursor.0.as_str()), binds.add(cursor.1.as_str()));
                     sql += &format!(" AND (t.search_name > {n} OR (t.search_name = {n} AND t.user_id > {i}))");
                 }
-                sql += &format!(" GROUP BY t.user_id, t.search_name ORDER BY t.search_name, t.user_id LIMIT {batch}");
+                // Grouped in the order of the sort: one pass instead of two (SQLite).
+                sql += &format!(" GROUP BY t.search_name, t.user_id ORDER BY t.search_name, t.user_id LIMIT {batch}");
                 let mut query = sqlx::query_as::<_, (String, String)>(&sql);
                 for value in &binds.0 {
                     query = query.bind(value);

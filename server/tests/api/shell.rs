@@ -121,3 +121,39 @@ async fn a_site_served_over_https_tells_browsers_to_stay_on_https(backend: Backe
     app.stop().await;
 }
 both_backends!(a_site_served_over_https_tells_browsers_to_stay_on_https);
+
+#[tokio::test]
+async fn site_files_are_sent_as_the_build_compressed_them_never_compressed_again() {
+    // Arrange: a file of the site as `cargo leptos build --precompress` leaves it, with its `.br`
+    // and `.gz` (the test server's site is `target/site` under the crate's folder).
+    let pkg = std::path::Path::new("target/site/pkg");
+    std::fs::create_dir_all(pkg).unwrap();
+    let name = format!("essai-{}.wasm", uuid::Uuid::new_v4());
+    let raw = vec![b'w'; 50_000];
+    let (br, gz) = (b"not really brotli: what the build wrote".to_vec(), b"not really gzip either".to_vec());
+    std::fs::write(pkg.join(&name), &raw).unwrap();
+    std::fs::write(pkg.join(format!("{name}.br")), &br).unwrap();
+    std::fs::write(pkg.join(format!("{name}.gz")), &gz).unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
+    let ask = |encoding: &'static str| app.client.get(app.url(&format!("/pkg/{name}"))).header("accept-encoding", encoding).send();
+
+    // Act
+    let (with_br, with_gzip, plain, missing) =
+        (ask("br, gzip").await.unwrap(), ask("gzip").await.unwrap(), ask("identity").await.unwrap(), app.get("/pkg/absent.wasm").await);
+
+    // Assert
+    assert_eq!(with_br.headers()["content-encoding"], "br");
+    assert_eq!(with_br.headers()["content-length"], br.len().to_string().as_str(), "the build's file as it is");
+    assert_eq!(with_br.headers()["cache-control"], "no-cache", "names without a hash (this build) are checked again");
+    assert_eq!(with_br.bytes().await.unwrap().to_vec(), br);
+    assert_eq!(with_gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(with_gzip.bytes().await.unwrap().to_vec(), gz);
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().len(), raw.len());
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().get("cache-control").is_none_or(|v| !v.to_str().unwrap().contains("max-age")), "a missing file is not kept");
+    for file in [name.clone(), format!("{name}.br"), format!("{name}.gz")] {
+        let _ = std::fs::remove_file(pkg.join(file));
+    }
+    app.stop().await;
+}
