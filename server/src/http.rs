@@ -39,7 +39,10 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn_with_state(state.clone(), attach_client))
         .layer(middleware::from_fn(uploads_are_multipart))
-        .layer(middleware::from_fn_with_state((request_timeout, Arc::<str>::from(app::state::stylesheet_href(&state.leptos_options))), answer_in_time))
+        .layer(middleware::from_fn_with_state(
+            (request_timeout, Arc::<str>::from(app::state::stylesheet_href(&state.leptos_options))),
+            answer_in_time,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), nothing_personal_is_stored))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only));
     let https = state.config.base_url.starts_with("https://");
@@ -159,7 +162,12 @@ fn too_slow(wants_json: bool, stylesheet: &str) -> Response {
         let body = serde_json::to_string(&app::error::AppError::Unavailable).unwrap_or_default();
         return (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
-    (StatusCode::SERVICE_UNAVAILABLE, headers, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], TOO_SLOW_PAGE.replace("{stylesheet}", stylesheet))
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        headers,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        TOO_SLOW_PAGE.replace("{stylesheet}", stylesheet),
+    )
         .into_response()
 }
 

@@ -200,7 +200,8 @@ async fn exports_asked_at_once_by_one_person_stream_one_archive_and_the_others_w
     let app = spawn_app(backend).await;
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     for n in 0..3 {
-        let stored = app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", &format!("cv{n}.pdf"), pdf(TEN_MB - 10))]).await;
+        let stored =
+            app.upload_as::<String>(&camille, "documents/upload", &[("category", "cv")], &[("file", &format!("cv{n}.pdf"), pdf(TEN_MB - 10))]).await;
         assert_eq!(stored.0, 200, "{stored:?}");
     }
     let url = app.url("/mes-donnees/export.zip");

@@ -12,7 +12,6 @@ use app::documents::{MyDocuments, RequestDocument, StaffDocuments};
 use app::error::AppError;
 use app::messages::{MyThreads, StaffThreads, Thread};
 
-
 async fn header_unread(app: &TestApp, c: &reqwest::Client) -> i64 {
     app.call_fn(c, CurrentUser {}).await.1.unwrap().expect("logged in").unread_messages
 }
