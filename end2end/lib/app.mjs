@@ -306,19 +306,24 @@ export async function passRobotCheck(browser, js) {
   await browser.$('#champ-robot-answer').setValue(String(NUMBER_WORDS[match[1]] + NUMBER_WORDS[match[2]]));
 }
 
-/** The registration form still holds what `person` typed in its identity fields. */
-export async function assertIdentityKept(browser, person) {
+/**
+ * The registration form still holds what `person` typed in its identity fields. Without
+ * JavaScript the page came back from the server, which never keeps a NIR: the field is empty
+ * and its hint asks for it again.
+ */
+export async function assertIdentityKept(browser, person, js) {
   const kept = {
     'champ-birth-name': person.birthName,
     'champ-first-name': person.firstName,
     'champ-birth-date': person.birthDate,
     'champ-email': person.email,
     'champ-phone': person.phone,
-    'champ-nir': person.nir,
+    'champ-nir': js ? person.nir : '',
   };
   for (const [id, value] of Object.entries(kept)) {
     assert.equal(await browser.$(`#${id}`).getProperty('value'), value, `#${id} keeps what was typed`);
   }
+  if (!js) assert.match(await textOf(await browser.$('#champ-nir-aide')), /saisissez-le de nouveau/, 'the NIR is asked for again');
 }
 
 /**
@@ -532,4 +537,53 @@ export function sessionCookieOf(response) {
   const cookie = response.headers.getSetCookie().find((c) => c.startsWith('passerelle_session='));
   assert.ok(cookie, 'a session cookie');
   return cookie.split(';')[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts set up from Node, as the JavaScript-off forms would (no browser involved)
+
+/** Registers `person` as the JavaScript-off form does (answering the robot question); returns the outcome. */
+export async function registerFromNode(baseUrl, person) {
+  const html = await (await fetch(`${baseUrl}/inscription`)).text();
+  const token = html.match(/<input[^>]*name="form\[robot_token\]"[^>]*>/)?.[0].match(/value="([^"]*)"/)?.[1];
+  const label = html.match(/<label[^>]*for="champ-robot-answer"[^>]*>([\s\S]*?)<\/label>/)?.[1] ?? '';
+  const question = clean(unescapeHtml(label.replace(/<[^>]+>/g, ''))).match(/Combien font (\S+) plus (\S+) \?/);
+  assert.ok(token && question, `the registration page asks its robot question (${label})`);
+  const fields = {
+    civility: person.civility === 'madame' ? 'Madame' : 'Monsieur', // the radio's value; the person's civility names its id
+    birth_name: person.birthName,
+    first_name: person.firstName,
+    birth_date: person.birthDate,
+    email: person.email,
+    phone: person.phone,
+    nir: person.nir,
+    password: person.password,
+    password_confirm: person.password,
+    accept_cgu: 'on',
+    accept_privacy: 'on',
+    robot_token: unescapeHtml(token),
+    robot_answer: String(NUMBER_WORDS[question[1]] + NUMBER_WORDS[question[2]]),
+  };
+  const response = await postFields(baseUrl, 'account/register', Object.fromEntries(Object.entries(fields).map(([k, v]) => [`form[${k}]`, v])));
+  const body = await response.text();
+  assert.equal(response.status, 200, `registration of ${person.email}: ${body}`);
+  return JSON.parse(body);
+}
+
+/** Logs `person` in from Node (accepting new terms if asked); returns the session's cookie header. */
+export async function loginFromNode(baseUrl, person) {
+  let response = await postFields(baseUrl, 'session/login', { email: person.email, password: person.password });
+  const outcome = await response.clone().json();
+  if (outcome.NewTerms) response = await postFields(baseUrl, 'session/accept-terms', { ticket: outcome.NewTerms.ticket, accept: 'on' });
+  assert.equal(response.status, 200, `${person.email} logs in`);
+  return sessionCookieOf(response);
+}
+
+/** A registered, activated beneficiary; returns the person and their session cookie. */
+export async function beneficiaryFromNode(baseUrl, person = newPerson()) {
+  await registerFromNode(baseUrl, person);
+  const link = await newestLink(baseUrl, person.email, ACTIVATION_SUBJECT, '/activation/');
+  const activated = await postFields(baseUrl, 'account/activate', { token: link.split('/').pop() });
+  assert.ok(activated.status < 400, `${person.email} is activated (${activated.status})`);
+  return { person, cookie: await loginFromNode(baseUrl, person) };
 }

@@ -143,7 +143,7 @@ export default [
       }
 
       // What was typed is still there, except the passwords.
-      await assertIdentityKept(browser, { ...person, nir: wrongNir });
+      await assertIdentityKept(browser, { ...person, nir: wrongNir }, js);
       assert.equal(await browser.$(`#civilite-${person.civility}`).isSelected(), true, 'the civility stays chosen');
       assert.equal(await browser.$('#champ-accept-cgu').isSelected(), true, 'the CGU box stays ticked');
       assert.equal(await browser.$('#champ-accept-privacy').isSelected(), true, 'the privacy box stays ticked');
@@ -220,7 +220,7 @@ export default [
       assert.match(oneText, /Civilité : Choisissez votre civilité/, `the summary names the civility: "${oneText}"`);
       assert.match(await textOf(await browser.$('#champ-civility-erreur')), /Choisissez votre civilité/, 'the message beside the civility');
       assert.doesNotMatch(await mainText(browser), neverSaid, 'a missing civility is not a connection problem');
-      await assertIdentityKept(browser, person);
+      await assertIdentityKept(browser, person, js);
       assert.equal(await browser.$('#champ-accept-cgu').isSelected(), true, 'the CGU box stays ticked');
       assert.equal(await browser.$('#champ-accept-privacy').isSelected(), true, 'the privacy box stays ticked');
       assert.equal(new URL(await browser.getUrl()).pathname, '/inscription', 'still on the registration page');

@@ -23,9 +23,10 @@ import {
   PROJECT_CHOICES,
   RESET_SUBJECT,
   assertNoConsoleErrors,
-  clean,
+  beneficiaryFromNode,
   fileToPick,
   firstLine,
+  loginFromNode,
   newPerson,
   newestLink,
   nirKey,
@@ -33,54 +34,15 @@ import {
   pageSays,
   passRobotCheck,
   postFields,
-  sessionCookieOf,
+  registerFromNode,
   settle,
   staffSession,
-  unescapeHtml,
   watchConsole,
-  NUMBER_WORDS,
 } from '../lib/app.mjs';
 import { startPrivateServer } from '../lib/server.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 // ---- The scene, set from Node ------------------------------------------------------------------
-
-/** Registers `person` as the JavaScript-off form does (answering the robot question); returns the outcome. */
-async function registerFromNode(baseUrl, person) {
-  const html = await (await fetch(`${baseUrl}/inscription`)).text();
-  const token = html.match(/<input[^>]*name="form\[robot_token\]"[^>]*>/)?.[0].match(/value="([^"]*)"/)?.[1];
-  const label = html.match(/<label[^>]*for="champ-robot-answer"[^>]*>([\s\S]*?)<\/label>/)?.[1] ?? '';
-  const question = clean(unescapeHtml(label.replace(/<[^>]+>/g, ''))).match(/Combien font (\S+) plus (\S+) \?/);
-  assert.ok(token && question, `the registration page asks its robot question (${label})`);
-  const fields = {
-    civility: person.civility === 'madame' ? 'Madame' : 'Monsieur', // the radio's value; the person's civility names its id
-    birth_name: person.birthName,
-    first_name: person.firstName,
-    birth_date: person.birthDate,
-    email: person.email,
-    phone: person.phone,
-    nir: person.nir,
-    password: person.password,
-    password_confirm: person.password,
-    accept_cgu: 'on',
-    accept_privacy: 'on',
-    robot_token: unescapeHtml(token),
-    robot_answer: String(NUMBER_WORDS[question[1]] + NUMBER_WORDS[question[2]]),
-  };
-  const response = await postFields(baseUrl, 'account/register', Object.fromEntries(Object.entries(fields).map(([k, v]) => [`form[${k}]`, v])));
-  const body = await response.text();
-  assert.equal(response.status, 200, `registration of ${person.email}: ${body}`);
-  return JSON.parse(body);
-}
-
-/** Logs `person` in from Node (accepting new terms if asked); returns the session's cookie header. */
-async function loginFromNode(baseUrl, person) {
-  let response = await postFields(baseUrl, 'session/login', { email: person.email, password: person.password });
-  const outcome = await response.clone().json();
-  if (outcome.NewTerms) response = await postFields(baseUrl, 'session/accept-terms', { ticket: outcome.NewTerms.ticket, accept: 'on' });
-  assert.equal(response.status, 200, `${person.email} logs in`);
-  return sessionCookieOf(response);
-}
 
 /** Posts a multipart form from Node: text fields and `[name, file name]` PDF files. */
 function postMultipart(baseUrl, endpoint, cookie, fields, files = []) {
@@ -88,15 +50,6 @@ function postMultipart(baseUrl, endpoint, cookie, fields, files = []) {
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
   for (const [name, fileName] of files) body.append(name, new Blob(['%PDF-1.7\n', 'a'.repeat(3000)], { type: 'application/pdf' }), fileName);
   return fetch(`${baseUrl}/api/${endpoint}`, { method: 'POST', headers: { cookie, origin: baseUrl }, body });
-}
-
-/** A registered, activated beneficiary; returns the person and their session cookie. */
-async function beneficiary(baseUrl, person = newPerson()) {
-  await registerFromNode(baseUrl, person);
-  const link = await newestLink(baseUrl, person.email, ACTIVATION_SUBJECT, '/activation/');
-  const activated = await postFields(baseUrl, 'account/activate', { token: link.split('/').pop() });
-  assert.ok(activated.status < 400, `${person.email} is activated (${activated.status})`);
-  return { person, cookie: await loginFromNode(baseUrl, person) };
 }
 
 /** The people, links and tickets the roles' start pages need, and who each role is. */
@@ -109,7 +62,7 @@ async function setScene(server) {
   const advisorSession = await staffSession(baseUrl, advisor.email, server.createStaff(advisor.email, 'Alex Conseil', 'advisor'), PASSWORD);
 
   // Hélène: a thread with her referent, a document, and a document her advisor asks for.
-  const helene = await beneficiary(baseUrl);
+  const helene = await beneficiaryFromNode(baseUrl);
   await expectOk('message', await postMultipart(baseUrl, 'messages/send', helene.cookie, { to: 'referent', subject: 'Mon dossier', body: 'Bonjour' }));
   await expectOk('upload', await postMultipart(baseUrl, 'documents/upload', helene.cookie, { category: 'cv' }, [['file', 'cv.pdf']]));
   const me = await (await postFields(baseUrl, 'space/me', {}, helene.cookie)).json();
@@ -118,7 +71,7 @@ async function setScene(server) {
   // A second account that looks like Hélène's (same birth date, names written differently,
   // another NIR): a suspected duplicate the advisors may merge.
   const first13 = `${helene.person.nir.slice(0, 10)}${pad((Number(helene.person.nir.slice(10, 13)) % 998) + 1, 3)}`;
-  await beneficiary(baseUrl, {
+  await beneficiaryFromNode(baseUrl, {
     ...helene.person,
     email: `similaire-${helene.person.email}`,
     firstName: helene.person.firstName.normalize('NFD').replace(/\p{M}/gu, ''),
@@ -144,7 +97,7 @@ async function setScene(server) {
   const reset = await newestLink(baseUrl, helene.person.email, RESET_SUBJECT, '/mot-de-passe/nouveau/');
 
   // Béa has submitted her project: the reopening request and the advisor's decisions are forms.
-  const bea = await beneficiary(baseUrl);
+  const bea = await beneficiaryFromNode(baseUrl);
   const draft = Object.fromEntries(Object.entries({ ...COMPLETE_PROJECT, ...PROJECT_CHOICES }).map(([k, v]) => [`draft[${k}]`, v]));
   await expectOk('project saved', await postFields(baseUrl, 'project/save', { version: '0', ...draft }, bea.cookie));
   await expectOk('project submitted', await postFields(baseUrl, 'project/submit', { version: '1' }, bea.cookie));

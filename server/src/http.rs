@@ -303,7 +303,8 @@ fn read_to_the_end(request: Request<Body>) -> Request<Body> {
             }
         }
     });
-    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) });
+    // Fused: a reader may poll the body once more after its end (`unfold` would panic).
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) }).fuse();
     Request::from_parts(parts, Body::from_stream(chunks))
 }
 

@@ -143,15 +143,26 @@ pub async fn export(State(state): State<AppState>, session: Option<Extension<Cur
     // channel, so a slow download holds the writer back instead of filling the memory.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(2);
     tokio::spawn(async move {
-        if let Err(e) = write_archive(&state, &data, files, &sender).await {
+        match write_archive(&state, &data, files, &sender).await {
+            // The claim ends before the archive's last piece leaves: once the person has the
+            // whole file, they may ask for another.
+            Ok(last) => {
+                release(&state, &user_id).await;
+                let _ = last.send(&sender).await;
+            }
             // Cut short: the download stops unfinished (the browser says it failed), never a
             // truncated archive that looks whole.
-            tracing::warn!(error = %e, "a personal-data export stopped before its end");
-            let _ = sender.send(Err(std::io::Error::other("export interrupted"))).await;
+            Err(e) => {
+                tracing::warn!(error = %e, "a personal-data export stopped before its end");
+                let _ = sender.send(Err(std::io::Error::other("export interrupted"))).await;
+                release(&state, &user_id).await;
+            }
         }
-        release(&state, &user_id).await;
     });
-    let pieces = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|piece| (piece, receiver)) });
+    // Fused: the compression layer polls the body once more after its end.
+    let pieces = futures_util::StreamExt::fuse(futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|piece| (piece, receiver))
+    }));
     let mut response = Response::new(Body::from_stream(pieces));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
@@ -209,13 +220,13 @@ impl Written {
 }
 
 /// Writes the archive (the JSON, then each document read from the storage one at a time) to
-/// `sender` in pieces of at most [`PIECE`] bytes.
+/// `sender` in pieces of at most [`PIECE`] bytes; answers its last piece, not yet sent.
 async fn write_archive(
     state: &AppState,
     data: &Value,
     files: Vec<(String, String)>,
     sender: &tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
-) -> Result<(), String> {
+) -> Result<Written, String> {
     let written = Written::default();
     let mut zip = zip::ZipWriter::new_stream(written.clone());
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -234,5 +245,5 @@ async fn write_archive(
         }
     }
     zip.finish().map_err(|e| e.to_string())?;
-    written.send(sender).await
+    Ok(written)
 }
