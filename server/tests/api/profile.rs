@@ -392,10 +392,17 @@ async fn the_daily_retention_job_keeps_data_no_longer_than_the_privacy_policy_sa
 both_backends!(the_daily_retention_job_keeps_data_no_longer_than_the_privacy_policy_says);
 
 async fn the_retention_job_runs_once_a_day_on_one_server_even_when_several_try_at_once(backend: Backend) {
-    // Arrange: the job was not run yet today (the server's housekeeping may have just run it).
+    // Arrange: the server's own housekeeping runs the job at start; once that run is over (it
+    // would otherwise end after the reset below and push the job to tomorrow), the job is due.
     let app = spawn_app(backend).await;
     let config = test_settings(&app.database.url, 1).app_config();
     let storage = app::documents::storage::Storage::local(&app.files_dir);
+    wait_until(Duration::from_secs(20), "the server's first run of the job to end", || async {
+        let (next_run_at, claimed_until): (i64, Option<i64>) =
+            sqlx::query_as("SELECT next_run_at, claimed_until FROM jobs WHERE name = 'retention'").fetch_one(app.db.pool()).await.unwrap();
+        next_run_at > app::db::now_ms() && claimed_until.is_none()
+    })
+    .await;
     sqlx::query("UPDATE jobs SET next_run_at = 0, claimed_until = NULL WHERE name = 'retention'").execute(app.db.pool()).await.unwrap();
 
     // Act: eight servers' housekeeping at once.
