@@ -131,6 +131,18 @@ fn hashed(kind: &str, hashes: &str) -> Option<String> {
     hashes.lines().filter_map(|line| line.split_once(':')).find(|(k, _)| k.trim() == kind).map(|(_, hash)| hash.trim().to_string())
 }
 
+/// A body made of what a task sends on `receiver`, in order, ending when the task drops its
+/// sender. Fused: a layer may poll a finished body once more (the compression layer does), which
+/// `unfold` alone answers with a panic.
+pub fn channel_body<E>(receiver: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, E>>) -> axum::body::Body
+where
+    E: Into<axum::BoxError> + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let pieces = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|piece| (piece, receiver)) });
+    axum::body::Body::from_stream(pieces.fuse())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -303,9 +303,7 @@ fn read_to_the_end(request: Request<Body>) -> Request<Body> {
             }
         }
     });
-    // Fused: a reader may poll the body once more after its end (`unfold` would panic).
-    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) }).fuse();
-    Request::from_parts(parts, Body::from_stream(chunks))
+    Request::from_parts(parts, app::state::channel_body(receiver))
 }
 
 /// Headers on every response. Pages rendered by Leptos set their own CSP with a nonce; the

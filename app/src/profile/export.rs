@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -159,11 +158,7 @@ pub async fn export(State(state): State<AppState>, session: Option<Extension<Cur
             }
         }
     });
-    // Fused: the compression layer polls the body once more after its end.
-    let pieces = futures_util::StreamExt::fuse(futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|piece| (piece, receiver))
-    }));
-    let mut response = Response::new(Body::from_stream(pieces));
+    let mut response = Response::new(crate::state::channel_body(receiver));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
     headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"passerelle-mes-donnees.zip\""));
