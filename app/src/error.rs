@@ -27,9 +27,11 @@ pub enum AppError {
     /// saved meanwhile): the page shows both and lets the person choose. Answered with 409.
     #[error("Votre projet a été modifié depuis une autre fenêtre ou un autre appareil. Comparez les deux versions et choisissez celle à garder : rien n'a été écrasé.")]
     Stale,
-    /// Something failed on our side; the cause is in the server's log, not here.
-    #[error("Le service rencontre un problème passager. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
-    Internal,
+    /// Something failed on our side; the cause is in the server's log, not here. The reference
+    /// (made on the server, see `crate::incidents`) is on the log line of the cause and in the
+    /// `incidents` table: the person reads it out to the phone platform.
+    #[error("Le service rencontre un problème passager. Réessayez dans quelques minutes ; vos saisies sont conservées.{}", reference_sentence(.0))]
+    Internal(Option<String>),
     /// The request took longer than `server.request_timeout_ms` and was abandoned. Answered
     /// with 503.
     #[error("Le service met trop de temps à répondre. Réessayez dans quelques minutes ; vos saisies sont conservées.")]
@@ -43,17 +45,30 @@ pub enum AppError {
     Transport(String),
 }
 
+/// " Référence : 7KQ2-M9PD, donnez-la si vous nous contactez." for an error that has one.
+fn reference_sentence(reference: &Option<String>) -> String {
+    match reference {
+        Some(reference) => {
+            let (first, rest) = reference.split_at(reference.len().min(4));
+            format!(" Référence : {first}-{rest}, donnez-la si vous nous contactez.")
+        }
+        None => String::new(),
+    }
+}
+
 impl AppError {
     /// A refusal naming one field and what to fix there, in French.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![(field.into(), message.into())])
     }
 
-    /// Logs an internal failure with its cause chain and returns the opaque error the browser sees.
+    /// Logs an internal failure with its cause chain and its new reference, kept with the
+    /// request (`crate::incidents`), and returns the opaque error the browser sees.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "{context}");
-        AppError::Internal
+        let reference = crate::incidents::record();
+        tracing::error!(%cause, %reference, "{context}");
+        AppError::Internal(Some(reference))
     }
 
     /// The HTTP status a server function answers with for this error.
@@ -68,7 +83,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::Stale => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -88,8 +103,9 @@ impl From<sqlx::Error> for AppError {
     #[track_caller]
     fn from(cause: sqlx::Error) -> Self {
         let at = std::panic::Location::caller();
-        tracing::error!(%cause, at = %format_args!("{}:{}", at.file(), at.line()), "database");
-        AppError::Internal
+        let reference = crate::incidents::record();
+        tracing::error!(%cause, %reference, at = %format_args!("{}:{}", at.file(), at.line()), "database");
+        AppError::Internal(Some(reference))
     }
 }
 
@@ -110,7 +126,7 @@ impl FromServerFnError for AppError {
             // No answer came back at all: offline, connection reset, server unreachable.
             ServerFnErrorErr::Request(cause) => AppError::Transport(cause),
             // An answer came, but not one of ours (a proxy's error page, a cut response).
-            _ => AppError::Internal,
+            _ => AppError::Internal(None),
         }
     }
 
@@ -126,7 +142,7 @@ impl FromServerFnError for AppError {
             }
         }
         use leptos::server_fn::Encodes;
-        JsonEncoding::encode(self).unwrap_or_else(|_| JsonEncoding::encode(&AppError::Internal).unwrap_or_default())
+        JsonEncoding::encode(self).unwrap_or_else(|_| JsonEncoding::encode(&AppError::Internal(None)).unwrap_or_default())
     }
 }
 
@@ -154,10 +170,11 @@ mod tests {
         let result = tracing::subscriber::with_default(subscriber, caller);
 
         // Assert
-        assert_eq!(result, Err(AppError::Internal), "the browser sees the opaque error only");
+        let Err(AppError::Internal(Some(reference))) = result else { panic!("the browser sees the opaque error only: {result:?}") };
         let text = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_file(&path);
         assert!(text.contains(&format!("src/error.rs:{line_of_the_question_mark}")), "the log names where: {text}");
         assert!(text.contains("no rows returned"), "the log keeps the cause: {text}");
+        assert!(text.contains(&format!("reference={reference}")), "the log line of the cause carries the reference the page shows: {text}");
     }
 }

@@ -23,6 +23,30 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub security: SecuritySettings,
     pub retention: RetentionSettings,
+    pub log: LogSettings,
+}
+
+/// How the server writes its log (on standard output).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+/// `text`: one readable line per event; `json`: one JSON object per line, with the request's
+/// span (request id, method, route, account) in each, for a log collector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { format: LogFormat::Text }
+    }
 }
 
 /// How long data is kept; the privacy policy says the same (a test compares them).
@@ -242,6 +266,7 @@ impl Default for Settings {
             },
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
             retention: RetentionSettings::default(),
+            log: LogSettings::default(),
         }
     }
 }

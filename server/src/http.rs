@@ -36,6 +36,7 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
     let router = router
         .leptos_routes_with_context(&state, routes, provide_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_nonce, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), record_incidents))
         .layer(middleware::from_fn_with_state(state.clone(), attach_session))
         .layer(middleware::from_fn_with_state(state.clone(), attach_client))
         .layer(middleware::from_fn(uploads_are_multipart))
@@ -44,7 +45,9 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
             answer_in_time,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), nothing_personal_is_stored))
-        .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only));
+        .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only))
+        .layer(request_log())
+        .layer(middleware::from_fn_with_state(state.clone(), request_id));
     let https = state.config.base_url.starts_with("https://");
     with_security_headers(router.with_state(state), https).layer(CompressionLayer::new())
 }
@@ -132,6 +135,76 @@ pub fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The request's id, on its log lines, its incidents and its answer's `X-Request-Id`.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub Arc<str>);
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives the request its id: the `X-Request-Id` a trusted proxy (`server.trusted_proxies`) sent,
+/// when it is a plain one (at most 64 letters, digits, `-`, `_` or `.`), else a new one. The
+/// answer carries it back.
+async fn request_id(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+    let from_proxy = peer.is_some_and(|peer| state.config.trusted_proxies.iter().any(|proxy| proxy.contains(peer)));
+    let given = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| from_proxy && !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+    let id: Arc<str> = match given {
+        Some(id) => id.into(),
+        None => uuid::Uuid::new_v4().simple().to_string()[..16].into(),
+    };
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// A span per request — request id, method, route (its pattern: paths carry link tokens), and
+/// the account once the session is known (`attach_session`) — and one line per answer with its
+/// status and latency. Never a query string, a body, a token or a NIR.
+fn request_log() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&Request<Body>) -> tracing::Span + Clone,
+    (),
+    impl Fn(&Response, Duration, &tracing::Span) + Clone,
+    (),
+    (),
+    (),
+> {
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            let id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_else(|| Arc::from("-"));
+            tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route_of(request), user_id = tracing::field::Empty)
+        })
+        .on_request(())
+        .on_response(|response: &Response, latency: Duration, _: &tracing::Span| {
+            tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "answered");
+        })
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(())
+}
+
+/// The route's pattern of a request ("/conseiller/beneficiaires/{id}"), never its path.
+fn route_of(request: &Request<Body>) -> String {
+    request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "(no route: fallback)".to_string())
+}
+
+/// Keeps the internal errors met while answering in the `incidents` table, with this request's
+/// route, id and account (`app::incidents`); the answer leaves once they are written.
+async fn record_incidents(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    let id = request.extensions().get::<RequestId>().map(|id| id.0.to_string()).unwrap_or_default();
+    let user = request.extensions().get::<session::CurrentSession>().map(|current| current.user.user_id.clone());
+    let recorder = app::incidents::Recorder::new(state.db.clone(), request.method().as_str(), &route_of(&request), &id, user);
+    request.extensions_mut().insert(recorder.clone());
+    recorder.around(next.run(request)).await
+}
+
 /// Nothing is left waiting for ever: a page, server function or download whose answer has not
 /// started after `server.request_timeout_ms` is abandoned (its work is dropped) and answered 503
 /// — a French page for browsers, the `Unavailable` error for the JavaScript client — and the
@@ -142,7 +215,7 @@ async fn answer_in_time(State((timeout, stylesheet)): State<(Duration, Arc<str>)
     if app::documents::files::MULTIPART_ENDPOINTS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "(no route: fallback)".to_string());
+    let route = route_of(&request);
     let method = request.method().clone();
     let wants_json = request.uri().path().starts_with("/api/")
         && !request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
@@ -230,6 +303,7 @@ async fn attach_session(State(state): State<AppState>, mut request: Request<Body
             let activity = request.uri().path() != "/api/session/time";
             match session::resolve(&state.db, &state.config, &token, activity).await {
                 Ok(Some(current)) => {
+                    tracing::Span::current().record("user_id", current.user.user_id.as_str());
                     request.extensions_mut().insert(current);
                 }
                 Ok(None) => {}

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use app::account::Role;
 use app::db::Db;
 use app::domain::Email;
-use passerelle_server::config::Settings;
+use passerelle_server::config::{LogFormat, Settings};
 
 #[derive(Parser)]
 #[command(name = "passerelle", version, about = "Passerelle — l'espace personnel du projet de transition professionnelle")]
@@ -65,9 +65,6 @@ enum AdminCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
-        .init();
     let env = |name: &str| std::env::var(name).ok();
     if let Some(Command::Check) = cli.command {
         return check(Settings::read(&cli.config, env));
@@ -76,6 +73,7 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(e) => return fail(e),
     };
+    start_log(settings.log.format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
@@ -93,6 +91,16 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(message),
+    }
+}
+
+/// The log on standard output, as `log.format` says; `RUST_LOG` filters it.
+fn start_log(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
+    let log = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => log.init(),
+        LogFormat::Json => log.json().with_current_span(true).with_span_list(false).init(),
     }
 }
 

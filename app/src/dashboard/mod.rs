@@ -167,6 +167,22 @@ pub struct AuditLine {
     pub detail: String,
 }
 
+/// An internal error someone met, found by the reference their page showed
+/// (`crate::incidents`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentLine {
+    /// As the person reads it: "7KQ2-M9PD".
+    pub reference: String,
+    pub at: i64,
+    /// What was asked: the method and the route's pattern ("POST /api/messages/send").
+    pub request: String,
+    pub request_id: String,
+    /// Whose session it was, as the reader may know it: a name, or why none is shown.
+    pub who: String,
+    /// The person's 360° page, when the reader reaches them.
+    pub person_id: Option<String>,
+}
+
 /// The support actions, by the code forms send.
 pub const ACTIONS: [(&str, &str); 11] = [
     ("renvoyer_activation", "Lien d'activation renvoyé"),
@@ -250,6 +266,8 @@ pub struct Beneficiary360 {
     /// The reason of the exceptional access this page is open under (outside the reader's
     /// scope), if any.
     pub exceptional: Option<String>,
+    /// Internal errors the person met lately (their references), newest first.
+    pub incidents: Vec<IncidentLine>,
 }
 
 /// One account of a suspected duplicate.
@@ -341,6 +359,13 @@ pub async fn search_beneficiaries(
 #[server(endpoint = "staff/beneficiary")]
 pub async fn beneficiary(id: String) -> Result<Beneficiary360, AppError> {
     crate::server::serve(crate::server::STAFF, |state, me| async move { service::view(&state, &me, &id).await }).await
+}
+
+/// The internal error whose reference (as read out on the phone: "7KQ2-M9PD", "7kq2m9pd") is
+/// `reference`; `None` when there is none.
+#[server(endpoint = "staff/incident")]
+pub async fn incident(#[server(default)] reference: String) -> Result<Option<IncidentLine>, AppError> {
+    crate::server::serve(crate::server::STAFF, |state, me| async move { crate::incidents::find(&state.db, &me, &reference).await }).await
 }
 
 /// Runs a support action (`action`: a code of [`ACTIONS`]) on a beneficiary, with its reason,

@@ -64,7 +64,63 @@ pub fn DashboardPage() -> impl IntoView {
                 Err(e) => view! { <Problems error=e/> }.into_any(),
             })}
         </Suspense>
+        <IncidentLookup/>
         <DeletionRequests/>
+    }
+}
+
+/// "Retrouver une erreur": the reference a person reads out on the phone (a plain GET form).
+#[component]
+fn IncidentLookup() -> impl IntoView {
+    let reference = query("reference");
+    let found = Resource::new(reference, |typed| async move {
+        if typed.trim().is_empty() {
+            Ok(None)
+        } else {
+            incident(typed).await
+        }
+    });
+    view! {
+        <section aria-labelledby="incident">
+            <h2 id="incident">"Retrouver une erreur par sa référence"</h2>
+            <form method="get" action="/conseiller" class="form search-form">
+                <div class="field">
+                    <label for="reference">"Référence donnée par la personne (par exemple 7KQ2-M9PD)"</label>
+                    <input id="reference" name="reference" type="text" value=reference autocomplete="off" spellcheck="false" maxlength="20"/>
+                </div>
+                <button type="submit" class="button">"Retrouver"</button>
+            </form>
+            <Suspense fallback=|| ()>
+                {move || found.get().map(|result| match result {
+                    Ok(Some(line)) => view! { <IncidentTable lines=vec![line]/> }.into_any(),
+                    Ok(None) if reference().trim().is_empty() => ().into_any(),
+                    Ok(None) => view! { <p role="status">"Aucune erreur n'a cette référence. Vérifiez-la avec la personne : elle compte 8 caractères."</p> }.into_any(),
+                    Err(e) => view! { <Problems error=e/> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Internal errors met, with what was asked and whose session it was.
+#[component]
+fn IncidentTable(lines: Vec<IncidentLine>) -> impl IntoView {
+    view! {
+        <table class="table incidents">
+            <caption class="visually-hidden">"Erreurs rencontrées, les plus récentes d'abord"</caption>
+            <thead><tr><th scope="col">"Référence"</th><th scope="col">"Date"</th><th scope="col">"Demande"</th><th scope="col">"Compte"</th></tr></thead>
+            <tbody>{lines.into_iter().map(|line| view! {
+                <tr>
+                    <td>{line.reference}</td>
+                    <td>{paris_date_time(line.at)}</td>
+                    <td><code>{line.request}</code>" "<small>{format!("(requête {})", line.request_id)}</small></td>
+                    <td>{match line.person_id {
+                        Some(id) => view! { <a href=person_link(&id)>{line.who}</a> }.into_any(),
+                        None => line.who.into_any(),
+                    }}</td>
+                </tr>
+            }).collect_view()}</tbody>
+        </table>
     }
 }
 
@@ -428,6 +484,14 @@ fn Person(p: Beneficiary360, action: ServerAction<SupportAction>, erase: ServerA
             <DocumentTable documents=p.documents.documents.clone()/>
             <p>{format!("{} demande(s) de document. ", p.documents.requests.len())}
                 <a href=format!("/conseiller/documents/{}", p.id)>"Demander ou déposer un document"</a></p>
+        </section>
+        <section aria-labelledby="incidents-recents">
+            <h2 id="incidents-recents">"Incidents récents"</h2>
+            {if p.incidents.is_empty() {
+                view! { <p>"Aucune erreur rencontrée ces 30 derniers jours."</p> }.into_any()
+            } else {
+                view! { <IncidentTable lines=p.incidents.clone()/> }.into_any()
+            }}
         </section>
         <section aria-labelledby="journal">
             <h2 id="journal">"Journal des actions"</h2>

@@ -158,6 +158,7 @@ pub async fn view(state: &AppState, me: &SessionUser, id: &str) -> Result<Benefi
             super::scope::Reach::Exceptional(reason) => Some(reason),
             super::scope::Reach::InCharge => None,
         },
+        incidents: crate::incidents::recent_for(db, me, id).await?,
     })
 }
 

@@ -258,11 +258,11 @@ fn send_with_progress(form: &web_sys::HtmlFormElement, progress: RwSignal<Option
     // "La connexion au service a échoué" only when no answer came back (status 0).
     let failed = || AppError::Transport("upload".into());
     let (Ok(data), Ok(xhr)) = (web_sys::FormData::new_with_form(form), web_sys::XmlHttpRequest::new()) else {
-        done(Err(AppError::Internal));
+        done(Err(AppError::Internal(None)));
         return;
     };
     if xhr.open("POST", &form.action()).is_err() || xhr.set_request_header("Accept", "application/json").is_err() {
-        done(Err(AppError::Internal));
+        done(Err(AppError::Internal(None)));
         return;
     }
     // Closures of the same shapes as the framework's own (an event handler; a one-shot callback):
@@ -288,7 +288,7 @@ fn send_with_progress(form: &web_sys::HtmlFormElement, progress: RwSignal<Option
         } else if status == 0 {
             Err(failed())
         } else {
-            Err(serde_json::from_str::<AppError>(&body).unwrap_or(AppError::Internal))
+            Err(serde_json::from_str::<AppError>(&body).unwrap_or(AppError::Internal(None)))
         };
         done(result);
     });

@@ -2,7 +2,7 @@
 //! like the outbox's emails), keeping data no longer than the privacy policy says:
 //! - links expired for more than a week (the week lets a late click still be told "expiré"),
 //!   and form flashes older than their lifetime;
-//! - login attempts after `retention.login_attempts_days`;
+//! - login attempts and error references (`incidents`) after `retention.login_attempts_days`;
 //! - sessions past their idle or absolute end;
 //! - accounts never activated after `retention.unactivated_days`: emptied as an erasure does;
 //! - accounts without a login for `retention.inactive_years`: warned by email
@@ -39,6 +39,7 @@ pub struct Swept {
     pub links: u64,
     pub flashes: u64,
     pub login_attempts: u64,
+    pub incidents: u64,
     pub sessions: u64,
     pub unactivated: u64,
     pub warned: u64,
@@ -92,6 +93,7 @@ pub async fn sweep(db: &Db, storage: &Storage, config: &AppConfig, now: i64) -> 
     swept.links = delete("DELETE FROM account_tokens WHERE expires_at < $1", now - 7 * DAY_MS).await?;
     swept.flashes = delete("DELETE FROM form_flashes WHERE created_at < $1", now - crate::forms::FLASH_LIFETIME_MS).await?;
     swept.login_attempts = delete("DELETE FROM login_attempts WHERE at < $1", now - days(keep.login_attempts_days)).await?;
+    swept.incidents = delete("DELETE FROM incidents WHERE at < $1", now - days(keep.login_attempts_days)).await?;
     swept.sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(now - as_ms(config.session_idle))
         .bind(now - as_ms(config.session_absolute))

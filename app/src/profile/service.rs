@@ -186,7 +186,7 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<Strin
     let mut tx = state.db.begin_write().await?;
     let new_email = tokens::payload(&mut tx, token).await?.ok_or(AppError::NotFound)?;
     let user_id = tokens::consume(&mut tx, token, Purpose::EmailChange).await?.ok_or(AppError::NotFound)?;
-    let email = Email::parse(&new_email).map_err(|_| AppError::Internal)?;
+    let email = Email::parse(&new_email).map_err(|e| AppError::internal("the address of an email-change link is not an address", e))?;
     let old: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_one(&mut *tx).await?;
     let updated = sqlx::query("UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3")
         .bind(email.as_str())

@@ -164,7 +164,7 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
         }
         return Err(AppError::Stale);
     }
-    Err(AppError::Internal)
+    Err(AppError::internal("the project save", "the project's version kept changing while it was saved"))
 }
 
 #[derive(sqlx::FromRow)]

@@ -554,6 +554,17 @@ impl TestApp {
         (id, c)
     }
 
+    /// Makes the staff member `staff_id` a member of the service `service_id`
+    /// ("service-accueil": the phone platform).
+    pub async fn join_service(&self, staff_id: &str, service_id: &str) {
+        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)")
+            .bind(staff_id)
+            .bind(service_id)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
+    }
+
     /// Posts form fields made by hand (left out, unknown or wrong as a test needs) to the server
     /// function at `/api/{endpoint}` as `c`; its value is read as `T` (`IgnoredAny` when only
     /// the status matters).

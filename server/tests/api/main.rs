@@ -10,6 +10,7 @@ mod cross_site;
 mod dashboard;
 mod form_sweep;
 mod health;
+mod incidents;
 mod mail;
 mod mail_scanner;
 mod profile;

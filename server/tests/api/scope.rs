@@ -20,14 +20,6 @@ fn open(id: &str, motif: &str, precision: &str) -> ExceptionalAccess {
     ExceptionalAccess { id: id.into(), motif: motif.into(), precision: precision.into() }
 }
 
-async fn join_service(app: &TestApp, staff_id: &str, service_id: &str) {
-    sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)")
-        .bind(staff_id)
-        .bind(service_id)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-}
 
 /// What one staff member gets for each of Camille's data, in the order of [`COLUMNS`].
 async fn answers(app: &TestApp, staff: &reqwest::Client, camille: &Camille) -> Vec<u16> {
@@ -84,8 +76,8 @@ async fn only_the_referent_the_threads_service_and_an_exceptional_access_with_a_
     let (paul_id, paul) = app.logged_in("paul@exemple.fr", "Paul Paiement", Role::Advisor).await;
     let (_, ada) = app.logged_in("ada@exemple.fr", "Ada Admin", Role::Admin).await;
     let (pia_id, pia) = app.logged_in("pia@exemple.fr", "Pia Accueil", Role::Advisor).await;
-    join_service(&app, &paul_id, "service-paiement").await;
-    join_service(&app, &pia_id, "service-accueil").await;
+    app.join_service(&paul_id, "service-paiement").await;
+    app.join_service(&pia_id, "service-accueil").await;
     let camille = camille(&app, &alex_id).await;
 
     // Act
