@@ -101,9 +101,10 @@ impl Recorder {
 /// logs its cause with it.
 pub fn record() -> String {
     let reference = new_reference();
-    let recorder = RECORDER.try_with(Recorder::clone).ok().or_else(|| {
-        leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Recorder>().cloned())
-    });
+    let recorder = RECORDER
+        .try_with(Recorder::clone)
+        .ok()
+        .or_else(|| leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Recorder>().cloned()));
     if let Some(recorder) = recorder {
         recorder.record(&reference);
     }
@@ -158,10 +159,7 @@ const SELECT: &str = "SELECT i.reference, i.at, i.method, i.route, i.request_id,
 /// they reach the person (their search would find them).
 pub async fn find(db: &Db, me: &crate::account::SessionUser, typed: &str) -> Result<Option<crate::dashboard::IncidentLine>, crate::error::AppError> {
     let Some(reference) = normalize(typed) else {
-        return Err(crate::error::AppError::invalid(
-            "reference",
-            "Une référence compte 8 caractères, lettres et chiffres, par exemple 7KQ2-M9PD.",
-        ));
+        return Err(crate::error::AppError::invalid("reference", "Une référence compte 8 caractères, lettres et chiffres, par exemple 7KQ2-M9PD."));
     };
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.reference = $1")).bind(&reference).fetch_optional(db.pool()).await?;
     let sees_everyone = crate::dashboard::scope::sees_everyone(db, me).await?;
@@ -170,7 +168,11 @@ pub async fn find(db: &Db, me: &crate::account::SessionUser, typed: &str) -> Res
 
 /// The person's incidents of the last 30 days, newest first (for their 360° page, which its
 /// reader already reaches).
-pub async fn recent_for(db: &Db, me: &crate::account::SessionUser, person: &str) -> Result<Vec<crate::dashboard::IncidentLine>, crate::error::AppError> {
+pub async fn recent_for(
+    db: &Db,
+    me: &crate::account::SessionUser,
+    person: &str,
+) -> Result<Vec<crate::dashboard::IncidentLine>, crate::error::AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.user_id = $1 AND i.at > $2 ORDER BY i.at DESC LIMIT 20"))
         .bind(person)
         .bind(now_ms() - RECENT_MS)

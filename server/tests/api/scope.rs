@@ -20,7 +20,6 @@ fn open(id: &str, motif: &str, precision: &str) -> ExceptionalAccess {
     ExceptionalAccess { id: id.into(), motif: motif.into(), precision: precision.into() }
 }
 
-
 /// What one staff member gets for each of Camille's data, in the order of [`COLUMNS`].
 async fn answers(app: &TestApp, staff: &reqwest::Client, camille: &Camille) -> Vec<u16> {
     let status = |answer: (reqwest::StatusCode, Result<IgnoredAny, AppError>)| answer.0.as_u16();

@@ -91,3 +91,46 @@ async fn the_development_mailbox_exists_only_with_the_mailbox_transport(backend:
     app.stop().await;
 }
 both_backends!(the_development_mailbox_exists_only_with_the_mailbox_transport);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_log_format_json_every_line_is_json_and_names_the_request() {
+    // Arrange: the real binary on a free port, SQLite in a temporary folder.
+    let folder = std::env::temp_dir().join(format!("passerelle-json-log-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let port = crate::helpers::free_port().await;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .args(["--config", "/nonexistent/Leptos.toml", "serve"])
+        .env("PASSERELLE_LOG_FORMAT", "json")
+        .env("PASSERELLE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PASSERELLE_DATABASE_URL", format!("sqlite://{}/p.db", folder.display()))
+        .env("PASSERELLE_STORAGE_FILES_DIR", folder.join("files"))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the passerelle binary runs");
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    crate::helpers::wait_until(std::time::Duration::from_secs(30), "the server answers", || {
+        let answer = reqwest::get(health.clone());
+        async move { answer.await.is_ok_and(|answer| answer.status() == 200) }
+    })
+    .await;
+    let request_id = reqwest::get(&health).await.unwrap().headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string());
+    let request_id = request_id.expect("the answer names its request");
+
+    // Act: stop it and read what it wrote.
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let output = server.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&folder);
+
+    // Assert
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect();
+    let answered = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "answered" && line["span"]["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("a line for request {request_id}: {text}"));
+    assert_eq!(answered["span"]["route"], "/healthz");
+    assert_eq!(answered["fields"]["status"], 200);
+    assert!(answered["fields"]["latency_ms"].is_number(), "{answered}");
+}
