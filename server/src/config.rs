@@ -24,6 +24,14 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub retention: RetentionSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Prometheus metrics (`GET /metrics`) on their own address; empty: none.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub listen: String,
 }
 
 /// How the server writes its log (on standard output).
@@ -267,6 +275,7 @@ impl Default for Settings {
             security: SecuritySettings { secret_key: Secret::from(DEV_SECRET_KEY) },
             retention: RetentionSettings::default(),
             log: LogSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -434,6 +443,7 @@ impl Settings {
         check(self.storage_problems());
         check(self.session_problems());
         check(self.secret_problems());
+        check(self.metrics_addr().map(|_| ()));
         problems
     }
 
@@ -559,6 +569,22 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Where the metrics are served (`metrics.listen`); `None` when they are off. It must not be
+    /// the site's own address.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        let addr: SocketAddr = listen
+            .parse()
+            .map_err(|_| error("metrics.listen", format!("{listen:?} is not an address such as 127.0.0.1:9100 (empty: no metrics)")))?;
+        if addr.port() != 0 && self.listen_addr().is_ok_and(|site| site.port() == addr.port() && site.ip() == addr.ip()) {
+            return Err(error("metrics.listen", "must differ from server.listen: the metrics are not for the public"));
+        }
+        Ok(Some(addr))
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {

@@ -46,6 +46,7 @@ pub fn router(state: AppState, request_timeout: Duration, dev_mailbox: bool) -> 
         ))
         .layer(middleware::from_fn_with_state(state.clone(), nothing_personal_is_stored))
         .layer(middleware::from_fn_with_state(Arc::<str>::from(state.config.base_url.as_str()), posts_from_our_pages_only))
+        .layer(middleware::from_fn(crate::metrics::measure))
         .layer(request_log())
         .layer(middleware::from_fn_with_state(state.clone(), request_id));
     let https = state.config.base_url.starts_with("https://");
@@ -191,7 +192,7 @@ fn request_log() -> tower_http::trace::TraceLayer<
 }
 
 /// The route's pattern of a request ("/conseiller/beneficiaires/{id}"), never its path.
-fn route_of(request: &Request<Body>) -> String {
+pub(crate) fn route_of(request: &Request<Body>) -> String {
     request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "(no route: fallback)".to_string())
 }
 

@@ -4,6 +4,7 @@ pub mod config;
 pub mod http;
 pub mod mail_worker;
 pub mod mailbox;
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,11 +32,15 @@ pub enum StartError {
     Storage(std::io::Error),
     #[error("cannot listen on {addr} (server.listen): {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot serve the metrics on {addr} (metrics.listen): {source}")]
+    Metrics { addr: SocketAddr, source: std::io::Error },
 }
 
 /// A running server: its address, and how to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served (`metrics.listen`), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub db: Db,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<()>,
@@ -126,6 +131,10 @@ pub async fn start(
             let _ = shutdown.send(true);
         });
     }
+    let metrics_addr = match settings.metrics_addr().map_err(|e| StartError::Config(e.to_string()))? {
+        Some(addr) => Some(metrics::serve(addr, db.clone(), stopped.clone()).await.map_err(|source| StartError::Metrics { addr, source })?.0),
+        None => None,
+    };
     let worker = tokio::spawn(worker.run(stopped.clone()));
     // Housekeeping, every minute: files of erased accounts whose deletion failed are tried again
     // until the store deletes them, and the daily retention job runs when due (on one server).
@@ -160,7 +169,7 @@ pub async fn start(
         }
     });
     tracing::info!(%addr, backend = db.backend().name(), "Passerelle is listening");
-    Ok(Running { addr, db, shutdown, server, worker })
+    Ok(Running { addr, metrics_addr, db, shutdown, server, worker })
 }
 
 /// Concurrent argon2 computations: one per core, at least one.

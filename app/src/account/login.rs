@@ -52,6 +52,7 @@ pub async fn login(#[server(default)] email: String, #[server(default)] password
             ("password", &password, "Indiquez votre mot de passe."),
         ])?;
         let result = service::login(&state, &email, password).await;
+        metrics::counter!("passerelle_logins_total", "outcome" => outcome_label(&result)).increment(1);
         if let Ok(LoginOutcome::LoggedIn { destination }) = &result {
             leptos_axum::redirect(destination);
         }
@@ -62,6 +63,21 @@ pub async fn login(#[server(default)] email: String, #[server(default)] password
 
 /// Accepts the CGU and privacy policy in force and finishes logging in (after
 /// [`LoginOutcome::NewTerms`]).
+/// A login's outcome as the metrics count it (`passerelle_logins_total{outcome}`).
+#[cfg(feature = "ssr")]
+fn outcome_label(result: &Result<LoginOutcome, AppError>) -> &'static str {
+    match result {
+        Ok(LoginOutcome::LoggedIn { .. }) => "logged_in",
+        Ok(LoginOutcome::NotActivated { .. }) => "not_activated",
+        Ok(LoginOutcome::Locked { .. }) => "locked",
+        Ok(LoginOutcome::Merged { .. }) => "merged",
+        Ok(LoginOutcome::NewTerms { .. }) => "new_terms",
+        Err(AppError::Validation(_)) => "refused",
+        Err(AppError::Conflict(_)) => "conflict",
+        Err(_) => "error",
+    }
+}
+
 #[server(endpoint = "session/accept-terms")]
 pub async fn accept_terms(ticket: String, #[server(default)] accept: String) -> Result<LoginOutcome, AppError> {
     crate::server::serve_form_anyone("login", Vec::new(), None, |state| async move {

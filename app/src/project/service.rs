@@ -162,6 +162,7 @@ pub async fn save(db: &Db, user: &SessionUser, base_version: i64, draft: Draft) 
         if row.draft.0 == draft {
             return Ok(Saved { version: row.version, saved_at: row.updated_at });
         }
+        metrics::counter!("passerelle_autosave_conflicts_total").increment(1);
         return Err(AppError::Stale);
     }
     Err(AppError::internal("the project save", "the project's version kept changing while it was saved"))

@@ -200,6 +200,11 @@ impl TestApp {
     }
 
     /// Stops the server (graceful) and drops a PostgreSQL test database.
+    /// Where the server serves its metrics (`metrics.listen`), if it does.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().and_then(|running| running.metrics_addr)
+    }
+
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;

@@ -13,6 +13,7 @@ mod health;
 mod incidents;
 mod mail;
 mod mail_scanner;
+mod metrics;
 mod profile;
 mod projects;
 mod roles_and_forms;
