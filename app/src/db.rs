@@ -210,7 +210,8 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn sqlite_path(url: &str) -> &str {
+/// The file of a `sqlite:` URL.
+pub fn sqlite_path(url: &str) -> &str {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     rest.split('?').next().unwrap_or(rest)
 }

@@ -1,5 +1,6 @@
 //! The `passerelle` server: settings, router, database, mail worker. `main.rs` is the CLI.
 
+pub mod backup;
 pub mod config;
 pub mod http;
 pub mod mail_worker;

@@ -36,6 +36,18 @@ enum Command {
     },
     /// Check the settings without starting: one line per problem, exit code 0 when there is none.
     Check,
+    /// Back up the database and the uploaded files into a new folder, while the servers keep
+    /// serving: one consistent moment (SQLite `VACUUM INTO`; PostgreSQL `pg_dump` on a shared
+    /// snapshot) and the files it names.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup onto an empty database (same kind as the backup's) and the file store.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Manage staff accounts.
     Admin {
         #[command(subcommand)]
@@ -83,6 +95,18 @@ fn main() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::SeedDemo { beneficiaries, seed } => seed_demo(settings, beneficiaries, seed).await,
             Command::Check => Ok(()),
+            Command::Backup { to } => passerelle_server::backup::backup(&settings, &to).await.map(|done| {
+                println!(
+                    "Backed up into {}: the database as of {} ms, {} file(s){}.",
+                    to.display(),
+                    done.taken_at,
+                    done.files,
+                    if done.files_erased_meanwhile > 0 { format!(", {} erased meanwhile", done.files_erased_meanwhile) } else { String::new() }
+                )
+            }),
+            Command::Restore { from } => passerelle_server::backup::restore(&settings, &from)
+                .await
+                .map(|done| println!("Restored the backup of {} ms from {}: {} file(s).", done.taken_at, from.display(), done.files)),
             Command::Admin { command: AdminCommand::Create { email, name, role, services } } => {
                 create_staff(settings, email, name, role, services).await
             }

@@ -276,7 +276,7 @@ const VOLATILE: [&str; 7] = ["sessions", "form_flashes", "login_attempts", "rate
 
 /// Every row of every table but the volatile ones, as text.
 async fn snapshot(app: &TestApp, backend: Backend) -> BTreeMap<String, Vec<String>> {
-    crate::helpers::every_row(app, backend, |table| match table {
+    crate::helpers::every_row(&app.db, backend, |table| match table {
         _ if VOLATILE.contains(&table) => None,
         // A page that shows a person's data to staff records the read in the audit trail, by
         // design (the redirect back after a refused post shows one): only actions count here.

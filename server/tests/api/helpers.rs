@@ -717,17 +717,17 @@ pub async fn session_cookie(app: &TestApp, email: &str) -> String {
 
 /// Every table's rows, as text (one line per row, sorted): `sql_for` gives each table's query,
 /// or `None` to leave the table out.
-pub async fn every_row(app: &TestApp, backend: Backend, sql_for: impl Fn(&str) -> Option<String>) -> std::collections::BTreeMap<String, Vec<String>> {
+pub async fn every_row(db: &Db, backend: Backend, sql_for: impl Fn(&str) -> Option<String>) -> std::collections::BTreeMap<String, Vec<String>> {
     use sqlx::Row;
     let list = match backend {
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
         Backend::Postgres => "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = current_schema()",
     };
-    let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(app.db.pool()).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(db.pool()).await.unwrap();
     let mut all = std::collections::BTreeMap::new();
     for table in tables {
         let Some(sql) = sql_for(&table) else { continue };
-        let rows = sqlx::query(&sql).fetch_all(app.db.pool()).await.unwrap();
+        let rows = sqlx::query(&sql).fetch_all(db.pool()).await.unwrap();
         let mut lines: Vec<String> = rows
             .iter()
             .map(|row| {

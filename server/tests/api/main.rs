@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod audiences;
+mod backup;
 mod cross_site;
 mod dashboard;
 mod form_sweep;

@@ -290,7 +290,7 @@ async fn after_an_erasure_no_table_and_no_stored_file_holds_any_of_the_persons_v
             && app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'philomene.quintard@exemple.fr'").await == 0
     })
     .await;
-    let rows = every_row(&app, backend, |table| (table != "_sqlx_migrations").then(|| format!("SELECT * FROM {table}"))).await;
+    let rows = every_row(&app.db, backend, |table| (table != "_sqlx_migrations").then(|| format!("SELECT * FROM {table}"))).await;
     let login = login(&client(), &app.base, "philomene.quintard@exemple.fr", GOOD_PASSWORD).await.status();
     let session = app.call_as::<serde::de::IgnoredAny>(&philomene, "profile/get", &[]).await.0;
 

@@ -98,7 +98,7 @@ async fn with_log_format_json_every_line_is_json_and_names_the_request() {
     let folder = std::env::temp_dir().join(format!("passerelle-json-log-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&folder).unwrap();
     let port = crate::helpers::free_port().await;
-    let mut server = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+    let server = Command::new(env!("CARGO_BIN_EXE_passerelle"))
         .args(["--config", "/nonexistent/Leptos.toml", "serve"])
         .env("PASSERELLE_LOG_FORMAT", "json")
         .env("PASSERELLE_SERVER_LISTEN", format!("127.0.0.1:{port}"))
