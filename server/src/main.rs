@@ -48,6 +48,9 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Ask the server of these settings (`server.listen`) for `/healthz`: exit code 0 when it
+    /// answers 200 (the container image's health check: it has no curl).
+    Healthcheck,
     /// Manage staff accounts.
     Admin {
         #[command(subcommand)]
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::SeedDemo { beneficiaries, seed } => seed_demo(settings, beneficiaries, seed).await,
             Command::Check => Ok(()),
+            Command::Healthcheck => healthcheck(&settings).await,
             Command::Backup { to } => passerelle_server::backup::backup(&settings, &to).await.map(|done| {
                 println!(
                     "Backed up into {}: the database as of {} ms, {} file(s){}.",
@@ -115,6 +119,33 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(message),
+    }
+}
+
+/// `passerelle healthcheck`: one `GET /healthz` to `server.listen` (a wildcard address is asked
+/// on loopback), within 3 seconds.
+async fn healthcheck(settings: &Settings) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut addr = settings.listen_addr().map_err(|e| e.to_string())?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
+    }
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(3), ask)
+        .await
+        .map_err(|_| format!("{addr} did not answer /healthz within 3 s"))?
+        .map_err(|e| format!("cannot ask {addr} for /healthz: {e}"))?;
+    let status = String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string();
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        Err(format!("{addr}/healthz answered {status:?}"))
     }
 }
 

@@ -134,3 +134,31 @@ async fn with_log_format_json_every_line_is_json_and_names_the_request() {
     assert_eq!(answered["fields"]["status"], 200);
     assert!(answered["fields"]["latency_ms"].is_number(), "{answered}");
 }
+
+async fn healthcheck_succeeds_on_a_serving_address_and_fails_in_one_line_elsewhere(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    let serving = app.base.trim_start_matches("http://").to_string();
+    let closed = format!("127.0.0.1:{}", crate::helpers::free_port().await);
+    let healthcheck = |listen: &str| {
+        Command::new(env!("CARGO_BIN_EXE_passerelle"))
+            .args(["--config", "/nonexistent/Leptos.toml", "healthcheck"])
+            .env("PASSERELLE_SERVER_LISTEN", listen)
+            .env("PASSERELLE_DATABASE_URL", &app.database.url)
+            .output()
+            .expect("the passerelle binary runs")
+    };
+
+    // Act
+    let up = healthcheck(&serving);
+    let down = healthcheck(&closed);
+
+    // Assert
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let said = String::from_utf8_lossy(&down.stderr);
+    assert!(!down.status.success());
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    assert!(said.contains(&closed), "{said}");
+    app.stop().await;
+}
+both_backends!(healthcheck_succeeds_on_a_serving_address_and_fails_in_one_line_elsewhere);
