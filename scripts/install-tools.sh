@@ -76,9 +76,23 @@ install_browsers() {
   fi
 }
 
+# The container image's test (scripts/container.sh): podman, and runc (crun, podman's default
+# runtime, cannot start a container under this machine's hybrid cgroups).
+install_containers() {
+  local missing=()
+  have podman || missing+=(podman)
+  have runc || missing+=(runc)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing from Debian: ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
 case "$what" in
   build) install_build_tools ;;
   browsers) install_browsers ;;
-  all) install_build_tools; install_browsers ;;
-  *) echo "usage: $0 [build|browsers|all]" >&2; exit 2 ;;
+  containers) install_containers ;;
+  all) install_build_tools; install_browsers; install_containers ;;
+  *) echo "usage: $0 [build|browsers|containers|all]" >&2; exit 2 ;;
 esac

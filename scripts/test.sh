@@ -175,6 +175,15 @@ else
 fi
 took_since e2e
 
+# --- Container image ----------------------------------------------------------------------------
+if [ "${outcome[build]}" = passed ]; then
+  bold "== Container image (podman: read-only root, non-root user, health check) =="
+  if scripts/container.sh check; then outcome[container]=passed; else outcome[container]=FAILED; status=1; fi
+else
+  outcome[container]="not run (no build)"
+fi
+took_since container
+
 
 # --- Summary -----------------------------------------------------------------------------------
 banner "================================ SUMMARY ================================"
@@ -188,6 +197,7 @@ row "  database backend PostgreSQL" "" "${outcome[postgres]}"
 row "Release build" "${took[build]}" "${outcome[build]}"
 row "Page weight (<= 250 KB brotli)" "${took[weight]:-}" "${outcome[weight]}"
 row "Browser engines" "${took[e2e]}" "${outcome[e2e]}"
+row "Container image (podman)" "${took[container]}" "${outcome[container]}"
 printf '  %-34s %s\n' "Total" "$(( SECONDS / 60 ))m$(( SECONDS % 60 ))s"
 if [ $status = 0 ]; then bold "ALL PASSED"; else bold "SOMETHING FAILED"; fi
 exit $status

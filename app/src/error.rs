@@ -48,11 +48,16 @@ pub enum AppError {
 /// " Référence : 7KQ2-M9PD, donnez-la si vous nous contactez." for an error that has one.
 fn reference_sentence(reference: &Option<String>) -> String {
     match reference {
-        Some(reference) => {
-            let (first, rest) = reference.split_at(reference.len().min(4));
-            format!(" Référence : {first}-{rest}, donnez-la si vous nous contactez.")
-        }
+        Some(reference) => format!(" Référence : {}, donnez-la si vous nous contactez.", reference_shown(reference)),
         None => String::new(),
+    }
+}
+
+/// An error reference as a person reads it: two groups of four ("7KQ2-M9PD").
+pub fn reference_shown(reference: &str) -> String {
+    match (reference.get(..4), reference.get(4..)) {
+        (Some(first), Some(rest)) if !rest.is_empty() => format!("{first}-{rest}"),
+        _ => reference.to_string(),
     }
 }
 

@@ -25,14 +25,6 @@ pub fn normalize(typed: &str) -> Option<String> {
     (reference.len() == 8 && reference.bytes().all(|b| ALPHABET.contains(&b))).then_some(reference)
 }
 
-/// A reference as a person reads it: two groups of four ("7KQ2-M9PD").
-pub fn shown(reference: &str) -> String {
-    match (reference.get(..4), reference.get(4..)) {
-        (Some(first), Some(rest)) if !rest.is_empty() => format!("{first}-{rest}"),
-        _ => reference.to_string(),
-    }
-}
-
 /// One request's incidents: where they are written, and what to write with them.
 #[derive(Clone)]
 pub struct Recorder(Arc<RecorderInner>);
@@ -142,7 +134,7 @@ impl Row {
             (Some(_), _, _) => ("Un compte qui n'existe plus".to_string(), None),
         };
         crate::dashboard::IncidentLine {
-            reference: shown(&self.reference),
+            reference: crate::error::reference_shown(&self.reference),
             at: self.at,
             request: format!("{} {}", self.method, self.route),
             request_id: self.request_id,
