@@ -117,7 +117,11 @@ class Client:
             self.conn.request(method, path, body=body, headers={"Origin": self.origin, **headers})
             answer = self.conn.getresponse()
             data = answer.read()
-            return answer.status, data, {k.lower(): v for k, v in answer.getheaders()}
+            if 400 <= answer.status < 500 and os.environ.get("BENCH_DEBUG"):  # why a request was refused
+                print(method, path, answer.status, data[:300], file=sys.stderr)
+            headers = {k.lower(): v for k, v in answer.getheaders()}
+            headers["set-cookie"] = "\n".join(v for k, v in answer.getheaders() if k.lower() == "set-cookie")
+            return answer.status, data, headers
         except (OSError, http.client.HTTPException):
             self.conn.close()
             self.conn = None
@@ -125,11 +129,17 @@ class Client:
 
 
 def login(client: Client, person: Person) -> int:
+    """Logs in (accepting the terms of use on the first login: seeded people never did)."""
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
     body = urllib.parse.urlencode({"email": person.email, "password": DEMO_PASSWORD}).encode()
-    status, _, headers = client.send("POST", "/api/session/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
-    cookie = headers.get("set-cookie", "")
-    if status == 200 and cookie.startswith(COOKIE + "="):
-        person.cookie = cookie.split(";", 1)[0]
+    status, answer, headers = client.send("POST", "/api/session/login", body, form)
+    if status == 200 and b"NewTerms" in answer:
+        ticket = json.loads(answer)["NewTerms"]["ticket"]
+        body = urllib.parse.urlencode({"ticket": ticket, "accept": "on"}).encode()
+        status, answer, headers = client.send("POST", "/api/session/accept-terms", body, form)
+    for cookie in headers.get("set-cookie", "").splitlines():
+        if status == 200 and cookie.startswith(COOKIE + "="):
+            person.cookie = cookie.split(";", 1)[0]
     return status
 
 
@@ -238,7 +248,7 @@ def one_run(binary: Path, s3: Path, count: int, args: argparse.Namespace, workdi
             RUST_LOG="warn",
         )
         # The people first (seed-demo also runs the migrations), then the servers.
-        seeded = subprocess.run([str(binary), "seed-demo", "--beneficiaries", str(args.workers * args.people)], env={**env, "PASSERELLE_SERVER_LISTEN": "127.0.0.1:0"}, capture_output=True, text=True)
+        seeded = subprocess.run([str(binary), "seed-demo", "--beneficiaries", str(args.workers * args.people * 3)], env={**env, "PASSERELLE_SERVER_LISTEN": "127.0.0.1:0"}, capture_output=True, text=True)
         if seeded.returncode != 0:
             raise SetupError(f"seed-demo: {seeded.stderr.strip()}")
         rows = psql(database, "SELECT id, email FROM users WHERE role = 'beneficiary' ORDER BY email").split()
@@ -256,11 +266,17 @@ def one_run(binary: Path, s3: Path, count: int, args: argparse.Namespace, workdi
         wait_http(lb_port, "/healthz", 20, "haproxy", balancer, workdir / f"haproxy-{count}.log")
 
         setup = Client(lb_port, origin)
+        # Seeded people whose project can still be written (drafts; seed-demo also makes
+        # submitted and decided ones), logged in through the load balancer.
+        editable = set(psql(database, "SELECT beneficiary_id FROM projects WHERE state = 'brouillon'").split())
+        people = [person for person in people if person.user_id in editable]
+        # (seed-demo also makes accounts that cannot log in: never activated, merged.)
+        people = [person for person in people if login(setup, person) == 200 and person.cookie]
         for person in people:
-            if login(setup, person) != 200:
-                raise SetupError(f"{person.email} cannot log in through the load balancer")
             refresh_version(setup, person)
             person.acked_version = person.version
+        if len(people) < args.workers:
+            raise SetupError(f"only {len(people)} seeded people can log in with a draft project; raise --people")
         workers = [Worker(people[i::args.workers]) for i in range(args.workers)]
 
         started = time.monotonic()
