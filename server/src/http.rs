@@ -165,30 +165,37 @@ async fn request_id(State(state): State<AppState>, mut request: Request<Body>, n
     response
 }
 
+/// The request log's layer: [`request_span`] and [`log_answer`].
+type RequestLog = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request<Body>) -> tracing::Span,
+    (),
+    fn(&Response, Duration, &tracing::Span),
+    (),
+    (),
+    (),
+>;
+
 /// A span per request — request id, method, route (its pattern: paths carry link tokens), and
 /// the account once the session is known (`attach_session`) — and one line per answer with its
 /// status and latency. Never a query string, a body, a token or a NIR.
-fn request_log() -> tower_http::trace::TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&Request<Body>) -> tracing::Span + Clone,
-    (),
-    impl Fn(&Response, Duration, &tracing::Span) + Clone,
-    (),
-    (),
-    (),
-> {
+fn request_log() -> RequestLog {
     tower_http::trace::TraceLayer::new_for_http()
-        .make_span_with(|request: &Request<Body>| {
-            let id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_else(|| Arc::from("-"));
-            tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route_of(request), user_id = tracing::field::Empty)
-        })
+        .make_span_with(request_span as fn(&Request<Body>) -> tracing::Span)
         .on_request(())
-        .on_response(|response: &Response, latency: Duration, _: &tracing::Span| {
-            tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "answered");
-        })
+        .on_response(log_answer as fn(&Response, Duration, &tracing::Span))
         .on_body_chunk(())
         .on_eos(())
         .on_failure(())
+}
+
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_else(|| Arc::from("-"));
+    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route_of(request), user_id = tracing::field::Empty)
+}
+
+fn log_answer(response: &Response, latency: Duration, _: &tracing::Span) {
+    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "answered");
 }
 
 /// The route's pattern of a request ("/conseiller/beneficiaires/{id}"), never its path.
