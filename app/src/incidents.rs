@@ -39,6 +39,9 @@ struct RecorderInner {
     writes: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
+/// How long an answer waits for its incidents to be written.
+const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 tokio::task_local! {
     /// The recorder of the request this task serves (handlers that run outside Leptos).
     static RECORDER: Recorder;
@@ -58,11 +61,18 @@ impl Recorder {
 
     /// Runs `work` (the request's handling) with this recorder, then waits until its incidents
     /// are written: when the answer reaches the person, staff can already find its reference.
+    /// At most [`WRITE_WAIT`]: when the database itself is down, the answer leaves anyway (the
+    /// write goes on, and the log line of the cause has the reference).
     pub async fn around<T>(self, work: impl std::future::Future<Output = T>) -> T {
         let answer = RECORDER.scope(self.clone(), work).await;
         let writes = std::mem::take(&mut *self.0.writes.lock().unwrap_or_else(|e| e.into_inner()));
-        for write in writes {
-            let _ = write.await;
+        let written = async {
+            for write in writes {
+                let _ = write.await;
+            }
+        };
+        if tokio::time::timeout(WRITE_WAIT, written).await.is_err() {
+            tracing::warn!(request_id = %self.0.request_id, "the answer left before its incidents were written");
         }
         answer
     }

@@ -315,11 +315,7 @@ async fn the_inbox_holds_the_advisors_people_and_services_and_people_without_ref
     let (alex_id, alex) = app.logged_in("alex@exemple.fr", "Alex Conseil", Role::Advisor).await;
     let (bea_id, bea) = app.logged_in("bea@exemple.fr", "Béa Paiement", Role::Advisor).await;
     sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
-    sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, 'service-paiement')")
-        .bind(&bea_id)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    app.join_service(&bea_id, "service-paiement").await;
     let send = |c: reqwest::Client, to: &'static str, subject: &'static str| {
         let app = &app;
         async move {

@@ -424,14 +424,8 @@ async fn a_message_to_a_service_tells_its_members_and_nobody_else(backend: Backe
     let (_, camille) = app.logged_in("camille@exemple.fr", "Camille Martin", Role::Beneficiary).await;
     let (accueil_id, accueil) = app.logged_in("accueil@exemple.fr", "Agent Accueil", Role::Advisor).await;
     let (paiement_id, _) = app.logged_in("paiement@exemple.fr", "Agent Paiement", Role::Advisor).await;
-    for (user, service) in [(&accueil_id, "service-accueil"), (&paiement_id, "service-paiement")] {
-        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, $2)")
-            .bind(user)
-            .bind(service)
-            .execute(app.db.pool())
-            .await
-            .unwrap();
-    }
+    app.join_service(&accueil_id, "service-accueil").await;
+    app.join_service(&paiement_id, "service-paiement").await;
 
     let (status, thread) = app
         .upload_as::<String>(&camille, "messages/send", &[("to", "accueil"), ("subject", "Rendez-vous"), ("body", "Texte confidentiel")], &[])
@@ -459,11 +453,7 @@ async fn deactivated_staff_are_told_of_no_message(backend: Backend) {
     let (gone_id, _) = app.logged_in("partie@exemple.fr", "Agent Parti", Role::Advisor).await;
     sqlx::query("UPDATE users SET referent_id = $1 WHERE id = $2").bind(&alex_id).bind(&camille_id).execute(app.db.pool()).await.unwrap();
     for user in [&active_id, &gone_id] {
-        sqlx::query("INSERT INTO staff_services (user_id, service_id) VALUES ($1, 'service-accueil')")
-            .bind(user)
-            .execute(app.db.pool())
-            .await
-            .unwrap();
+        app.join_service(user, "service-accueil").await;
     }
     sqlx::query("UPDATE users SET deactivated_at = 1 WHERE id IN ($1, $2)").bind(&alex_id).bind(&gone_id).execute(app.db.pool()).await.unwrap();
 
