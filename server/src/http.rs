@@ -225,19 +225,21 @@ async fn answer_in_time(State((timeout, stylesheet)): State<(Duration, Arc<str>)
     }
     let route = route_of(&request);
     let method = request.method().clone();
+    let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_else(|| Arc::from("-"));
     let wants_json = request.uri().path().starts_with("/api/")
         && !request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::error!(%method, %route, timeout_ms = timeout.as_millis() as u64, "no answer within the request timeout: answered 503");
-            too_slow(wants_json, &stylesheet)
+            too_slow(wants_json, &stylesheet, &request_id)
         }
     }
 }
 
-/// The 503 of [`answer_in_time`], its page styled by `stylesheet`.
-fn too_slow(wants_json: bool, stylesheet: &str) -> Response {
+/// The 503 of [`answer_in_time`], its page styled by `stylesheet` and naming the request (its
+/// id is made of letters, digits, `-`, `_` and `.` only: [`request_id`]).
+fn too_slow(wants_json: bool, stylesheet: &str, request_id: &str) -> Response {
     let headers = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store")), (header::RETRY_AFTER, HeaderValue::from_static("30"))];
     if wants_json {
         let body = serde_json::to_string(&app::error::AppError::Unavailable).unwrap_or_default();
@@ -247,7 +249,7 @@ fn too_slow(wants_json: bool, stylesheet: &str) -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         headers,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        TOO_SLOW_PAGE.replace("{stylesheet}", stylesheet),
+        TOO_SLOW_PAGE.replace("{stylesheet}", stylesheet).replace("{request}", request_id),
     )
         .into_response()
 }
@@ -267,7 +269,7 @@ const TOO_SLOW_PAGE: &str = r#"<!DOCTYPE html>
 <h1>Le service met trop de temps à répondre</h1>
 <p>Votre demande n'a pas abouti dans le délai prévu. Ce que vous aviez déjà enregistré est conservé.</p>
 <p>Réessayez dans quelques minutes : rechargez la page, ou revenez en arrière et envoyez à nouveau le formulaire.</p>
-<p>Si le problème continue, <a href="/contact">contactez-nous</a> en indiquant l'heure à laquelle il s'est produit.</p>
+<p>Si le problème continue, <a href="/contact">contactez-nous</a> en donnant la référence de la demande : <strong>{request}</strong>.</p>
 <p><a href="/">Retour à l'accueil</a></p>
 </main>
 </body>

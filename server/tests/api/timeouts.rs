@@ -67,7 +67,10 @@ async fn a_server_function_held_up_by_the_database_answers_503_in_time_and_the_n
     let error: app::error::AppError = scripted.json().await.unwrap();
     assert_eq!(error, app::error::AppError::Unavailable, "the page's script shows the French sentence");
     assert_eq!(plain.status(), 503, "a form posted without JavaScript gets the page, not a redirect");
-    assert!(plain.text().await.unwrap().contains("Le service met trop de temps à répondre"));
+    let request_id = plain.headers().get("x-request-id").expect("the answer names its request").to_str().unwrap().to_string();
+    let page = plain.text().await.unwrap();
+    assert!(page.contains("Le service met trop de temps à répondre"), "{page}");
+    assert!(page.contains(&format!("référence de la demande : <strong>{request_id}</strong>")), "the page names the request of the log: {page}");
     assert_eq!(after.status(), 200, "once the table is free the save goes through: {}", after.text().await.unwrap());
     app.stop().await;
 }
