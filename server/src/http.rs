@@ -105,6 +105,12 @@ fn site_files(options: &leptos::prelude::LeptosOptions) -> axum::routing::Method
     }))
 }
 
+/// Answers that involve no account and no personal data: the site's static files and the health
+/// check. They skip the session lookup and the incidents' recorder.
+fn is_static(state: &AppState, path: &str) -> bool {
+    site_file(state, path) || path == "/healthz"
+}
+
 /// Whether `path` is one of the site's static files (`/pkg/…`: WASM, JavaScript, CSS).
 fn site_file(state: &AppState, path: &str) -> bool {
     path.strip_prefix('/').and_then(|rest| rest.strip_prefix(state.leptos_options.site_pkg_dir.as_ref())).is_some_and(|rest| rest.starts_with('/'))
@@ -206,6 +212,9 @@ pub(crate) fn route_of(request: &Request<Body>) -> String {
 /// Keeps the internal errors met while answering in the `incidents` table, with this request's
 /// route, id and account (`app::incidents`); the answer leaves once they are written.
 async fn record_incidents(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    if is_static(&state, request.uri().path()) {
+        return next.run(request).await;
+    }
     let id = request.extensions().get::<RequestId>().map(|id| id.0.to_string()).unwrap_or_default();
     let user = request.extensions().get::<session::CurrentSession>().map(|current| current.user.user_id.clone());
     let recorder = app::incidents::Recorder::new(state.db.clone(), request.method().as_str(), &route_of(&request), &id, user);
@@ -299,9 +308,7 @@ async fn attach_client(State(state): State<AppState>, mut request: Request<Body>
 /// Looks up the session named by the cookie and puts it in the request's extensions, where
 /// server functions and pages find it (`app::account::session::current`). Static files skip it.
 async fn attach_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
-    let path = request.uri().path();
-    let is_static = site_file(&state, path) || path == "/healthz";
-    if !is_static {
+    if !is_static(&state, request.uri().path()) {
         let token = request
             .headers()
             .get(header::COOKIE)
